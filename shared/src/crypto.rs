@@ -1,0 +1,197 @@
+//! Random tokens, digests, HMAC-SHA256 signing with constant-time
+//! verification, client-secret hashing, argon2id passwords and PKCE.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::secret::{Password, SigningKey};
+
+/// Bytes of randomness in every token and code (256 bits).
+pub const TOKEN_BYTES: usize = 32;
+/// Length of a grant (token family) id once encoded: 16 random bytes.
+pub const GRANT_ID_LEN: usize = 22;
+/// Passwords longer than this are refused before hashing.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// The operating system's random source failed.
+#[derive(Debug, thiserror::Error)]
+#[error("the system random source failed: {0}")]
+pub struct RandomError(String);
+
+/// `n` bytes from the operating system's random source.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, RandomError> {
+    let mut buf = vec![0u8; n];
+    getrandom::fill(&mut buf).map_err(|e| RandomError(e.to_string()))?;
+    Ok(buf)
+}
+
+/// `n` random bytes, base64url without padding.
+pub fn random_string(n: usize) -> Result<String, RandomError> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes(n)?))
+}
+
+/// A new grant (token family) id: 16 random bytes, 22 characters.
+pub fn new_grant_id() -> Result<String, RandomError> {
+    random_string(16)
+}
+
+/// A new opaque token: `prefix` + `embedded` + 256 random bits.
+///
+/// `embedded` is a grant id (so one read finds the token and its family) or empty.
+pub fn new_token(prefix: &str, embedded: &str) -> Result<String, RandomError> {
+    Ok(format!("{prefix}{embedded}{}", random_string(TOKEN_BYTES)?))
+}
+
+/// The grant id embedded after `prefix` in a token, if the token has that shape.
+pub fn embedded_grant_id<'a>(token: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = token.strip_prefix(prefix)?;
+    let id = rest.get(..GRANT_ID_LEN)?;
+    let tail = rest.get(GRANT_ID_LEN..)?;
+    let ok = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (ok(id) && ok(tail) && !tail.is_empty()).then_some(id)
+}
+
+/// The storage digest of a token, code or client secret: SHA-256, base64url.
+///
+/// These values carry 256 bits of randomness, so a plain hash is enough: a
+/// copy of the table yields no usable token.
+pub fn digest(value: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()))
+}
+
+/// Constant-time comparison of two digests (or any two strings).
+pub fn ct_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// HMAC-SHA256 of `data` under `key`, base64url.
+pub fn sign(key: &SigningKey, data: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(mac(key, data).finalize().into_bytes())
+}
+
+/// Whether `tag` is the HMAC-SHA256 of `data` under `key`, compared in constant time.
+pub fn verify(key: &SigningKey, data: &[u8], tag: &str) -> bool {
+    match URL_SAFE_NO_PAD.decode(tag) {
+        Ok(raw) => mac(key, data).verify_slice(&raw).is_ok(),
+        Err(_) => false,
+    }
+}
+
+fn mac(key: &SigningKey, data: &[u8]) -> Hmac<Sha256> {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key.secret())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    m.update(data);
+    m
+}
+
+/// Password hashing failed (not a wrong password: the hasher itself).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+/// An argon2id PHC string for `password` (OWASP parameters: 19 MiB, t=2, p=1).
+pub fn hash_password(password: &Password) -> Result<String, HashError> {
+    Argon2::default()
+        .hash_password(password.secret().as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| HashError(e.to_string()))
+}
+
+/// Whether `password` matches the PHC string `phc`. Oversized passwords never match.
+pub fn verify_password(password: &Password, phc: &str) -> bool {
+    if password.secret().len() > MAX_PASSWORD_BYTES {
+        return false;
+    }
+    match PasswordHash::new(phc) {
+        Ok(parsed) => Argon2::default().verify_password(password.secret().as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A fixed argon2id hash to verify against when the user does not exist, so
+/// an unknown username costs the same time as a wrong password.
+pub const DUMMY_PASSWORD_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Xd9fm+0b53GMRf9Lxp6J3W7rOk5t16MKXShd+YISZ5M";
+
+/// The PKCE `S256` challenge of a verifier (RFC 7636 4.2).
+pub fn pkce_s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// Whether a string is a valid PKCE verifier or challenge: 43 to 128
+/// characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"` (RFC 7636 4.1).
+pub fn is_pkce_string(s: &str) -> bool {
+    (43..=128).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_matches_rfc7636_appendix_b() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert_eq!(pkce_s256(verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert!(is_pkce_string(verifier));
+        assert!(!is_pkce_string("short"));
+    }
+
+    #[test]
+    fn tokens_carry_256_bits_and_their_prefix() {
+        let t = new_token("za_at_", "").unwrap();
+        assert!(t.starts_with("za_at_"));
+        assert_eq!(t.len(), "za_at_".len() + 43);
+        assert_ne!(t, new_token("za_at_", "").unwrap());
+    }
+
+    #[test]
+    fn grant_id_round_trips_through_a_token() {
+        let gid = new_grant_id().unwrap();
+        let t = new_token("za_rt_", &gid).unwrap();
+        assert_eq!(embedded_grant_id(&t, "za_rt_"), Some(gid.as_str()));
+        assert_eq!(embedded_grant_id("za_rt_short", "za_rt_"), None);
+        assert_eq!(embedded_grant_id("za_rt_ééééééééééééééééééééééééé", "za_rt_"), None);
+        assert_eq!(embedded_grant_id(&t, "za_at_"), None);
+    }
+
+    #[test]
+    fn hmac_verifies_only_its_own_data_and_key() {
+        let key = SigningKey::new(vec![7; 32]);
+        let tag = sign(&key, b"hello");
+        assert!(verify(&key, b"hello", &tag));
+        assert!(!verify(&key, b"hellO", &tag));
+        assert!(!verify(&SigningKey::new(vec![8; 32]), b"hello", &tag));
+        assert!(!verify(&key, b"hello", "not base64 !"));
+    }
+
+    #[test]
+    fn hmac_matches_rfc4231_case_2() {
+        let key = SigningKey::new(b"Jefe".to_vec());
+        let tag = URL_SAFE_NO_PAD.decode(sign(&key, b"what do ya want for nothing?")).unwrap();
+        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+
+    #[test]
+    fn argon2id_accepts_the_password_and_refuses_others() {
+        let hash = hash_password(&Password::new("correct horse")).unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password(&Password::new("correct horse"), &hash));
+        assert!(!verify_password(&Password::new("wrong horse"), &hash));
+        assert!(!verify_password(&Password::new("x".repeat(MAX_PASSWORD_BYTES + 1)), &hash));
+    }
+
+    #[test]
+    fn dummy_hash_parses_so_unknown_users_cost_a_full_verification() {
+        assert!(PasswordHash::new(DUMMY_PASSWORD_HASH).is_ok());
+        assert!(!verify_password(&Password::new("anything"), DUMMY_PASSWORD_HASH));
+    }
+}

@@ -1,0 +1,177 @@
+//! The records ZeroAuth keeps: clients, users, authorization codes, grants
+//! (token families) and access tokens. Secrets appear here only as digests.
+
+use serde::{Deserialize, Serialize};
+
+/// The OAuth grant types a client can be registered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// RFC 6749 4.1.
+    AuthorizationCode,
+    /// RFC 6749 6.
+    RefreshToken,
+    /// RFC 6749 4.4.
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// The wire name of the grant type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials]
+            .into_iter()
+            .find(|g| g.as_str() == s)
+    }
+}
+
+/// A registered client application.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    /// The public identifier.
+    pub client_id: String,
+    /// The name shown to people on the consent page.
+    pub name: String,
+    /// SHA-256 digest of the secret; `None` for public clients.
+    pub secret_hash: Option<String>,
+    /// Registered redirect URIs, compared as exact strings.
+    pub redirect_uris: Vec<String>,
+    /// Grant types the client may use.
+    pub grant_types: Vec<GrantType>,
+    /// Scopes the client may ask for; also its default scope.
+    pub scopes: Vec<String>,
+    /// First-party clients skip the consent step.
+    pub trusted: bool,
+    /// A disabled client gets nothing.
+    pub disabled: bool,
+    /// Epoch seconds.
+    pub created_at: i64,
+}
+
+impl Client {
+    /// Public clients have no secret and must use PKCE.
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+
+    /// Whether the client is registered for `grant`.
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+/// A person who can sign in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// Sign-in name, stored lower-case; the key.
+    pub username: String,
+    /// Stable subject identifier handed to clients.
+    pub sub: String,
+    /// Optional email claim.
+    pub email: Option<String>,
+    /// Optional display name claim.
+    pub name: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// A disabled user cannot sign in and their tokens stop working.
+    pub disabled: bool,
+    /// Epoch seconds.
+    pub created_at: i64,
+}
+
+/// What a redeemed code turned into, kept on the code record so a replay can
+/// find (and revoke) it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redemption {
+    /// The grant the redemption created.
+    pub grant_id: String,
+    /// Random id of the redemption request, to tell our own retried write from a replay.
+    pub consume_id: String,
+}
+
+/// An authorization code (RFC 6749 4.1.2), stored under its digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeRecord {
+    /// SHA-256 digest of the code.
+    pub digest: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The redirect URI it was issued for.
+    pub redirect_uri: String,
+    /// Whether the authorization request named `redirect_uri` (RFC 6749 4.1.3).
+    pub redirect_uri_given: bool,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// The user who approved it.
+    pub username: String,
+    /// The user's subject identifier.
+    pub sub: String,
+    /// PKCE S256 challenge, if the request had one.
+    pub code_challenge: Option<String>,
+    /// OpenID Connect nonce, if the request had one.
+    pub nonce: Option<String>,
+    /// Epoch seconds.
+    pub issued_at: i64,
+    /// The code can be redeemed while `now < valid_until`.
+    pub valid_until: i64,
+    /// The record (and with it replay detection) is kept until this time.
+    pub expires_at: i64,
+    /// Set once the code is redeemed.
+    pub redeemed: Option<Redemption>,
+}
+
+/// A grant: the family of tokens issued from one authorization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    /// Random id, also embedded in the family's tokens.
+    pub grant_id: String,
+    /// The client.
+    pub client_id: String,
+    /// The user.
+    pub username: String,
+    /// The user's subject identifier.
+    pub sub: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// Digest of the current refresh token.
+    pub refresh_digest: String,
+    /// Digests of refresh tokens already rotated away (reuse detection).
+    pub retired_digests: Vec<String>,
+    /// The current refresh token is valid while `now < refresh_expires_at`.
+    pub refresh_expires_at: i64,
+    /// A revoked family's tokens all stop working.
+    pub revoked: bool,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// The record is kept until this time.
+    pub expires_at: i64,
+}
+
+/// An access token, stored under its digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessTokenRecord {
+    /// SHA-256 digest of the token.
+    pub digest: String,
+    /// The grant it belongs to; `None` for `client_credentials` tokens.
+    pub grant_id: Option<String>,
+    /// The client.
+    pub client_id: String,
+    /// The user, for tokens issued on a user's behalf.
+    pub username: Option<String>,
+    /// The user's subject identifier.
+    pub sub: Option<String>,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// Epoch seconds.
+    pub issued_at: i64,
+    /// Epoch seconds; the token is dead from then on.
+    pub expires_at: i64,
+}

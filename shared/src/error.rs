@@ -1,0 +1,143 @@
+//! The one OAuth error type (RFC 6749 section 5.2, RFC 6750 section 3.1, RFC 7009, RFC 7662).
+//!
+//! Every error a client can cause is an [`OAuthError`] with a 4xx status and a
+//! description written for the client's developer. Server faults become
+//! `server_error` (500): their cause is logged through `tracing`, never sent.
+
+use http::StatusCode;
+
+/// The error codes ZeroAuth answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// RFC 6749 5.2: a required parameter is missing, repeated or malformed.
+    InvalidRequest,
+    /// RFC 6749 5.2: client authentication failed.
+    InvalidClient,
+    /// RFC 6749 5.2: the code or refresh token is invalid, expired, revoked or not this client's.
+    InvalidGrant,
+    /// RFC 6749 5.2: the client may not use this grant type.
+    UnauthorizedClient,
+    /// RFC 6749 5.2: the grant type is not supported.
+    UnsupportedGrantType,
+    /// RFC 6749 4.1.2.1: the response type is not supported.
+    UnsupportedResponseType,
+    /// RFC 6749 5.2: the scope is invalid, unknown or wider than allowed.
+    InvalidScope,
+    /// RFC 6749 4.1.2.1: the resource owner denied the request.
+    AccessDenied,
+    /// RFC 6750 3.1: the access token is missing, expired, revoked or malformed.
+    InvalidToken,
+    /// RFC 7009 2.2.1: the token type cannot be revoked.
+    UnsupportedTokenType,
+    /// The server failed; the description says nothing more.
+    ServerError,
+    /// The path is not one of ZeroAuth's (404).
+    NotFound,
+    /// The path exists but not for this method (405).
+    MethodNotAllowed,
+    /// The body is larger than ZeroAuth accepts (413).
+    PayloadTooLarge,
+    /// Too many failed attempts; try again later (429).
+    TooManyRequests,
+}
+
+impl ErrorCode {
+    /// The code as sent in the `error` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::AccessDenied => "access_denied",
+            Self::InvalidToken => "invalid_token",
+            Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::ServerError => "server_error",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "invalid_request",
+            Self::TooManyRequests => "slow_down",
+        }
+    }
+
+    /// The HTTP status the code is answered with on the back channel.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidClient | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::AccessDenied => StatusCode::FORBIDDEN,
+            Self::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// An error answered to the client: a code, a description meant for the
+/// client's developer, and (for server errors) a cause that is only logged.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {description}", code.as_str())]
+pub struct OAuthError {
+    /// The RFC error code.
+    pub code: ErrorCode,
+    /// A sentence the client's developer can act on.
+    pub description: String,
+    /// Set when the client authenticated with HTTP Basic, so that a 401
+    /// answers `WWW-Authenticate: Basic` (RFC 6749 5.2).
+    pub basic_auth: bool,
+}
+
+impl OAuthError {
+    /// A new error with its description.
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self { code, description: description.into(), basic_auth: false }
+    }
+
+    /// `invalid_request` with a description.
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    /// `invalid_client` with a description.
+    pub fn invalid_client(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidClient, description)
+    }
+
+    /// `invalid_grant` with a description.
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, description)
+    }
+
+    /// `invalid_scope` with a description.
+    pub fn invalid_scope(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidScope, description)
+    }
+
+    /// `server_error`: logs `cause` and tells the client only that the server failed.
+    pub fn server(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(cause = %cause, "server error");
+        Self::new(ErrorCode::ServerError, "the server failed to complete the request; try again")
+    }
+
+    /// Marks the error as answered to a client that used HTTP Basic.
+    pub fn with_basic(mut self, basic: bool) -> Self {
+        self.basic_auth = basic;
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+}
+
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::server(e)
+    }
+}

@@ -1,0 +1,182 @@
+//! The DynamoDB store: one table, keys `pk`/`sk`, TTL attribute `expires_at`.
+//!
+//! Reads that must see the latest write (codes, grants, tokens) are strongly
+//! consistent. Every read checks `expires_at` itself. Writes that touch more
+//! than one item are transactions carrying a `ClientRequestToken`, so an SDK
+//! retry of a transaction that had already succeeded is idempotent.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
+};
+
+use crate::store::{StoreError, StoreResult};
+
+mod impls;
+pub mod item;
+pub mod schema;
+
+use item::Item;
+
+/// A [`Store`](crate::store::Store) on one DynamoDB table.
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    /// A store on `table` through `client`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// A store configured from the environment (`AWS_REGION`,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, credentials) on `table`.
+    pub async fn from_env(table: impl Into<String>) -> Self {
+        let conf = aws_config::load_from_env().await;
+        Self::new(Client::new(&conf), table)
+    }
+
+    /// The SDK client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Makes one cheap call so that the connection (DNS, TCP, TLS) is set up
+    /// before the first request needs it; used during Lambda init.
+    pub async fn warm_up(&self) -> StoreResult<()> {
+        self.client.describe_table().table_name(&self.table).send().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: (String, String)) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(item::key(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(out.item)
+    }
+
+    fn put(&self, item: Item, condition: Option<&str>) -> StoreResult<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn update(&self, update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> StoreResult<TransactWriteItem> {
+        let update: Update = update
+            .table_name(&self.table)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Runs a transaction. A cancellation comes back as its reasons so the
+    /// caller can read the old item of a failed condition.
+    async fn transact(&self, items: Vec<TransactWriteItem>, token: &str) -> StoreResult<Result<(), Vec<CancellationReason>>> {
+        let res = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(token)
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(Ok(())),
+            Err(SdkError::ServiceError(se)) => match se.into_err() {
+                TransactWriteItemsError::TransactionCanceledException(e) => {
+                    Ok(Err(e.cancellation_reasons.unwrap_or_default()))
+                }
+                other => Err(StoreError::Backend(DisplayErrorContext(other).to_string())),
+            },
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn update_returning(
+        &self,
+        key: (String, String),
+        expression: &str,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> StoreResult<Result<Item, Option<Item>>> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item::key(key)))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        for (k, v) in values {
+            req = req.expression_attribute_values(k, v);
+        }
+        match req.send().await {
+            Ok(out) => Ok(Ok(out.attributes.unwrap_or_default())),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                let old = match se.into_err() {
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e) => {
+                        e.item
+                    }
+                    _ => None,
+                };
+                Ok(Err(old))
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+/// Turns an SDK error into a backend error with its full context.
+pub(crate) fn backend<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::Backend(DisplayErrorContext(e).to_string())
+}
+
+/// Why a transaction was cancelled, per item: the condition failed (with the
+/// old item when asked for), another transaction conflicted, or something else.
+enum Cancelled {
+    Condition(Option<Item>),
+    Conflict,
+    Other(String),
+}
+
+fn reason(reasons: &[CancellationReason], index: usize) -> Cancelled {
+    match reasons.get(index) {
+        Some(r) if r.code() == Some("ConditionalCheckFailed") => Cancelled::Condition(r.item().cloned()),
+        Some(r) if r.code() == Some("TransactionConflict") => Cancelled::Conflict,
+        Some(r) => Cancelled::Other(format!("{:?}: {:?}", r.code(), r.message())),
+        None => Cancelled::Other("no cancellation reason".into()),
+    }
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}

@@ -1,0 +1,184 @@
+//! Storage: narrow traits whose doc comments are their contract, and two
+//! implementations that honour it, [`memory::MemoryStore`] and
+//! [`dynamodb::DynamoStore`]. Both pass one test suite.
+//!
+//! Every method that reads takes `now` (epoch seconds) and treats an item
+//! whose `expires_at <= now` as absent, whether or not it still exists:
+//! DynamoDB's TTL deletes items hours or days late.
+
+use async_trait::async_trait;
+
+use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, User};
+
+pub mod dynamodb;
+pub mod memory;
+
+/// Storage failures. `Conflict` and `NotFound` are the caller's to map to an
+/// OAuth or CLI error; `Backend` is a server fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An item with that key already exists.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// No such item.
+    #[error("{0} does not exist")]
+    NotFound(String),
+    /// The backend failed (network, throttling, a malformed item).
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Registered clients.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Stores a new client; `Conflict` if the id is taken.
+    async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    /// The client, if registered.
+    async fn get_client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    /// Every client, ordered by id.
+    async fn list_clients(&self) -> StoreResult<Vec<Client>>;
+    /// Replaces an existing client; `NotFound` if it was never created.
+    async fn update_client(&self, client: &Client) -> StoreResult<()>;
+    /// Deletes the client; `false` if there was none.
+    async fn delete_client(&self, client_id: &str) -> StoreResult<bool>;
+}
+
+/// People who sign in, keyed by lower-case username.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Stores a new user; `Conflict` if the username is taken.
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// The user, if any.
+    async fn get_user(&self, username: &str) -> StoreResult<Option<User>>;
+    /// Every user, ordered by username.
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// Replaces an existing user; `NotFound` if there is none.
+    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    /// Deletes the user; `false` if there was none.
+    async fn delete_user(&self, username: &str) -> StoreResult<bool>;
+}
+
+/// What redeeming a code writes, all at once, if the code is still good.
+#[derive(Debug, Clone)]
+pub struct Issuance {
+    /// Random id of this redemption attempt, recorded on the code.
+    pub consume_id: String,
+    /// The new grant (token family).
+    pub grant: Grant,
+    /// The first access token of the family.
+    pub access: AccessTokenRecord,
+}
+
+/// The outcome of [`CodeStore::consume_code`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConsumeOutcome {
+    /// The code was good: it is now redeemed and the issuance is stored.
+    Consumed,
+    /// The code had already been redeemed (by another request): a replay.
+    /// Carries the grant that the first redemption created.
+    Replayed {
+        /// The grant created by the first redemption.
+        grant_id: String,
+    },
+    /// No such code, or it is past its validity.
+    Invalid,
+}
+
+/// Authorization codes.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Stores a freshly minted code.
+    async fn put_code(&self, code: &CodeRecord) -> StoreResult<()>;
+
+    /// The code record (redeemed or not) while it is retained, i.e. until its
+    /// `expires_at`, which is later than its `valid_until`.
+    async fn get_code(&self, digest: &str, now: i64) -> StoreResult<Option<CodeRecord>>;
+
+    /// Redeems a code in one atomic conditional write: the code must exist,
+    /// be unredeemed and have `now < valid_until`. On success the code is
+    /// marked redeemed with `issuance.grant`'s id and `issuance.consume_id`, and
+    /// the grant and access token are stored — all or nothing.
+    ///
+    /// Of any number of concurrent calls for one code exactly one returns
+    /// `Consumed`; the rest return `Replayed`. A retry of a write that had in
+    /// fact succeeded (same `consume_id`) returns `Consumed`, never `Replayed`.
+    async fn consume_code(&self, digest: &str, issuance: &Issuance, now: i64) -> StoreResult<ConsumeOutcome>;
+}
+
+/// The outcome of [`TokenStore::rotate_refresh`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum RotateOutcome {
+    /// The presented token was current: it is retired and the new one stored.
+    Rotated,
+    /// The presented token was already rotated away: a reuse (RFC 9700 4.14).
+    Reused,
+    /// The grant does not exist, is revoked or expired, or the token was never its.
+    Invalid,
+}
+
+/// A refresh-token rotation: the new refresh token and the access token issued with it.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    /// Digest of the presented (current) refresh token.
+    pub presented_digest: String,
+    /// Digest of the new refresh token.
+    pub new_digest: String,
+    /// The new refresh token is valid until then.
+    pub new_refresh_expires_at: i64,
+    /// The new access token.
+    pub access: AccessTokenRecord,
+}
+
+/// Grants (token families) and access tokens.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Stores an access token that belongs to no grant (`client_credentials`).
+    async fn put_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()>;
+
+    /// The access token if it is live: stored, unexpired, and — when it
+    /// belongs to a grant — the grant exists and is not revoked. `grant_id` is
+    /// the id embedded in the token, so both reads are one round trip.
+    async fn find_access_token(
+        &self,
+        digest: &str,
+        grant_id: Option<&str>,
+        now: i64,
+    ) -> StoreResult<Option<AccessTokenRecord>>;
+
+    /// The grant while it is retained (revoked or not).
+    async fn get_grant(&self, grant_id: &str, now: i64) -> StoreResult<Option<Grant>>;
+
+    /// Rotates the grant's refresh token in one conditional write: succeeds
+    /// only if `rotation.presented_digest` is the current one, the grant is
+    /// not revoked and `now < refresh_expires_at`. Two concurrent rotations of
+    /// one token cannot both succeed. A presented digest found among the
+    /// retired ones is `Reused` (the caller then revokes the family); a retry
+    /// of a rotation that had in fact succeeded is `Rotated`.
+    async fn rotate_refresh(&self, grant_id: &str, rotation: &Rotation, now: i64) -> StoreResult<RotateOutcome>;
+
+    /// Revokes the grant and with it every token of the family. Revoking a
+    /// missing grant does nothing and is not an error.
+    async fn revoke_grant(&self, grant_id: &str) -> StoreResult<()>;
+
+    /// Deletes one access token. Deleting a missing token is not an error.
+    async fn revoke_access_token(&self, digest: &str) -> StoreResult<()>;
+}
+
+/// Counters for throttling failed sign-ins.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Adds one to the counter `key` for the window that ends at
+    /// `window_end` (the counter disappears then) and returns the new count.
+    async fn hit(&self, key: &str, window_end: i64, now: i64) -> StoreResult<u32>;
+    /// The counter's value in its current window (0 when absent or expired).
+    async fn hits(&self, key: &str, now: i64) -> StoreResult<u32>;
+    /// Resets the counter.
+    async fn clear(&self, key: &str) -> StoreResult<()>;
+}
+
+/// Everything ZeroAuth stores.
+pub trait Store: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore {}
+impl<T: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore> Store for T {}
