@@ -1,1 +1,127 @@
-//! Configuration.
+//! Configuration from the environment (SPEC.md section 4).
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+use crate::secret::SigningKey;
+
+/// Lifetimes and limits, in seconds unless named otherwise.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The issuer URL (RFC 8414), without a trailing slash; also the base of every endpoint.
+    pub issuer: String,
+    /// The DynamoDB table.
+    pub table: String,
+    /// Signs the authorization request blob and the session cookie.
+    pub signing_key: SigningKey,
+    /// Access-token lifetime (default 3600).
+    pub access_token_ttl: i64,
+    /// Refresh-token lifetime (default 30 days).
+    pub refresh_token_ttl: i64,
+    /// Authorization-code validity (default 30).
+    pub code_ttl: i64,
+    /// How long a code's record is kept after issue, for replay detection (default 600).
+    pub code_retention: i64,
+    /// How long the sign-in page may sit before it is posted (default 600).
+    pub login_ttl: i64,
+    /// Signed-in session lifetime (default 8 hours).
+    pub session_ttl: i64,
+    /// Failed sign-ins per account within a throttle window before it is refused.
+    pub max_failures_per_user: u32,
+    /// Failed sign-ins per client IP within a throttle window before it is refused.
+    pub max_failures_per_ip: u32,
+    /// The throttle window (default 300).
+    pub throttle_window: i64,
+}
+
+/// A configuration value is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Defaults for everything but the issuer and the key.
+    pub fn new(issuer: impl Into<String>, signing_key: SigningKey) -> Self {
+        Self {
+            issuer: issuer.into().trim_end_matches('/').to_owned(),
+            table: "zeroauth".into(),
+            signing_key,
+            access_token_ttl: 3600,
+            refresh_token_ttl: 30 * 86_400,
+            code_ttl: 30,
+            code_retention: 600,
+            login_ttl: 600,
+            session_ttl: 8 * 3600,
+            max_failures_per_user: 10,
+            max_failures_per_ip: 50,
+            throttle_window: 300,
+        }
+    }
+
+    /// Reads `ZEROAUTH_ISSUER`, `ZEROAUTH_TABLE`, `ZEROAUTH_SIGNING_KEY` and
+    /// the optional `ZEROAUTH_ACCESS_TOKEN_TTL`, `ZEROAUTH_REFRESH_TOKEN_TTL`,
+    /// `ZEROAUTH_CODE_TTL`. The key is required: see [`Config::from_env_or_ephemeral_key`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let key = match std::env::var("ZEROAUTH_SIGNING_KEY") {
+            Ok(v) => parse_signing_key(&v)?,
+            Err(_) => {
+                return Err(ConfigError("ZEROAUTH_SIGNING_KEY is not set (base64, 32 bytes or more)".into()));
+            }
+        };
+        Self::from_env_with_key(key)
+    }
+
+    /// Like [`Config::from_env`], but makes a random key when
+    /// `ZEROAUTH_SIGNING_KEY` is unset; the flag says whether it did.
+    pub fn from_env_or_ephemeral_key() -> Result<(Self, bool), ConfigError> {
+        match std::env::var("ZEROAUTH_SIGNING_KEY") {
+            Ok(v) => Ok((Self::from_env_with_key(parse_signing_key(&v)?)?, false)),
+            Err(_) => {
+                let bytes = crate::crypto::random_bytes(32).map_err(|e| ConfigError(e.to_string()))?;
+                Ok((Self::from_env_with_key(SigningKey::new(bytes))?, true))
+            }
+        }
+    }
+
+    fn from_env_with_key(key: SigningKey) -> Result<Self, ConfigError> {
+        let issuer = std::env::var("ZEROAUTH_ISSUER").unwrap_or_else(|_| "http://localhost:9000".into());
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+            return Err(ConfigError(format!("ZEROAUTH_ISSUER must be an http(s) URL, got {issuer:?}")));
+        }
+        let mut c = Self::new(issuer, key);
+        if let Ok(t) = std::env::var("ZEROAUTH_TABLE") {
+            c.table = t;
+        }
+        c.access_token_ttl = seconds("ZEROAUTH_ACCESS_TOKEN_TTL", c.access_token_ttl)?;
+        c.refresh_token_ttl = seconds("ZEROAUTH_REFRESH_TOKEN_TTL", c.refresh_token_ttl)?;
+        c.code_ttl = seconds("ZEROAUTH_CODE_TTL", c.code_ttl)?;
+        c.code_retention = c.code_retention.max(c.code_ttl * 2);
+        Ok(c)
+    }
+}
+
+fn seconds(var: &str, default: i64) -> Result<i64, ConfigError> {
+    match std::env::var(var) {
+        Err(_) => Ok(default),
+        Ok(v) => match v.trim().parse::<i64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(ConfigError(format!("{var} must be a positive number of seconds, got {v:?}"))),
+        },
+    }
+}
+
+/// Decodes a signing key: base64 (standard or URL-safe), at least 32 bytes.
+pub fn parse_signing_key(value: &str) -> Result<SigningKey, ConfigError> {
+    let v = value.trim();
+    let bytes = STANDARD
+        .decode(v)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')))
+        .map_err(|_| ConfigError("ZEROAUTH_SIGNING_KEY is not valid base64".into()))?;
+    if bytes.len() < 32 {
+        return Err(ConfigError(format!(
+            "ZEROAUTH_SIGNING_KEY must be at least 32 bytes, got {}",
+            bytes.len()
+        )));
+    }
+    Ok(SigningKey::new(bytes))
+}

@@ -1,9 +1,9 @@
 //! Random tokens, digests, HMAC-SHA256 signing with constant-time
 //! verification, client-secret hashing, argon2id passwords and PKCE.
 
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -48,13 +48,26 @@ pub fn new_token(prefix: &str, embedded: &str) -> Result<String, RandomError> {
     Ok(format!("{prefix}{embedded}{}", random_string(TOKEN_BYTES)?))
 }
 
-/// The grant id embedded after `prefix` in a token, if the token has that shape.
-pub fn embedded_grant_id<'a>(token: &'a str, prefix: &str) -> Option<&'a str> {
-    let rest = token.strip_prefix(prefix)?;
-    let id = rest.get(..GRANT_ID_LEN)?;
-    let tail = rest.get(GRANT_ID_LEN..)?;
-    let ok = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    (ok(id) && ok(tail) && !tail.is_empty()).then_some(id)
+/// What a well-formed token says about where it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenShape<'a> {
+    /// A token of no family (`client_credentials`): prefix + 43 characters.
+    Standalone,
+    /// A token of the grant with this id: prefix + 22 + 43 characters.
+    InGrant(&'a str),
+}
+
+/// The shape of a token with `prefix`, or `None` when it cannot be one of ours.
+pub fn token_shape<'a>(token: &'a str, prefix: &str) -> Option<TokenShape<'a>> {
+    let body = token.strip_prefix(prefix)?;
+    if !body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return None;
+    }
+    match body.len() {
+        43 => Some(TokenShape::Standalone),
+        65 => body.get(..GRANT_ID_LEN).map(TokenShape::InGrant),
+        _ => None,
+    }
 }
 
 /// The storage digest of a token, code or client secret: SHA-256, base64url.
@@ -156,10 +169,12 @@ mod tests {
     fn grant_id_round_trips_through_a_token() {
         let gid = new_grant_id().unwrap();
         let t = new_token("za_rt_", &gid).unwrap();
-        assert_eq!(embedded_grant_id(&t, "za_rt_"), Some(gid.as_str()));
-        assert_eq!(embedded_grant_id("za_rt_short", "za_rt_"), None);
-        assert_eq!(embedded_grant_id("za_rt_ééééééééééééééééééééééééé", "za_rt_"), None);
-        assert_eq!(embedded_grant_id(&t, "za_at_"), None);
+        assert_eq!(token_shape(&t, "za_rt_"), Some(TokenShape::InGrant(gid.as_str())));
+        let standalone = new_token("za_at_", "").unwrap();
+        assert_eq!(token_shape(&standalone, "za_at_"), Some(TokenShape::Standalone));
+        assert_eq!(token_shape("za_rt_short", "za_rt_"), None);
+        assert_eq!(token_shape(&format!("za_rt_{}", "é".repeat(40)), "za_rt_"), None);
+        assert_eq!(token_shape(&t, "za_at_"), None);
     }
 
     #[test]

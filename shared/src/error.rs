@@ -25,6 +25,10 @@ pub enum ErrorCode {
     InvalidScope,
     /// RFC 6749 4.1.2.1: the resource owner denied the request.
     AccessDenied,
+    /// OpenID Connect Core 3.1.2.6: `prompt=none` but nobody is signed in.
+    LoginRequired,
+    /// OpenID Connect Core 3.1.2.6: `prompt=none` but the client needs consent.
+    ConsentRequired,
     /// RFC 6750 3.1: the access token is missing, expired, revoked or malformed.
     InvalidToken,
     /// RFC 7009 2.2.1: the token type cannot be revoked.
@@ -53,13 +57,15 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::AccessDenied => "access_denied",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
             Self::InvalidToken => "invalid_token",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::ServerError => "server_error",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "invalid_request",
-            Self::TooManyRequests => "slow_down",
+            Self::TooManyRequests => "temporarily_unavailable",
         }
     }
 
@@ -87,15 +93,12 @@ pub struct OAuthError {
     pub code: ErrorCode,
     /// A sentence the client's developer can act on.
     pub description: String,
-    /// Set when the client authenticated with HTTP Basic, so that a 401
-    /// answers `WWW-Authenticate: Basic` (RFC 6749 5.2).
-    pub basic_auth: bool,
 }
 
 impl OAuthError {
     /// A new error with its description.
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        Self { code, description: description.into(), basic_auth: false }
+        Self { code, description: description.into() }
     }
 
     /// `invalid_request` with a description.
@@ -122,12 +125,6 @@ impl OAuthError {
     pub fn server(cause: impl std::fmt::Display) -> Self {
         tracing::error!(cause = %cause, "server error");
         Self::new(ErrorCode::ServerError, "the server failed to complete the request; try again")
-    }
-
-    /// Marks the error as answered to a client that used HTTP Basic.
-    pub fn with_basic(mut self, basic: bool) -> Self {
-        self.basic_auth = basic;
-        self
     }
 
     /// The HTTP status.

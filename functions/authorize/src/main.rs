@@ -1,3 +1,10 @@
-fn main() {
-    println!("Hello, world!");
+//! The `authorize` Lambda function: wiring only; the logic lives in `zeroauth-shared`.
+
+use zeroauth_shared::lambda;
+use zeroauth_shared::router::Function;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let app = lambda::init().await?;
+    lambda::run(app, Function::Authorize).await
 }

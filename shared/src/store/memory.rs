@@ -182,7 +182,12 @@ impl TokenStore for MemoryStore {
         Ok(live(self.lock().grants.get(grant_id), |g| g.expires_at, now).cloned())
     }
 
-    async fn rotate_refresh(&self, grant_id: &str, rotation: &Rotation, now: i64) -> StoreResult<RotateOutcome> {
+    async fn rotate_refresh(
+        &self,
+        grant_id: &str,
+        rotation: &Rotation,
+        now: i64,
+    ) -> StoreResult<RotateOutcome> {
         let mut t = self.lock();
         let Some(grant) = t.grants.get_mut(grant_id).filter(|g| g.expires_at > now) else {
             return Ok(RotateOutcome::Invalid);

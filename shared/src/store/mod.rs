@@ -157,7 +157,12 @@ pub trait TokenStore: Send + Sync {
     /// one token cannot both succeed. A presented digest found among the
     /// retired ones is `Reused` (the caller then revokes the family); a retry
     /// of a rotation that had in fact succeeded is `Rotated`.
-    async fn rotate_refresh(&self, grant_id: &str, rotation: &Rotation, now: i64) -> StoreResult<RotateOutcome>;
+    async fn rotate_refresh(
+        &self,
+        grant_id: &str,
+        rotation: &Rotation,
+        now: i64,
+    ) -> StoreResult<RotateOutcome>;
 
     /// Revokes the grant and with it every token of the family. Revoking a
     /// missing grant does nothing and is not an error.

@@ -172,7 +172,7 @@ impl CodeStore for DynamoStore {
                 self.put((&issuance.grant).into(), Some("attribute_not_exists(pk)"))?,
                 self.put((&issuance.access).into(), Some("attribute_not_exists(pk)"))?,
             ];
-            let reasons = match self.transact(items, &issuance.consume_id).await? {
+            let reasons = match self.transact(items).await? {
                 Ok(()) => return Ok(ConsumeOutcome::Consumed),
                 Err(reasons) => reasons,
             };
@@ -180,7 +180,9 @@ impl CodeStore for DynamoStore {
                 Cancelled::Condition(old) => old,
                 // Another transaction held the code: read what it left.
                 Cancelled::Conflict => self.get(item::code_key(digest)).await?,
-                Cancelled::Other(why) => return Err(StoreError::Backend(format!("code redemption cancelled: {why}"))),
+                Cancelled::Other(why) => {
+                    return Err(StoreError::Backend(format!("code redemption cancelled: {why}")));
+                }
             };
             let Some(old) = old.filter(|o| item::is_live(o, now)) else {
                 return Ok(ConsumeOutcome::Invalid);
@@ -239,7 +241,12 @@ impl TokenStore for DynamoStore {
         self.get_live(item::grant_key(grant_id), now).await
     }
 
-    async fn rotate_refresh(&self, grant_id: &str, rotation: &Rotation, now: i64) -> StoreResult<RotateOutcome> {
+    async fn rotate_refresh(
+        &self,
+        grant_id: &str,
+        rotation: &Rotation,
+        now: i64,
+    ) -> StoreResult<RotateOutcome> {
         let rotate = Update::builder()
             .set_key(Some(item::key(item::grant_key(grant_id))))
             .update_expression(
@@ -255,20 +262,21 @@ impl TokenStore for DynamoStore {
             .expression_attribute_values(":rexp", n(rotation.new_refresh_expires_at))
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .expression_attribute_values(":now", n(now));
-        let token = crate::crypto::random_string(16).map_err(|e| StoreError::Backend(e.to_string()))?;
         for _ in 0..CONFLICT_RETRIES {
             let items = vec![
                 self.update(rotate.clone())?,
                 self.put((&rotation.access).into(), Some("attribute_not_exists(pk)"))?,
             ];
-            let reasons = match self.transact(items, &token).await? {
+            let reasons = match self.transact(items).await? {
                 Ok(()) => return Ok(RotateOutcome::Rotated),
                 Err(reasons) => reasons,
             };
             let old = match reason(&reasons, 0) {
                 Cancelled::Condition(old) => old,
                 Cancelled::Conflict => self.get(item::grant_key(grant_id)).await?,
-                Cancelled::Other(why) => return Err(StoreError::Backend(format!("rotation cancelled: {why}"))),
+                Cancelled::Other(why) => {
+                    return Err(StoreError::Backend(format!("rotation cancelled: {why}")));
+                }
             };
             let Some(old) = old.filter(|o| item::is_live(o, now)) else {
                 return Ok(RotateOutcome::Invalid);
@@ -304,7 +312,9 @@ impl TokenStore for DynamoStore {
             .await;
         match res {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(())
+            }
             Err(e) => Err(backend(e)),
         }
     }

@@ -123,10 +123,9 @@ impl Reader<'_> {
         match self.0.get(name) {
             None => Ok(Vec::new()),
             Some(AttributeValue::Ss(v)) => Ok(v.clone()),
-            Some(AttributeValue::L(v)) => v
-                .iter()
-                .map(|a| a.as_s().map(Clone::clone).map_err(|_| malformed(name)))
-                .collect(),
+            Some(AttributeValue::L(v)) => {
+                v.iter().map(|a| a.as_s().cloned().map_err(|_| malformed(name))).collect()
+            }
             Some(_) => Err(malformed(name)),
         }
     }

@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, CancellationReason, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 
 use crate::store::{StoreError, StoreResult};
@@ -81,7 +81,10 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    fn update(&self, update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> StoreResult<TransactWriteItem> {
+    fn update(
+        &self,
+        update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    ) -> StoreResult<TransactWriteItem> {
         let update: Update = update
             .table_name(&self.table)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -92,7 +95,16 @@ impl DynamoStore {
 
     /// Runs a transaction. A cancellation comes back as its reasons so the
     /// caller can read the old item of a failed condition.
-    async fn transact(&self, items: Vec<TransactWriteItem>, token: &str) -> StoreResult<Result<(), Vec<CancellationReason>>> {
+    ///
+    /// Each call carries a fresh `ClientRequestToken`, which the SDK reuses
+    /// for its own retries of this call: a retry of an attempt that had in fact
+    /// succeeded returns success instead of failing its conditions. (The token
+    /// is account-wide for ten minutes, so it cannot be a reused logical id.)
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> StoreResult<Result<(), Vec<CancellationReason>>> {
+        let token = crate::crypto::random_string(24).map_err(|e| StoreError::Backend(e.to_string()))?;
         let res = self
             .client
             .transact_write_items()

@@ -46,11 +46,7 @@ pub async fn create_table(client: &Client, table: &str, ttl: bool) -> StoreResul
         .await;
     if let Err(e) = created {
         let in_use = e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception());
-        return Err(if in_use {
-            StoreError::Conflict(format!("table {table}"))
-        } else {
-            super::backend(e)
-        });
+        return Err(if in_use { StoreError::Conflict(format!("table {table}")) } else { super::backend(e) });
     }
     wait_active(client, table).await?;
     if ttl {

@@ -1,0 +1,205 @@
+//! `zeroauth serve`: every endpoint on one port, with the same handlers as
+//! the Lambda functions.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use http::StatusCode;
+use zeroauth_shared::admin::{self, NewClient, NewUser, Seed};
+use zeroauth_shared::clock::{Clock, SystemClock};
+use zeroauth_shared::config::Config;
+use zeroauth_shared::http::{Request, Response, html, query, with_query};
+use zeroauth_shared::store::Store;
+use zeroauth_shared::store::dynamodb::DynamoStore;
+use zeroauth_shared::store::memory::MemoryStore;
+use zeroauth_shared::{App, crypto};
+
+/// Where `serve` keeps its state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// In this process; gone when it stops. No setup.
+    Memory,
+    /// The DynamoDB table `ZEROAUTH_TABLE` (AWS, or DynamoDB Local via AWS_ENDPOINT_URL_DYNAMODB).
+    Dynamodb,
+}
+
+/// Arguments of `zeroauth serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Port to listen on.
+    #[arg(long, default_value_t = 9000)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Where to keep state.
+    #[arg(long, value_enum, default_value_t = StoreKind::Memory)]
+    store: StoreKind,
+    /// Load clients and users from a TOML or JSON file at start.
+    #[arg(long, value_name = "FILE")]
+    seed: Option<std::path::PathBuf>,
+    /// Do not create the demo client and user.
+    #[arg(long)]
+    no_demo: bool,
+}
+
+const DEMO_PATH: &str = "/demo/callback";
+
+/// Runs the server until Ctrl-C.
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    zeroauth_shared::init_tracing(false);
+    let addr: SocketAddr = format!("{}:{}", args.host, args.port)
+        .parse()
+        .map_err(|_| format!("--host {:?} is not an IP address", args.host))?;
+    if std::env::var("ZEROAUTH_ISSUER").is_err() {
+        let host = if addr.ip().is_loopback() { "localhost".to_owned() } else { addr.ip().to_string() };
+        // SAFETY: set before any other thread starts reading the environment.
+        unsafe { std::env::set_var("ZEROAUTH_ISSUER", format!("http://{host}:{}", args.port)) };
+    }
+    let (config, ephemeral) = Config::from_env_or_ephemeral_key().map_err(|e| e.to_string())?;
+    if ephemeral {
+        eprintln!(
+            "zeroauth: ZEROAUTH_SIGNING_KEY is not set, so this server made an ephemeral signing key: \
+             sign-in sessions end when it stops."
+        );
+    }
+    let store: Arc<dyn Store> = match args.store {
+        StoreKind::Memory => Arc::new(MemoryStore::new()),
+        StoreKind::Dynamodb => Arc::new(DynamoStore::from_env(config.table.clone()).await),
+    };
+    let issuer = config.issuer.clone();
+    let app = App::new(store, config);
+    if let Some(path) = &args.seed {
+        load_seed(&app, path).await?;
+    }
+    let demo = !args.no_demo && args.seed.is_none() && args.store == StoreKind::Memory;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        format!("cannot listen on {addr}: {e} (is another server on port {}? try --port)", args.port)
+    })?;
+    println!(
+        "ZeroAuth is listening on {issuer} ({} store)",
+        if args.store == StoreKind::Memory { "embedded" } else { "DynamoDB" }
+    );
+    if demo {
+        print_demo(&app, &issuer).await?;
+    }
+    println!("Stop it with Ctrl-C.");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("zeroauth: stopping");
+    };
+    let extra: Option<zeroauth_shared::server::Extra> = if demo { Some(demo_page) } else { None };
+    zeroauth_shared::server::serve(app, listener, extra, shutdown)
+        .await
+        .map_err(|e| format!("server failed: {e}"))
+}
+
+async fn load_seed(app: &App, path: &std::path::Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read seed file {}: {e}", path.display()))?;
+    let is_json = path.extension().is_some_and(|e| e == "json");
+    let seed: Seed = if is_json {
+        serde_json::from_str(&text)
+            .map_err(|e| format!("seed file {} is not valid JSON: {e}", path.display()))?
+    } else {
+        toml::from_str(&text).map_err(|e| format!("seed file {} is not valid TOML: {e}", path.display()))?
+    };
+    let now = SystemClock.now();
+    for c in seed.clients {
+        let name = c.name.clone();
+        let (client, secret) = admin::create_client(app.store.as_ref(), c, now)
+            .await
+            .map_err(|e| format!("seed client {name:?}: {e}"))?;
+        let secret = secret.as_ref().map_or("(public)".to_owned(), |s| s.secret().to_owned());
+        println!("Seeded client {} ({name}), secret {secret}", client.client_id);
+    }
+    for u in seed.users {
+        let name = u.username.clone();
+        admin::create_user(app.store.as_ref(), u, now)
+            .await
+            .map_err(|e| format!("seed user {name:?}: {e}"))?;
+        println!("Seeded user {name}");
+    }
+    Ok(())
+}
+
+async fn print_demo(app: &App, issuer: &str) -> Result<(), String> {
+    let now = SystemClock.now();
+    let redirect = format!("{issuer}{DEMO_PATH}");
+    let new = NewClient {
+        name: "ZeroAuth demo app".into(),
+        redirect_uris: vec![redirect.clone()],
+        grants: vec!["authorization_code".into(), "refresh_token".into(), "client_credentials".into()],
+        scope: Some("openid profile email".into()),
+        public: false,
+        trusted: false,
+        client_id: Some("demo-client".into()),
+        client_secret: None,
+    };
+    let (client, secret) =
+        admin::create_client(app.store.as_ref(), new, now).await.map_err(|e| e.to_string())?;
+    let secret = secret.map(|s| s.secret().to_owned()).unwrap_or_default();
+    let password = crypto::random_string(9).map_err(|e| e.to_string())?;
+    let user = NewUser {
+        username: "demo".into(),
+        email: Some("demo@example.com".into()),
+        name: Some("Demo User".into()),
+        password: password.clone(),
+    };
+    admin::create_user(app.store.as_ref(), user, now).await.map_err(|e| e.to_string())?;
+    let url = with_query(
+        &format!("{issuer}/authorize"),
+        &[
+            ("client_id", &client.client_id),
+            ("redirect_uri", &redirect),
+            ("scope", "openid profile email"),
+            ("state", "demo"),
+        ],
+    );
+    println!();
+    println!("Demo client: {}  secret: {secret}", client.client_id);
+    println!("Demo user:   demo  password: {password}");
+    println!();
+    println!("Open this URL in a browser and sign in as the demo user:");
+    println!("  {url}");
+    println!();
+    Ok(())
+}
+
+/// The demo client's landing page: shows the code and how to exchange it.
+fn demo_page(app: &App, req: &Request) -> Option<Response> {
+    if req.uri().path() != DEMO_PATH {
+        return None;
+    }
+    let params = query(req).ok()?;
+    let code = params.get("code").ok().flatten();
+    let error = params.get("error").ok().flatten();
+    let token_url = app.url("/token");
+    let redirect = app.url(DEMO_PATH);
+    let body = maud_page(code, error, &token_url, &redirect);
+    Some(html(StatusCode::OK, body))
+}
+
+fn maud_page(code: Option<&str>, error: Option<&str>, token_url: &str, redirect: &str) -> String {
+    let esc =
+        |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let inner = match (code, error) {
+        (Some(code), _) => format!(
+            "<h1>The demo app got a code</h1><p>It is valid for 30 seconds. Exchange it for tokens with:</p>\
+             <pre>curl -s -u demo-client:&lt;demo secret&gt; \\\n  -d grant_type=authorization_code \\\n  -d code={} \\\n  -d redirect_uri={} \\\n  {}</pre>",
+            esc(code),
+            esc(redirect),
+            esc(token_url)
+        ),
+        (None, Some(e)) => format!("<h1>The demo app got an error</h1><p><code>{}</code></p>", esc(e)),
+        (None, None) => {
+            "<h1>Nothing to show</h1><p>This page is where the demo app receives its code.</p>".into()
+        }
+    };
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ZeroAuth demo app</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}}\
+         pre{{background:#f3f4f6;padding:1rem;overflow-x:auto}}</style></head><body>{inner}</body></html>"
+    )
+}

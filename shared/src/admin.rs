@@ -1,0 +1,285 @@
+//! Registering clients and users: what the operator CLI, `serve --seed` and
+//! the demo setup share. Validation lives here so every path enforces it.
+
+use serde::Deserialize;
+
+use crate::crypto;
+use crate::domain::{Client, GrantType, User};
+use crate::secret::{ClientSecret, Password};
+use crate::store::{Store, StoreError};
+
+/// A client to register.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    /// Display name shown on the consent page.
+    pub name: String,
+    /// Redirect URIs: `https`, or `http` on a loopback host.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Grant types; default `authorization_code` and `refresh_token`.
+    #[serde(default)]
+    pub grants: Vec<String>,
+    /// Allowed scopes, space-separated; default `openid profile email`.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// A public client (no secret, PKCE required).
+    #[serde(default)]
+    pub public: bool,
+    /// A first-party client that skips consent.
+    #[serde(default)]
+    pub trusted: bool,
+    /// A fixed client id (seed files); random when absent.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// A fixed secret (seed files); random when absent.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+}
+
+/// A user to register.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// Sign-in name (stored lower-case).
+    pub username: String,
+    /// Email claim.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Name claim.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser").field("username", &self.username).field("password", &"[redacted]").finish()
+    }
+}
+
+/// Why a registration was refused, in words an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The input is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Whether a redirect URI can be registered: an absolute `https` URI, or
+/// `http` on a loopback host; no fragment (RFC 6749 3.1.2, RFC 8252 7.3).
+pub fn check_redirect_uri(uri: &str) -> Result<(), AdminError> {
+    let bad = |why: &str| AdminError::Invalid(format!("redirect URI {uri:?} {why}"));
+    if uri.contains('#') {
+        return Err(bad("must not have a fragment"));
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("must not contain spaces"));
+    }
+    let parsed: http::Uri = uri.parse().map_err(|_| bad("is not a valid absolute URI"))?;
+    let host = parsed.host().ok_or_else(|| bad("has no host"))?;
+    match parsed.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if matches!(host, "localhost" | "127.0.0.1" | "[::1]") => Ok(()),
+        Some("http") => {
+            Err(bad("must use https (plain http is allowed only for localhost, 127.0.0.1 and [::1])"))
+        }
+        _ => Err(bad("must be an https URL")),
+    }
+}
+
+/// Registers a client; returns it and, for confidential clients, the secret
+/// (shown once: only its digest is stored).
+pub async fn create_client(
+    store: &dyn Store,
+    new: NewClient,
+    now: i64,
+) -> Result<(Client, Option<ClientSecret>), AdminError> {
+    let name = new.name.trim();
+    if name.is_empty() {
+        return Err(AdminError::Invalid("the client needs a --name".into()));
+    }
+    for uri in &new.redirect_uris {
+        check_redirect_uri(uri)?;
+    }
+    let grant_names = if new.grants.is_empty() {
+        vec!["authorization_code".to_owned(), "refresh_token".to_owned()]
+    } else {
+        new.grants.clone()
+    };
+    let mut grant_types = Vec::new();
+    for g in &grant_names {
+        let g = GrantType::parse(g).ok_or_else(|| {
+            AdminError::Invalid(format!(
+                "grant {g:?} is unknown; use authorization_code, refresh_token or client_credentials"
+            ))
+        })?;
+        if !grant_types.contains(&g) {
+            grant_types.push(g);
+        }
+    }
+    if grant_types.contains(&GrantType::AuthorizationCode) && new.redirect_uris.is_empty() {
+        return Err(AdminError::Invalid(
+            "the authorization_code grant needs at least one --redirect-uri".into(),
+        ));
+    }
+    if new.public && grant_types.contains(&GrantType::ClientCredentials) {
+        return Err(AdminError::Invalid(
+            "a public client cannot use client_credentials (RFC 6749 4.4)".into(),
+        ));
+    }
+    let scope = new.scope.as_deref().unwrap_or("openid profile email");
+    let scopes: Vec<String> = scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let rand = |n| crypto::random_string(n).map_err(|e| AdminError::Invalid(e.to_string()));
+    let client_id = match new.client_id {
+        Some(id) if !id.trim().is_empty() => id.trim().to_owned(),
+        _ => format!("za_client_{}", rand(12)?),
+    };
+    let secret = match (new.public, new.client_secret) {
+        (true, Some(_)) => return Err(AdminError::Invalid("a public client has no secret".into())),
+        (true, None) => None,
+        (false, Some(s)) if s.len() >= 16 => Some(ClientSecret::new(s)),
+        (false, Some(_)) => {
+            return Err(AdminError::Invalid("a client secret must be at least 16 characters".into()));
+        }
+        (false, None) => Some(ClientSecret::new(format!("za_cs_{}", rand(32)?))),
+    };
+    let client = Client {
+        client_id,
+        name: name.to_owned(),
+        secret_hash: secret.as_ref().map(|s| crypto::digest(s.secret())),
+        redirect_uris: new.redirect_uris,
+        grant_types,
+        scopes,
+        trusted: new.trusted,
+        disabled: false,
+        created_at: now,
+    };
+    store.create_client(&client).await?;
+    Ok((client, secret))
+}
+
+/// A fresh client secret for an existing client; the old one stops working.
+pub async fn rotate_secret(store: &dyn Store, client_id: &str) -> Result<ClientSecret, AdminError> {
+    let mut client = store
+        .get_client(client_id)
+        .await?
+        .ok_or_else(|| AdminError::Invalid(format!("there is no client {client_id:?}")))?;
+    if client.is_public() {
+        return Err(AdminError::Invalid(format!("client {client_id:?} is public and has no secret")));
+    }
+    let secret = ClientSecret::new(format!(
+        "za_cs_{}",
+        crypto::random_string(32).map_err(|e| AdminError::Invalid(e.to_string()))?
+    ));
+    client.secret_hash = Some(crypto::digest(secret.secret()));
+    store.update_client(&client).await?;
+    Ok(secret)
+}
+
+/// Normalises a username: trimmed, lower-case, 1–64 of `[a-z0-9._@+-]`.
+pub fn normalize_username(raw: &str) -> Result<String, AdminError> {
+    let u = raw.trim().to_lowercase();
+    let ok = (1..=64).contains(&u.len())
+        && u.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-'));
+    if ok {
+        Ok(u)
+    } else {
+        Err(AdminError::Invalid(format!("username {raw:?} must be 1 to 64 letters, digits or . _ @ + -")))
+    }
+}
+
+/// Checks a new password: 8 to 1024 bytes.
+pub fn check_password(p: &Password) -> Result<(), AdminError> {
+    match p.secret().len() {
+        0..=7 => Err(AdminError::Invalid("the password must be at least 8 characters".into())),
+        n if n > crypto::MAX_PASSWORD_BYTES => Err(AdminError::Invalid(format!(
+            "the password must be at most {} bytes",
+            crypto::MAX_PASSWORD_BYTES
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Registers a user with an argon2id password hash.
+pub async fn create_user(store: &dyn Store, new: NewUser, now: i64) -> Result<User, AdminError> {
+    let username = normalize_username(&new.username)?;
+    let password = Password::new(new.password);
+    check_password(&password)?;
+    let hash = crypto::hash_password(&password).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    let user = User {
+        username,
+        sub: format!(
+            "za_user_{}",
+            crypto::random_string(12).map_err(|e| AdminError::Invalid(e.to_string()))?
+        ),
+        email: new.email.filter(|e| !e.trim().is_empty()),
+        name: new.name.filter(|n| !n.trim().is_empty()),
+        password_hash: hash,
+        disabled: false,
+        created_at: now,
+    };
+    store.create_user(&user).await?;
+    Ok(user)
+}
+
+/// Sets a user's password.
+pub async fn set_password(store: &dyn Store, username: &str, password: Password) -> Result<(), AdminError> {
+    check_password(&password)?;
+    let username = normalize_username(username)?;
+    let mut user = store
+        .get_user(&username)
+        .await?
+        .ok_or_else(|| AdminError::Invalid(format!("there is no user {username:?}")))?;
+    user.password_hash = crypto::hash_password(&password).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    store.update_user(&user).await?;
+    Ok(())
+}
+
+/// A seed file for `zeroauth serve --seed` (TOML or JSON).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    /// Clients to register.
+    #[serde(default)]
+    pub clients: Vec<NewClient>,
+    /// Users to register.
+    #[serde(default)]
+    pub users: Vec<NewUser>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_and_loopback_http_redirect_uris_register() {
+        for ok in
+            ["https://app.example/cb", "http://localhost:8080/cb", "http://127.0.0.1/cb", "http://[::1]:1/x"]
+        {
+            assert!(check_redirect_uri(ok).is_ok(), "{ok}");
+        }
+        for bad in
+            ["http://app.example/cb", "https://app.example/cb#x", "ftp://x/y", "/relative", "https://a b/"]
+        {
+            assert!(check_redirect_uri(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn usernames_are_normalised_and_checked() {
+        assert_eq!(normalize_username(" Alice ").unwrap(), "alice");
+        assert!(normalize_username("").is_err());
+        assert!(normalize_username("a b").is_err());
+    }
+
+    #[test]
+    fn new_user_debug_hides_the_password() {
+        let u = NewUser { username: "a".into(), email: None, name: None, password: "hunter22".into() };
+        assert!(!format!("{u:?}").contains("hunter22"));
+    }
+}

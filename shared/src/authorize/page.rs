@@ -1,0 +1,105 @@
+//! The sign-in and consent page, and the error page. Everything echoed is
+//! escaped by maud.
+
+use maud::{DOCTYPE, Markup, html};
+
+/// What the sign-in page shows.
+pub struct LoginPage<'a> {
+    /// The client's display name.
+    pub client_name: &'a str,
+    /// The scopes asked for.
+    pub scopes: Vec<&'a str>,
+    /// Ask for consent (untrusted clients).
+    pub consent: bool,
+    /// The user already signed in, if the password is not asked.
+    pub signed_in_as: Option<&'a str>,
+    /// A message to show above the form.
+    pub error: Option<&'a str>,
+    /// The signed request blob.
+    pub request: &'a str,
+    /// The username to prefill after a failure.
+    pub username: Option<&'a str>,
+}
+
+/// A scope in plain words.
+pub fn describe_scope(scope: &str) -> String {
+    match scope {
+        "openid" => "Confirm who you are".into(),
+        "profile" => "See your name and username".into(),
+        "email" => "See your email address".into(),
+        other => match other.split_once(':') {
+            Some(("read", what)) => format!("Read your {}", what.replace(['_', '-'], " ")),
+            Some(("write", what)) => format!("Change your {}", what.replace(['_', '-'], " ")),
+            _ => format!("Use the permission “{other}”"),
+        },
+    }
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;background:#f4f5f7;color:#1d2330;margin:0}\
+main{max-width:26rem;margin:8vh auto;background:#fff;border-radius:10px;padding:2rem;box-shadow:0 2px 12px rgba(0,0,0,.08)}\
+h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin:.8rem 0 .3rem;font-weight:600}\
+input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b8bfcc;border-radius:6px;font-size:1rem}\
+ul{padding-left:1.2rem}.error{background:#fdecea;color:#8a1c12;padding:.7rem;border-radius:6px}\
+.buttons{display:flex;gap:.6rem;margin-top:1.4rem}button{flex:1;padding:.7rem;border-radius:6px;font-size:1rem;cursor:pointer;border:1px solid #2456c9}\
+button[value=approve]{background:#2456c9;color:#fff}button[value=deny]{background:#fff;color:#2456c9}";
+
+fn layout(title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (maud::PreEscaped(STYLE)) }
+            }
+            body { main { (body) } }
+        }
+    }
+    .into_string()
+}
+
+/// The sign-in (and, for untrusted clients, consent) page.
+pub fn login(p: &LoginPage<'_>) -> String {
+    let title =
+        if p.consent { format!("Allow {}?", p.client_name) } else { format!("Sign in to {}", p.client_name) };
+    layout(
+        &title,
+        html! {
+            h1 { (title) }
+            @if let Some(e) = p.error { p.error role="alert" { (e) } }
+            form method="post" action="callback" {
+                input type="hidden" name="request" value=(p.request);
+                @if let Some(user) = p.signed_in_as {
+                    p { "Signed in as " strong { (user) } "." }
+                } @else {
+                    label for="username" { "Username" }
+                    input type="text" id="username" name="username" autocomplete="username" required
+                        value=[p.username] autofocus;
+                    label for="password" { "Password" }
+                    input type="password" id="password" name="password" autocomplete="current-password" required;
+                }
+                @if p.consent {
+                    p { strong { (p.client_name) } " would like to:" }
+                    ul { @for s in &p.scopes { li { (describe_scope(s)) } } }
+                }
+                div.buttons {
+                    button type="submit" name="decision" value="approve" { @if p.consent { "Allow" } @else { "Sign in" } }
+                    button type="submit" name="decision" value="deny" formnovalidate { "Cancel" }
+                }
+            }
+        },
+    )
+}
+
+/// An error page for requests that cannot be sent back to the client.
+pub fn error(message: &str) -> String {
+    layout(
+        "Sign-in error",
+        html! {
+            h1 { "This sign-in request cannot continue" }
+            p.error role="alert" { (message) }
+            p { "Go back to the application and start again." }
+        },
+    )
+}

@@ -1,0 +1,114 @@
+//! Values that travel through the browser signed with HMAC-SHA256: the
+//! validated authorization request (a hidden form field, bound to the CSRF
+//! cookie) and the signed-in session cookie. Neither writes to the table.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto;
+use crate::secret::SigningKey;
+
+/// The authorization request as `/authorize` validated it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingRequest {
+    /// The client.
+    pub client_id: String,
+    /// The redirect URI the code goes to.
+    pub redirect_uri: String,
+    /// Whether the request named `redirect_uri` (then the token request must too).
+    pub redirect_uri_given: bool,
+    /// The validated scope.
+    pub scope: String,
+    /// `state`, echoed exactly.
+    pub state: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// OpenID Connect nonce.
+    pub nonce: Option<String>,
+    /// `prompt=login`: the password is asked even with a session.
+    pub force_login: bool,
+    /// Digest of the CSRF cookie this form is bound to.
+    pub csrf: String,
+    /// Epoch seconds after which the form is refused.
+    pub exp: i64,
+}
+
+/// The signed-in session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// The signed-in user.
+    pub username: String,
+    /// Epoch seconds after which the session is over.
+    pub exp: i64,
+}
+
+/// Something that expires, so [`open`] can refuse it when late.
+pub trait Expiring {
+    /// Epoch seconds.
+    fn exp(&self) -> i64;
+}
+impl Expiring for PendingRequest {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+impl Expiring for Session {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
+/// `payload.tag`, where the tag covers a purpose label and the payload so a
+/// value signed for one purpose is refused for another.
+pub fn seal<T: Serialize>(key: &SigningKey, purpose: &str, value: &T) -> String {
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap_or_default());
+    let tag = crypto::sign(key, format!("{purpose}.{payload}").as_bytes());
+    format!("{payload}.{tag}")
+}
+
+/// The value, if the tag verifies (in constant time) and it has not expired.
+pub fn open<T: DeserializeOwned + Expiring>(
+    key: &SigningKey,
+    purpose: &str,
+    sealed: &str,
+    now: i64,
+) -> Option<T> {
+    let (payload, tag) = sealed.split_once('.')?;
+    if !crypto::verify(key, format!("{purpose}.{payload}").as_bytes(), tag) {
+        return None;
+    }
+    let value: T = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    (value.exp() > now).then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> SigningKey {
+        SigningKey::new(vec![9; 32])
+    }
+
+    #[test]
+    fn sealed_session_opens_until_it_expires() {
+        let s = Session { username: "alice".into(), exp: 100 };
+        let sealed = seal(&key(), "session", &s);
+        assert_eq!(open::<Session>(&key(), "session", &sealed, 99), Some(s));
+        assert_eq!(open::<Session>(&key(), "session", &sealed, 100), None);
+    }
+
+    #[test]
+    fn tampered_or_repurposed_values_are_refused() {
+        let s = Session { username: "alice".into(), exp: 100 };
+        let sealed = seal(&key(), "session", &s);
+        let forged = seal(&key(), "session", &Session { username: "mallory".into(), exp: 100 });
+        let (payload, _) = forged.split_once('.').unwrap();
+        let (_, tag) = sealed.split_once('.').unwrap();
+        assert_eq!(open::<Session>(&key(), "session", &format!("{payload}.{tag}"), 1), None);
+        assert_eq!(open::<Session>(&key(), "login", &sealed, 1), None);
+        assert_eq!(open::<Session>(&SigningKey::new(vec![1; 32]), "session", &sealed, 1), None);
+        assert_eq!(open::<Session>(&key(), "session", "garbage", 1), None);
+    }
+}

@@ -1,0 +1,40 @@
+//! Authorization server metadata (RFC 8414), also served as an OpenID
+//! configuration document.
+
+use http::StatusCode;
+use serde_json::json;
+
+use crate::app::App;
+use crate::http::{Request, Response, json as json_response};
+
+/// The scopes ZeroAuth knows how to describe and answer at `/userinfo`.
+pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email"];
+
+/// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
+pub async fn metadata(app: &App, _req: Request) -> Response {
+    let body = json!({
+        "issuer": app.config.issuer,
+        "authorization_endpoint": app.url("/authorize"),
+        "token_endpoint": app.url("/token"),
+        "userinfo_endpoint": app.url("/userinfo"),
+        "revocation_endpoint": app.url("/revoke"),
+        "introspection_endpoint": app.url("/introspect"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "scopes_supported": KNOWN_SCOPES,
+        "subject_types_supported": ["public"],
+        "claims_supported": ["sub", "name", "preferred_username", "email"],
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent"],
+    });
+    let mut res = json_response(StatusCode::OK, &body);
+    res.headers_mut()
+        .insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("public, max-age=300"));
+    res.headers_mut().remove(http::header::PRAGMA);
+    res
+}

@@ -1,0 +1,343 @@
+//! Request parsing in one place — query strings, form and JSON bodies, HTTP
+//! Basic, Bearer — and the response builders every handler uses.
+
+use std::net::IpAddr;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http::StatusCode;
+use http::header::{self, HeaderMap, HeaderValue};
+
+use crate::error::{ErrorCode, OAuthError};
+use crate::secret::ClientSecret;
+
+/// A request as every handler sees it, whatever carried it.
+pub type Request = http::Request<Bytes>;
+/// A response as every handler returns it.
+pub type Response = http::Response<String>;
+
+/// Bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The caller's IP address, put in the request's extensions by the adapter
+/// that received it (the local server or the Lambda runtime).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// Request parameters from a query string or a body. Names may not repeat
+/// (RFC 6749 3.1): reading a repeated one is `invalid_request`.
+#[derive(Debug, Default, Clone)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Parameters from `name=value` pairs.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self(pairs)
+    }
+
+    /// The value of `name`; `invalid_request` if it is given more than once.
+    /// An empty value counts as absent (RFC 6749 3.1).
+    pub fn get(&self, name: &str) -> Result<Option<&str>, OAuthError> {
+        let mut found = self.0.iter().filter(|(k, _)| k == name);
+        let first = found.next();
+        if found.next().is_some() {
+            return Err(OAuthError::invalid_request(format!("parameter `{name}` is repeated; send it once")));
+        }
+        Ok(first.map(|(_, v)| v.as_str()).filter(|v| !v.is_empty()))
+    }
+
+    /// The value of `name`, which must be present.
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)?.ok_or_else(|| OAuthError::invalid_request(format!("parameter `{name}` is missing")))
+    }
+
+    /// Whether `name` is present at all (even empty).
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+}
+
+/// Parses `application/x-www-form-urlencoded` text; bytes that are not UTF-8
+/// once percent-decoded are `invalid_request`.
+pub fn parse_form(raw: &[u8]) -> Result<Params, OAuthError> {
+    let text = std::str::from_utf8(raw).map_err(|_| OAuthError::invalid_request("the body is not UTF-8"))?;
+    let mut pairs = Vec::new();
+    for (k, v) in form_urlencoded::parse(text.as_bytes()) {
+        if (k.contains('\u{FFFD}') && !text.contains('\u{FFFD}'))
+            || (v.contains('\u{FFFD}') && !text.contains('\u{FFFD}'))
+        {
+            return Err(OAuthError::invalid_request(format!("parameter `{k}` is not UTF-8 once decoded")));
+        }
+        pairs.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(Params(pairs))
+}
+
+/// The query string's parameters.
+pub fn query(req: &Request) -> Result<Params, OAuthError> {
+    parse_form(req.uri().query().unwrap_or("").as_bytes())
+}
+
+/// The body's parameters: form-encoded or a JSON object, chosen by
+/// `Content-Type`. JSON strings are taken as they are, numbers as their
+/// decimal text; any other JSON value is `invalid_request`.
+pub fn body_params(req: &Request) -> Result<Params, OAuthError> {
+    let body = req.body();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(OAuthError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    match media_type(req.headers()).as_deref() {
+        Some("application/x-www-form-urlencoded") => parse_form(body),
+        Some("application/json") => parse_json(body),
+        Some(other) => Err(OAuthError::invalid_request(format!(
+            "Content-Type {other} is not supported; send application/x-www-form-urlencoded or application/json"
+        ))),
+        None if body.is_empty() => Ok(Params::default()),
+        None => Err(OAuthError::invalid_request(
+            "Content-Type is missing; send application/x-www-form-urlencoded or application/json",
+        )),
+    }
+}
+
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+}
+
+fn parse_json(body: &[u8]) -> Result<Params, OAuthError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| OAuthError::invalid_request(format!("the body is not valid JSON: {e}")))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(OAuthError::invalid_request("the JSON body must be an object"));
+    };
+    let mut pairs = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        let text = match v {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Null => continue,
+            _ => return Err(OAuthError::invalid_request(format!("parameter `{k}` must be a string"))),
+        };
+        pairs.push((k, text));
+    }
+    Ok(Params(pairs))
+}
+
+/// Client credentials from `Authorization: Basic` (RFC 6749 2.3.1: each part
+/// form-urlencoded before base64). `Ok(None)` when the header is absent or
+/// another scheme; `invalid_client` when it is Basic but malformed.
+pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, ClientSecret)>, OAuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let bad = |why: &str| OAuthError::invalid_client(format!("malformed Basic credentials: {why}"));
+    let value = value.to_str().map_err(|_| bad("the header is not ASCII"))?;
+    let Some((scheme, encoded)) = value.trim().split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let raw = STANDARD.decode(encoded.trim()).map_err(|_| bad("not base64"))?;
+    let text = String::from_utf8(raw).map_err(|_| bad("not UTF-8"))?;
+    let (id, secret) = text.split_once(':').ok_or_else(|| bad("no colon between client id and secret"))?;
+    let decode = |s: &str| -> Result<String, OAuthError> {
+        let p = parse_form(format!("x={s}").as_bytes()).map_err(|_| bad("not UTF-8 once decoded"))?;
+        Ok(p.get("x").ok().flatten().unwrap_or("").to_owned())
+    };
+    let id = decode(id)?;
+    if id.is_empty() {
+        return Err(bad("the client id is empty"));
+    }
+    Ok(Some((id, ClientSecret::new(decode(secret)?))))
+}
+
+/// A Bearer token from the `Authorization` header (RFC 6750 2.1).
+/// `Ok(None)` when there is no Authorization header; `invalid_request` for another scheme.
+pub fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value =
+        value.to_str().map_err(|_| OAuthError::invalid_request("the Authorization header is not ASCII"))?;
+    match value.trim().split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim().to_owned()))
+        }
+        _ => Err(OAuthError::invalid_request("the Authorization header must be `Bearer <token>`")),
+    }
+}
+
+/// The value of cookie `name`, if sent.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The caller's IP, when the adapter recorded one.
+pub fn client_ip(req: &Request) -> Option<IpAddr> {
+    req.extensions().get::<ClientIp>().map(|c| c.0)
+}
+
+fn build(status: StatusCode, content_type: &'static str, body: String) -> Response {
+    let mut res = http::Response::new(body);
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}
+
+/// A JSON response with `Cache-Control: no-store`.
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+    build(status, "application/json", value.to_string())
+}
+
+/// An HTML page with the security headers: no caching, no framing, no referrer.
+pub fn html(status: StatusCode, body: String) -> Response {
+    let mut res = build(status, "text/html; charset=utf-8", body);
+    let h = res.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    res
+}
+
+/// A redirect to `location` with the given status (302 or 303).
+pub fn redirect(status: StatusCode, location: &str) -> Response {
+    let mut res = build(status, "text/plain; charset=utf-8", String::new());
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            res.headers_mut().insert(header::LOCATION, v);
+            res.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+            res
+        }
+        Err(_) => {
+            error_json(&OAuthError::server(format!("redirect location is not a valid header: {location:?}")))
+        }
+    }
+}
+
+/// Appends a `Set-Cookie` header.
+pub fn set_cookie(res: &mut Response, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// The RFC 6749 5.2 JSON error response; `invalid_client` is a 401 with
+/// `WWW-Authenticate: Basic`, which RFC 6749 5.2 requires when the client
+/// used Basic and permits otherwise.
+pub fn error_json(err: &OAuthError) -> Response {
+    let mut res = json(
+        err.status(),
+        &serde_json::json!({ "error": err.code.as_str(), "error_description": err.description }),
+    );
+    if err.status() == StatusCode::UNAUTHORIZED && err.code == ErrorCode::InvalidClient {
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"zeroauth\""));
+    }
+    res
+}
+
+/// Appends `name=value` pairs to a URI's query, keeping any it has.
+pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        ser.append_pair(k, v);
+    }
+    let q = ser.finish();
+    let sep = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{sep}{q}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(content_type: Option<&str>, body: &[u8]) -> Request {
+        let mut b = http::Request::builder().method("POST").uri("/token");
+        if let Some(ct) = content_type {
+            b = b.header("content-type", ct);
+        }
+        b.body(Bytes::copy_from_slice(body)).unwrap()
+    }
+
+    #[test]
+    fn form_and_json_bodies_give_the_same_params() {
+        let f = body_params(&req(Some("application/x-www-form-urlencoded"), b"a=1&b=x+y%26")).unwrap();
+        let j = body_params(&req(Some("application/json; charset=utf-8"), br#"{"a":1,"b":"x y&"}"#)).unwrap();
+        for p in [f, j] {
+            assert_eq!(p.get("a").unwrap(), Some("1"));
+            assert_eq!(p.get("b").unwrap(), Some("x y&"));
+        }
+    }
+
+    #[test]
+    fn repeated_parameter_is_invalid_request() {
+        let p = parse_form(b"scope=a&scope=b").unwrap();
+        assert_eq!(p.get("scope").unwrap_err().code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn bad_bodies_are_invalid_request() {
+        for (ct, body) in [
+            (Some("application/json"), &b"{"[..]),
+            (Some("application/json"), b"[1]"),
+            (Some("application/json"), br#"{"a":true}"#),
+            (Some("text/plain"), b"a=1"),
+            (None, b"a=1"),
+            (Some("application/x-www-form-urlencoded"), b"a=%FF"),
+            (Some("application/x-www-form-urlencoded"), b"a=\xff"),
+        ] {
+            let e = body_params(&req(ct, body)).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidRequest, "{ct:?} {body:?}");
+        }
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let mut h = HeaderMap::new();
+        let enc = STANDARD.encode("my%20client:p%3Ass+w");
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Basic {enc}")).unwrap());
+        let (id, secret) = basic_credentials(&h).unwrap().unwrap();
+        assert_eq!(id, "my client");
+        assert_eq!(secret.secret(), "p:ss w");
+    }
+
+    #[test]
+    fn malformed_basic_credentials_are_invalid_client() {
+        for raw in [
+            "Basic !!!",
+            &format!("Basic {}", STANDARD.encode("nocolon")),
+            &format!("Basic {}", STANDARD.encode(b"\xff:x")),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(raw).unwrap());
+            assert_eq!(basic_credentials(&h).unwrap_err().code, ErrorCode::InvalidClient, "{raw}");
+        }
+    }
+
+    #[test]
+    fn query_is_appended_to_an_existing_one() {
+        assert_eq!(with_query("https://a/cb?x=1", &[("code", "c d")]), "https://a/cb?x=1&code=c+d");
+        assert_eq!(with_query("https://a/cb", &[("state", "é&")]), "https://a/cb?state=%C3%A9%26");
+    }
+}

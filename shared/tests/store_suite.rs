@@ -1,0 +1,351 @@
+//! One store suite, run against the embedded store and against DynamoDB Local.
+
+use std::sync::Arc;
+
+use zeroauth_shared::domain::{AccessTokenRecord, Client, CodeRecord, Grant, GrantType, User};
+use zeroauth_shared::store::memory::MemoryStore;
+use zeroauth_shared::store::{ConsumeOutcome, Issuance, RotateOutcome, Rotation, Store, StoreError};
+use zeroauth_shared::testing::fresh_dynamo_store;
+
+const T0: i64 = 1_800_000_000;
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(std::sync::Arc::new(zeroauth_shared::store::memory::MemoryStore::new())).await
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(std::sync::Arc::new(zeroauth_shared::testing::fresh_dynamo_store().await)).await
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    clients_are_created_once_listed_updated_and_deleted,
+    users_are_created_once_listed_updated_and_deleted,
+    expired_code_is_invisible_even_while_still_stored,
+    code_is_consumed_exactly_once_under_32_concurrent_consumers,
+    consumed_code_is_recognised_as_replayed_after_its_validity,
+    code_past_its_validity_cannot_be_consumed,
+    retried_consume_with_the_same_id_is_not_a_replay,
+    unknown_code_is_invalid,
+    refresh_rotation_lets_one_of_16_concurrent_rotations_win,
+    rotated_refresh_token_presented_again_is_reused,
+    expired_refresh_token_does_not_rotate,
+    retried_rotation_is_not_a_reuse,
+    revoking_a_grant_kills_its_whole_family,
+    access_token_past_expiry_is_invisible,
+    access_token_looked_up_with_the_wrong_grant_is_invisible,
+    standalone_access_token_can_be_revoked,
+    throttle_counter_counts_within_its_window_and_restarts_after,
+);
+
+// Keep the unused-import lint quiet for the helpers the macro names by path.
+#[allow(dead_code)]
+fn _types(_: MemoryStore) {}
+#[allow(dead_code)]
+async fn _dynamo() {
+    let _ = fresh_dynamo_store;
+}
+
+fn client(id: &str) -> Client {
+    Client {
+        client_id: id.into(),
+        name: format!("App {id}"),
+        secret_hash: Some("hash".into()),
+        redirect_uris: vec!["https://app.example/cb".into()],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        scopes: vec!["openid".into(), "profile".into()],
+        trusted: false,
+        disabled: false,
+        created_at: T0,
+    }
+}
+
+fn user(name: &str) -> User {
+    User {
+        username: name.into(),
+        sub: format!("sub-{name}"),
+        email: Some(format!("{name}@example.com")),
+        name: None,
+        password_hash: "$argon2id$x".into(),
+        disabled: false,
+        created_at: T0,
+    }
+}
+
+fn code(digest: &str) -> CodeRecord {
+    CodeRecord {
+        digest: digest.into(),
+        client_id: "c1".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        redirect_uri_given: true,
+        scope: "openid".into(),
+        username: "alice".into(),
+        sub: "sub-alice".into(),
+        code_challenge: Some("challenge".into()),
+        nonce: None,
+        issued_at: T0,
+        valid_until: T0 + 30,
+        expires_at: T0 + 600,
+        redeemed: None,
+    }
+}
+
+fn grant(id: &str, refresh_digest: &str) -> Grant {
+    Grant {
+        grant_id: id.into(),
+        client_id: "c1".into(),
+        username: "alice".into(),
+        sub: "sub-alice".into(),
+        scope: "openid".into(),
+        refresh_digest: refresh_digest.into(),
+        retired_digests: vec![],
+        refresh_expires_at: T0 + 86_400,
+        revoked: false,
+        created_at: T0,
+        expires_at: T0 + 86_400,
+    }
+}
+
+fn access(digest: &str, grant_id: Option<&str>) -> AccessTokenRecord {
+    AccessTokenRecord {
+        digest: digest.into(),
+        grant_id: grant_id.map(str::to_owned),
+        client_id: "c1".into(),
+        username: Some("alice".into()),
+        sub: Some("sub-alice".into()),
+        scope: "openid".into(),
+        issued_at: T0,
+        expires_at: T0 + 3600,
+    }
+}
+
+fn issuance(n: usize) -> Issuance {
+    let gid = format!("grant-{n}");
+    Issuance {
+        consume_id: format!("consume-{n}"),
+        grant: grant(&gid, &format!("rt-{n}")),
+        access: access(&format!("at-{n}"), Some(&gid)),
+    }
+}
+
+fn rotation(presented: &str, new: &str, at: &str, gid: &str) -> Rotation {
+    Rotation {
+        presented_digest: presented.into(),
+        new_digest: new.into(),
+        new_refresh_expires_at: T0 + 2 * 86_400,
+        access: access(at, Some(gid)),
+    }
+}
+
+/// Stores a grant with its first access token by redeeming a code for it.
+async fn seed_grant(store: &dyn Store, n: usize) -> Issuance {
+    let iss = issuance(n);
+    store.put_code(&code(&format!("seed-code-{n}"))).await.unwrap();
+    assert_eq!(
+        store.consume_code(&format!("seed-code-{n}"), &iss, T0).await.unwrap(),
+        ConsumeOutcome::Consumed
+    );
+    iss
+}
+
+async fn clients_are_created_once_listed_updated_and_deleted(store: Arc<dyn Store>) {
+    store.create_client(&client("b")).await.unwrap();
+    store.create_client(&client("a")).await.unwrap();
+    assert!(matches!(store.create_client(&client("a")).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.get_client("a").await.unwrap(), Some(client("a")));
+    assert_eq!(store.get_client("zz").await.unwrap(), None);
+    let ids: Vec<_> = store.list_clients().await.unwrap().into_iter().map(|c| c.client_id).collect();
+    assert_eq!(ids, ["a", "b"]);
+    let mut changed = client("a");
+    changed.secret_hash = None;
+    changed.trusted = true;
+    store.update_client(&changed).await.unwrap();
+    assert_eq!(store.get_client("a").await.unwrap(), Some(changed));
+    assert!(matches!(store.update_client(&client("nope")).await, Err(StoreError::NotFound(_))));
+    assert!(store.delete_client("a").await.unwrap());
+    assert!(!store.delete_client("a").await.unwrap());
+    assert_eq!(store.get_client("a").await.unwrap(), None);
+}
+
+async fn users_are_created_once_listed_updated_and_deleted(store: Arc<dyn Store>) {
+    store.create_user(&user("bob")).await.unwrap();
+    store.create_user(&user("alice")).await.unwrap();
+    assert!(matches!(store.create_user(&user("bob")).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.get_user("alice").await.unwrap(), Some(user("alice")));
+    let names: Vec<_> = store.list_users().await.unwrap().into_iter().map(|u| u.username).collect();
+    assert_eq!(names, ["alice", "bob"]);
+    let mut disabled = user("bob");
+    disabled.disabled = true;
+    store.update_user(&disabled).await.unwrap();
+    assert!(store.get_user("bob").await.unwrap().unwrap().disabled);
+    assert!(matches!(store.update_user(&user("carol")).await, Err(StoreError::NotFound(_))));
+    assert!(store.delete_user("bob").await.unwrap());
+    assert_eq!(store.get_user("bob").await.unwrap(), None);
+}
+
+async fn expired_code_is_invisible_even_while_still_stored(store: Arc<dyn Store>) {
+    store.put_code(&code("d1")).await.unwrap();
+    assert!(store.get_code("d1", T0 + 599).await.unwrap().is_some());
+    assert_eq!(store.get_code("d1", T0 + 600).await.unwrap(), None);
+    assert_eq!(store.consume_code("d1", &issuance(1), T0 + 600).await.unwrap(), ConsumeOutcome::Invalid);
+}
+
+async fn code_is_consumed_exactly_once_under_32_concurrent_consumers(store: Arc<dyn Store>) {
+    store.put_code(&code("d1")).await.unwrap();
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.consume_code("d1", &issuance(i), T0 + 1).await })
+        })
+        .collect();
+    let mut consumed = 0;
+    let mut replayed = 0;
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            ConsumeOutcome::Consumed => consumed += 1,
+            ConsumeOutcome::Replayed { .. } => replayed += 1,
+            ConsumeOutcome::Invalid => panic!("a live code was reported invalid"),
+        }
+    }
+    assert_eq!((consumed, replayed), (1, 31));
+    let stored = store.get_code("d1", T0 + 1).await.unwrap().unwrap();
+    let winner = stored.redeemed.unwrap().grant_id;
+    assert!(store.get_grant(&winner, T0 + 1).await.unwrap().is_some(), "the winner's grant was stored");
+}
+
+async fn consumed_code_is_recognised_as_replayed_after_its_validity(store: Arc<dyn Store>) {
+    store.put_code(&code("d1")).await.unwrap();
+    assert_eq!(store.consume_code("d1", &issuance(1), T0 + 5).await.unwrap(), ConsumeOutcome::Consumed);
+    assert_eq!(
+        store.consume_code("d1", &issuance(2), T0 + 31).await.unwrap(),
+        ConsumeOutcome::Replayed { grant_id: "grant-1".into() }
+    );
+    assert!(store.get_grant("grant-2", T0 + 31).await.unwrap().is_none(), "a replay writes nothing");
+}
+
+async fn code_past_its_validity_cannot_be_consumed(store: Arc<dyn Store>) {
+    store.put_code(&code("d1")).await.unwrap();
+    assert_eq!(store.consume_code("d1", &issuance(1), T0 + 30).await.unwrap(), ConsumeOutcome::Invalid);
+    assert!(store.get_grant("grant-1", T0 + 30).await.unwrap().is_none(), "nothing half-written");
+    assert!(store.find_access_token("at-1", Some("grant-1"), T0 + 30).await.unwrap().is_none());
+}
+
+async fn retried_consume_with_the_same_id_is_not_a_replay(store: Arc<dyn Store>) {
+    store.put_code(&code("d1")).await.unwrap();
+    let iss = issuance(1);
+    assert_eq!(store.consume_code("d1", &iss, T0 + 1).await.unwrap(), ConsumeOutcome::Consumed);
+    assert_eq!(store.consume_code("d1", &iss, T0 + 2).await.unwrap(), ConsumeOutcome::Consumed);
+}
+
+async fn unknown_code_is_invalid(store: Arc<dyn Store>) {
+    assert_eq!(store.consume_code("nope", &issuance(1), T0).await.unwrap(), ConsumeOutcome::Invalid);
+    assert_eq!(store.get_code("nope", T0).await.unwrap(), None);
+}
+
+async fn refresh_rotation_lets_one_of_16_concurrent_rotations_win(store: Arc<dyn Store>) {
+    seed_grant(store.as_ref(), 1).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let r = rotation("rt-1", &format!("rt-new-{i}"), &format!("at-new-{i}"), "grant-1");
+                store.rotate_refresh("grant-1", &r, T0 + 10).await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap().unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| **o == RotateOutcome::Rotated).count(), 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| *o != RotateOutcome::Invalid), "{outcomes:?}");
+}
+
+async fn rotated_refresh_token_presented_again_is_reused(store: Arc<dyn Store>) {
+    seed_grant(store.as_ref(), 1).await;
+    let first = rotation("rt-1", "rt-2", "at-2", "grant-1");
+    assert_eq!(store.rotate_refresh("grant-1", &first, T0 + 10).await.unwrap(), RotateOutcome::Rotated);
+    let g = store.get_grant("grant-1", T0 + 10).await.unwrap().unwrap();
+    assert_eq!(g.refresh_digest, "rt-2");
+    assert!(store.find_access_token("at-2", Some("grant-1"), T0 + 10).await.unwrap().is_some());
+    let again = rotation("rt-1", "rt-3", "at-3", "grant-1");
+    assert_eq!(store.rotate_refresh("grant-1", &again, T0 + 20).await.unwrap(), RotateOutcome::Reused);
+    let never = rotation("rt-never", "rt-4", "at-4", "grant-1");
+    assert_eq!(store.rotate_refresh("grant-1", &never, T0 + 20).await.unwrap(), RotateOutcome::Invalid);
+    assert!(store.find_access_token("at-3", Some("grant-1"), T0 + 20).await.unwrap().is_none());
+}
+
+async fn expired_refresh_token_does_not_rotate(store: Arc<dyn Store>) {
+    seed_grant(store.as_ref(), 1).await;
+    let r = rotation("rt-1", "rt-2", "at-2", "grant-1");
+    assert_eq!(store.rotate_refresh("grant-1", &r, T0 + 86_400).await.unwrap(), RotateOutcome::Invalid);
+    assert_eq!(store.get_grant("grant-1", T0 + 86_400).await.unwrap(), None);
+}
+
+async fn retried_rotation_is_not_a_reuse(store: Arc<dyn Store>) {
+    seed_grant(store.as_ref(), 1).await;
+    let r = rotation("rt-1", "rt-2", "at-2", "grant-1");
+    assert_eq!(store.rotate_refresh("grant-1", &r, T0 + 10).await.unwrap(), RotateOutcome::Rotated);
+    assert_eq!(store.rotate_refresh("grant-1", &r, T0 + 11).await.unwrap(), RotateOutcome::Rotated);
+}
+
+async fn revoking_a_grant_kills_its_whole_family(store: Arc<dyn Store>) {
+    seed_grant(store.as_ref(), 1).await;
+    let r = rotation("rt-1", "rt-2", "at-2", "grant-1");
+    assert_eq!(store.rotate_refresh("grant-1", &r, T0 + 10).await.unwrap(), RotateOutcome::Rotated);
+    store.revoke_grant("grant-1").await.unwrap();
+    for at in ["at-1", "at-2"] {
+        assert!(store.find_access_token(at, Some("grant-1"), T0 + 11).await.unwrap().is_none());
+    }
+    let next = rotation("rt-2", "rt-3", "at-3", "grant-1");
+    assert_eq!(store.rotate_refresh("grant-1", &next, T0 + 12).await.unwrap(), RotateOutcome::Invalid);
+    assert!(store.get_grant("grant-1", T0 + 12).await.unwrap().unwrap().revoked);
+    store.revoke_grant("never-existed").await.unwrap();
+    assert!(store.get_grant("never-existed", T0).await.unwrap().is_none(), "revoking creates nothing");
+}
+
+async fn access_token_past_expiry_is_invisible(store: Arc<dyn Store>) {
+    seed_grant(store.as_ref(), 1).await;
+    assert!(store.find_access_token("at-1", Some("grant-1"), T0 + 3599).await.unwrap().is_some());
+    assert!(store.find_access_token("at-1", Some("grant-1"), T0 + 3600).await.unwrap().is_none());
+}
+
+async fn access_token_looked_up_with_the_wrong_grant_is_invisible(store: Arc<dyn Store>) {
+    seed_grant(store.as_ref(), 1).await;
+    seed_grant(store.as_ref(), 2).await;
+    assert!(store.find_access_token("at-1", Some("grant-2"), T0).await.unwrap().is_none());
+    assert!(store.find_access_token("at-1", None, T0).await.unwrap().is_none());
+}
+
+async fn standalone_access_token_can_be_revoked(store: Arc<dyn Store>) {
+    store.put_access_token(&access("cc-1", None)).await.unwrap();
+    let found = store.find_access_token("cc-1", None, T0).await.unwrap().unwrap();
+    assert_eq!(found.client_id, "c1");
+    store.revoke_access_token("cc-1").await.unwrap();
+    assert!(store.find_access_token("cc-1", None, T0).await.unwrap().is_none());
+    store.revoke_access_token("cc-1").await.unwrap();
+}
+
+async fn throttle_counter_counts_within_its_window_and_restarts_after(store: Arc<dyn Store>) {
+    assert_eq!(store.hits("ip:1", T0).await.unwrap(), 0);
+    for expected in 1..=3 {
+        assert_eq!(store.hit("ip:1", T0 + 60, T0 + 1).await.unwrap(), expected);
+    }
+    assert_eq!(store.hits("ip:1", T0 + 59).await.unwrap(), 3);
+    assert_eq!(store.hits("ip:1", T0 + 60).await.unwrap(), 0, "expired window reads as zero");
+    assert_eq!(store.hit("ip:1", T0 + 120, T0 + 61).await.unwrap(), 1, "a new window starts at one");
+    store.clear("ip:1").await.unwrap();
+    assert_eq!(store.hits("ip:1", T0 + 61).await.unwrap(), 0);
+}
