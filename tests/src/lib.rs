@@ -1,14 +1,349 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! The end-to-end harness: a ZeroAuth server in this process on a fresh
+//! DynamoDB Local table, with a clock the test moves, and a small "browser"
+//! that keeps cookies and follows the sign-in form.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+use zeroauth_shared::App;
+use zeroauth_shared::admin::{self, NewClient, NewUser};
+use zeroauth_shared::clock::{Clock, ManualClock, SystemClock};
+use zeroauth_shared::config::Config;
+use zeroauth_shared::secret::SigningKey;
+use zeroauth_shared::store::Store;
+use zeroauth_shared::store::memory::MemoryStore;
+use zeroauth_shared::testing::fresh_dynamo_store;
+
+/// A running server.
+pub struct Server {
+    /// `http://127.0.0.1:<port>`, also the issuer.
+    pub base: String,
+    /// The clock the server reads; move it with `advance`.
+    pub clock: ManualClock,
+    /// The store behind the server.
+    pub store: Arc<dyn Store>,
+    /// An HTTP client that does not follow redirects.
+    pub http: reqwest::Client,
+    _stop: oneshot::Sender<()>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A registered client.
+#[derive(Clone, Debug)]
+pub struct TestClient {
+    /// Its id.
+    pub id: String,
+    /// Its secret (confidential clients).
+    pub secret: Option<String>,
+    /// Its first redirect URI.
+    pub redirect_uri: String,
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+impl Server {
+    /// A server on a fresh DynamoDB Local table.
+    pub async fn dynamodb() -> Self {
+        Self::start(Arc::new(fresh_dynamo_store().await), |_| {}).await
     }
+
+    /// A server on the embedded store.
+    pub async fn memory() -> Self {
+        Self::start(Arc::new(MemoryStore::new()), |_| {}).await
+    }
+
+    /// A server on a fresh DynamoDB Local table with adjusted configuration.
+    pub async fn dynamodb_with(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::start(Arc::new(fresh_dynamo_store().await), configure).await
+    }
+
+    async fn start(store: Arc<dyn Store>, configure: impl FnOnce(&mut Config)) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
+        let base = format!("http://{}", listener.local_addr().expect("local address"));
+        let mut config = Config::new(base.clone(), SigningKey::new(vec![42; 32]));
+        configure(&mut config);
+        let clock = ManualClock::new(SystemClock.now());
+        let app = App::new(store.clone(), config).with_clock(Arc::new(clock.clone()));
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(zeroauth_shared::server::serve(app, listener, None, async move {
+            let _ = stopped.await;
+        }));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        Self { base, clock, store, http, _stop: stop }
+    }
+
+    /// The URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance(&self, seconds: i64) {
+        self.clock.advance(seconds);
+    }
+
+    /// Registers a client.
+    pub async fn client(&self, configure: impl FnOnce(&mut NewClient)) -> TestClient {
+        let mut new = NewClient {
+            name: "Test App".into(),
+            redirect_uris: vec!["https://app.example/cb".into()],
+            grants: vec!["authorization_code".into(), "refresh_token".into()],
+            scope: Some("openid profile email read:user read:projects".into()),
+            public: false,
+            trusted: false,
+            client_id: None,
+            client_secret: None,
+        };
+        configure(&mut new);
+        let (c, secret) = admin::create_client(self.store.as_ref(), new, self.clock.now())
+            .await
+            .expect("register a client");
+        TestClient {
+            id: c.client_id,
+            secret: secret.map(|s| s.secret().to_owned()),
+            redirect_uri: c.redirect_uris.first().cloned().unwrap_or_default(),
+        }
+    }
+
+    /// A confidential client with the default settings.
+    pub async fn confidential_client(&self) -> TestClient {
+        self.client(|_| {}).await
+    }
+
+    /// A public client (PKCE required).
+    pub async fn public_client(&self) -> TestClient {
+        self.client(|c| c.public = true).await
+    }
+
+    /// Registers a user with [`PASSWORD`].
+    pub async fn user(&self, username: &str) {
+        let new = NewUser {
+            username: username.into(),
+            email: Some(format!("{username}@example.com")),
+            name: Some(format!("{username} Example")),
+            password: PASSWORD.into(),
+        };
+        admin::create_user(self.store.as_ref(), new, self.clock.now()).await.expect("register a user");
+    }
+
+    /// A browser with an empty cookie jar.
+    pub fn browser(&self) -> Browser<'_> {
+        Browser { server: self, cookies: HashMap::new() }
+    }
+
+    /// POSTs a form to `path`, with Basic credentials when `basic` is given.
+    pub async fn post_form(&self, path: &str, basic: Option<&TestClient>, form: &[(&str, &str)]) -> Reply {
+        let body = form_encode(form);
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(c) = basic {
+            req = req.basic_auth(&c.id, c.secret.as_deref());
+        }
+        Reply::from(req.send().await.expect("the server answers")).await
+    }
+
+    /// POSTs a JSON body to `path`.
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> Reply {
+        let req =
+            self.http.post(self.url(path)).header("content-type", "application/json").body(body.to_string());
+        Reply::from(req.send().await.expect("the server answers")).await
+    }
+
+    /// Exchanges a code for tokens with Basic client authentication.
+    pub async fn exchange(&self, client: &TestClient, code: &str, extra: &[(&str, &str)]) -> Reply {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &client.redirect_uri),
+        ];
+        form.extend_from_slice(extra);
+        if client.secret.is_some() {
+            self.post_form("/token", Some(client), &form).await
+        } else {
+            form.push(("client_id", &client.id));
+            self.post_form("/token", None, &form).await
+        }
+    }
+
+    /// GET /userinfo with a Bearer token.
+    pub async fn userinfo(&self, token: &str) -> Reply {
+        let res =
+            self.http.get(self.url("/userinfo")).bearer_auth(token).send().await.expect("the server answers");
+        Reply::from(res).await
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body text.
+    pub text: String,
+}
+
+impl Reply {
+    async fn from(res: reqwest::Response) -> Self {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        Self { status, headers, text }
+    }
+
+    /// The body as JSON (panics with the body when it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// A string field of the JSON body.
+    pub fn field(&self, name: &str) -> String {
+        self.json()[name].as_str().unwrap_or_else(|| panic!("no string `{name}` in {}", self.text)).to_owned()
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+
+    /// The `Location` header's query parameters.
+    pub fn location_params(&self) -> HashMap<String, String> {
+        let loc = self.header(LOCATION.as_str()).unwrap_or_else(|| panic!("no Location in {self:?}"));
+        let query = loc.split_once('?').map(|(_, q)| q).unwrap_or("");
+        url_decode_pairs(query).into_iter().collect()
+    }
+}
+
+/// Form-encodes pairs.
+pub fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+fn url_decode_pairs(q: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// A PKCE pair: (verifier, S256 challenge).
+pub fn pkce() -> (String, String) {
+    let verifier = URL_SAFE_NO_PAD.encode(rand_bytes());
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn rand_bytes() -> [u8; 32] {
+    let s = zeroauth_shared::crypto::random_bytes(32).expect("randomness");
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&s);
+    out
+}
+
+/// A cookie-keeping user agent.
+pub struct Browser<'a> {
+    server: &'a Server,
+    /// Cookies by name.
+    pub cookies: HashMap<String, String>,
+}
+
+/// The sign-in page as the browser got it.
+#[derive(Debug)]
+pub struct Page {
+    /// The response.
+    pub reply: Reply,
+    /// The signed request blob in the form.
+    pub request: String,
+}
+
+impl Browser<'_> {
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn keep_cookies(&mut self, reply: &Reply) {
+        for v in reply.headers.get_all(SET_COOKIE) {
+            if let Some((pair, _)) = v.to_str().unwrap_or("").split_once(';') {
+                if let Some((k, val)) = pair.split_once('=') {
+                    self.cookies.insert(k.trim().to_owned(), val.trim().to_owned());
+                }
+            }
+        }
+    }
+
+    /// GET /authorize with these query parameters.
+    pub async fn authorize(&mut self, params: &[(&str, &str)]) -> Reply {
+        let url = format!("{}?{}", self.server.url("/authorize"), form_encode(params));
+        let res =
+            self.server.http.get(url).header("cookie", self.cookie_header()).send().await.expect("answer");
+        let reply = Reply::from(res).await;
+        self.keep_cookies(&reply);
+        reply
+    }
+
+    /// GET /authorize and read the sign-in form (panics if there is none).
+    pub async fn login_page(&mut self, params: &[(&str, &str)]) -> Page {
+        let reply = self.authorize(params).await;
+        let request = hidden_request(&reply.text).unwrap_or_else(|| panic!("no sign-in form: {reply:?}"));
+        Page { reply, request }
+    }
+
+    /// POST the sign-in form.
+    pub async fn submit(&mut self, form: &[(&str, &str)]) -> Reply {
+        let res = self
+            .server
+            .http
+            .post(self.server.url("/callback"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", self.cookie_header())
+            .body(form_encode(form))
+            .send()
+            .await
+            .expect("answer");
+        let reply = Reply::from(res).await;
+        self.keep_cookies(&reply);
+        reply
+    }
+
+    /// Signs in as `username` with the right password and approves.
+    pub async fn approve(&mut self, page: &Page, username: &str) -> Reply {
+        self.submit(&[
+            ("request", &page.request),
+            ("username", username),
+            ("password", PASSWORD),
+            ("decision", "approve"),
+        ])
+        .await
+    }
+
+    /// The whole front channel for a confidential client: returns the code.
+    pub async fn code_for(&mut self, client: &TestClient, username: &str, extra: &[(&str, &str)]) -> String {
+        let mut params =
+            vec![("client_id", client.id.as_str()), ("redirect_uri", client.redirect_uri.as_str())];
+        params.extend_from_slice(extra);
+        let page = self.login_page(&params).await;
+        let reply = self.approve(&page, username).await;
+        assert_eq!(reply.status, 303, "{reply:?}");
+        reply.location_params().remove("code").unwrap_or_else(|| panic!("no code in {reply:?}"))
+    }
+}
+
+/// The value of the hidden `request` field of a sign-in page.
+pub fn hidden_request(html: &str) -> Option<String> {
+    let start = html.find("name=\"request\" value=\"")? + "name=\"request\" value=\"".len();
+    let end = html.get(start..)?.find('"')? + start;
+    html.get(start..end).map(str::to_owned)
 }
