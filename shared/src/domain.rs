@@ -118,6 +118,9 @@ pub struct CodeRecord {
     pub code_challenge: Option<String>,
     /// OpenID Connect nonce, if the request had one.
     pub nonce: Option<String>,
+    /// The authorization request's `state`, returned with the tokens to
+    /// clients that do not repeat it (Iternio's dialect).
+    pub state: Option<String>,
     /// Epoch seconds.
     pub issued_at: i64,
     /// The code can be redeemed while `now < valid_until`.

@@ -95,6 +95,7 @@ fn code(digest: &str) -> CodeRecord {
         sub: "sub-alice".into(),
         code_challenge: Some("challenge".into()),
         nonce: None,
+        state: Some("a b&é".into()),
         issued_at: T0,
         valid_until: T0 + 30,
         expires_at: T0 + 600,

@@ -347,3 +347,10 @@ pub fn hidden_request(html: &str) -> Option<String> {
     let end = html.get(start..)?.find('"')? + start;
     html.get(start..end).map(str::to_owned)
 }
+
+impl Server {
+    /// The server clock's current time.
+    pub fn clock_now(&self) -> i64 {
+        self.clock.now()
+    }
+}

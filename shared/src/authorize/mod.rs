@@ -251,6 +251,7 @@ pub async fn issue_code(app: &App, pending: &PendingRequest, user: &User) -> Res
         sub: user.sub.clone(),
         code_challenge: pending.code_challenge.clone(),
         nonce: pending.nonce.clone(),
+        state: pending.state.clone(),
         issued_at: now,
         valid_until: now + app.config.code_ttl,
         expires_at: now + app.config.code_retention,

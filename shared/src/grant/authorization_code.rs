@@ -74,7 +74,7 @@ pub async fn exchange(app: &App, req: &Request, params: &Params) -> Result<Respo
         scope: &record.scope,
         refresh_token: issued.refresh_token.as_deref(),
         created_at: now,
-        state: params.get("state")?,
+        state: params.get("state")?.or(record.state.as_deref()),
     }
     .response())
 }

@@ -149,7 +149,7 @@ pub struct Issued<'a> {
     pub refresh_token: Option<&'a str>,
     /// When it was issued.
     pub created_at: i64,
-    /// `state` echoed when the token request carried one.
+    /// `state`: the token request's, or else the authorization request's.
     pub state: Option<&'a str>,
 }
 

@@ -213,6 +213,7 @@ impl From<&CodeRecord> for Item {
             .s("sub", &c.sub)
             .opt_s("code_challenge", c.code_challenge.as_deref())
             .opt_s("nonce", c.nonce.as_deref())
+            .opt_s("state", c.state.as_deref())
             .n("issued_at", c.issued_at)
             .n("valid_until", c.valid_until)
             .n("expires_at", c.expires_at)
@@ -246,6 +247,7 @@ impl TryFrom<&Item> for CodeRecord {
             sub: r.s("sub")?,
             code_challenge: r.opt_s("code_challenge")?,
             nonce: r.opt_s("nonce")?,
+            state: r.opt_s("state")?,
             issued_at: r.n("issued_at")?,
             valid_until: r.n("valid_until")?,
             expires_at: r.n("expires_at")?,
