@@ -276,10 +276,10 @@ impl Browser<'_> {
 
     fn keep_cookies(&mut self, reply: &Reply) {
         for v in reply.headers.get_all(SET_COOKIE) {
-            if let Some((pair, _)) = v.to_str().unwrap_or("").split_once(';') {
-                if let Some((k, val)) = pair.split_once('=') {
-                    self.cookies.insert(k.trim().to_owned(), val.trim().to_owned());
-                }
+            if let Some((pair, _)) = v.to_str().unwrap_or("").split_once(';')
+                && let Some((k, val)) = pair.split_once('=')
+            {
+                self.cookies.insert(k.trim().to_owned(), val.trim().to_owned());
             }
         }
     }
