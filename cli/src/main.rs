@@ -234,7 +234,9 @@ fn print(json_out: bool, value: serde_json::Value, text: impl FnOnce() -> String
 async fn table_create(json_out: bool) -> Result<(), String> {
     let store = dynamo().await;
     let table = store.table().to_owned();
-    eprintln!("Creating table {table:?}…");
+    if !json_out {
+        eprintln!("Creating table {table:?}…");
+    }
     match schema::create_table(store.client(), &table, true).await {
         Ok(()) => {
             print(

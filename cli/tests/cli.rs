@@ -1,0 +1,336 @@
+//! The `zeroauth` command against DynamoDB Local, as an operator runs it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use zeroauth_shared::testing::endpoint;
+
+/// A `zeroauth` invocation on its own table in DynamoDB Local.
+struct Cli {
+    table: String,
+    endpoint: String,
+}
+
+impl Cli {
+    fn new() -> Self {
+        let table = format!("zeroauth-cli-{}", zeroauth_shared::crypto::random_string(9).unwrap());
+        Self { table, endpoint: endpoint() }
+    }
+
+    fn with_table() -> Self {
+        let cli = Self::new();
+        let out = cli.run(&["table", "create"], None);
+        assert!(out.status.success(), "{}", stderr(&out));
+        cli
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_zeroauth"));
+        c.env("ZEROAUTH_TABLE", &self.table)
+            .env("AWS_ENDPOINT_URL_DYNAMODB", &self.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+            .env_remove("ZEROAUTH_SIGNING_KEY")
+            .env_remove("ZEROAUTH_ISSUER");
+        c
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run zeroauth");
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    }
+
+    fn json(&self, args: &[&str], stdin: Option<&str>) -> Value {
+        let out = self.run(args, stdin);
+        assert!(out.status.success(), "zeroauth {args:?} failed: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not one JSON object ({e}): {}", stdout(&out)))
+    }
+
+    fn fails(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let out = self.run(args, stdin);
+        assert!(!out.status.success(), "zeroauth {args:?} should fail: {}", stdout(&out));
+        let err = stderr(&out);
+        let last = err.trim_end().lines().last().unwrap_or("").to_owned();
+        assert!(last.starts_with("zeroauth: "), "an error ends in one plain sentence on stderr: {err}");
+        last
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn table_create_makes_the_table_once() {
+    let cli = Cli::new();
+    let v = cli.json(&["table", "create", "--json"], None);
+    assert_eq!(v["table"], cli.table.as_str());
+    assert_eq!(v["ttl_attribute"], "expires_at");
+    let err = cli.fails(&["table", "create"], None);
+    assert!(err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn missing_table_says_how_to_create_it() {
+    let cli = Cli::new();
+    let err = cli.fails(&["client", "list"], None);
+    assert!(err.contains("does not exist") && err.contains("zeroauth table create"), "{err}");
+}
+
+#[test]
+fn unreachable_dynamodb_says_so() {
+    let mut cli = Cli::new();
+    cli.endpoint = "http://127.0.0.1:9".into();
+    let err = cli.fails(&["client", "list"], None);
+    assert!(err.contains("cannot reach DynamoDB"), "{err}");
+}
+
+#[test]
+fn client_lifecycle_in_json() {
+    let cli = Cli::with_table();
+    let created = cli.json(
+        &[
+            "client",
+            "create",
+            "--name",
+            "Web App",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--redirect-uri",
+            "http://localhost:3000/cb",
+            "--grant",
+            "authorization-code",
+            "--grant",
+            "refresh-token",
+            "--scope",
+            "openid email",
+            "--trusted",
+            "--json",
+        ],
+        None,
+    );
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("za_cs_"));
+    assert_eq!(created["trusted"], true);
+    assert_eq!(created["redirect_uris"].as_array().unwrap().len(), 2);
+
+    let listed = cli.json(&["client", "list", "--json"], None);
+    assert_eq!(listed["clients"][0]["client_id"], id.as_str());
+    assert!(listed["clients"][0].get("client_secret").is_none(), "list never shows secrets");
+    let shown = cli.json(&["client", "show", &id, "--json"], None);
+    assert_eq!(shown["scope"], "openid email");
+
+    let rotated = cli.json(&["client", "rotate-secret", &id, "--json"], None);
+    assert_ne!(rotated["client_secret"], secret.as_str());
+    assert_eq!(cli.json(&["client", "delete", &id, "--json"], None)["deleted"], true);
+    let err = cli.fails(&["client", "show", &id], None);
+    assert!(err.contains("there is no client"), "{err}");
+}
+
+#[test]
+fn client_commands_in_plain_words() {
+    let cli = Cli::with_table();
+    let out = cli.run(&["client", "create", "--name", "Batch Job", "--grant", "client-credentials"], None);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        text.contains("Created client")
+            && text.contains("client secret: za_cs_")
+            && text.contains("not shown again")
+    );
+    let list = stdout(&cli.run(&["client", "list"], None));
+    assert!(list.contains("Batch Job") && list.contains("client_credentials"), "{list}");
+    let public = cli.run(
+        &["client", "create", "--name", "SPA", "--redirect-uri", "https://spa.example/cb", "--public"],
+        None,
+    );
+    assert!(!stdout(&public).contains("client secret"), "public clients have none");
+}
+
+#[test]
+fn client_create_refuses_bad_input_with_a_sentence() {
+    let cli = Cli::with_table();
+    let err =
+        cli.fails(&["client", "create", "--name", "X", "--redirect-uri", "http://app.example/cb"], None);
+    assert!(err.contains("must use https"), "{err}");
+    let err = cli.fails(&["client", "create", "--name", "X"], None);
+    assert!(err.contains("needs at least one --redirect-uri"), "{err}");
+    let err =
+        cli.fails(&["client", "create", "--name", "X", "--public", "--grant", "client-credentials"], None);
+    assert!(err.contains("public client"), "{err}");
+}
+
+#[test]
+fn user_lifecycle_in_json_and_words() {
+    let cli = Cli::with_table();
+    let u = cli.json(
+        &[
+            "user",
+            "create",
+            "--username",
+            "Alice",
+            "--email",
+            "alice@example.com",
+            "--name",
+            "Alice A",
+            "--password-stdin",
+            "--json",
+        ],
+        Some("a long password\n"),
+    );
+    assert_eq!(u["username"], "alice");
+    assert!(u.get("password_hash").is_none(), "no hash in the output");
+    let err =
+        cli.fails(&["user", "create", "--username", "alice", "--password-stdin"], Some("another password"));
+    assert!(err.contains("already exists"), "{err}");
+    let list = stdout(&cli.run(&["user", "list"], None));
+    assert!(list.contains("alice") && list.contains("alice@example.com"), "{list}");
+    assert_eq!(
+        cli.json(&["user", "set-password", "alice", "--password-stdin", "--json"], Some("a newer password"))
+            ["password_set"],
+        true
+    );
+    assert_eq!(cli.json(&["user", "disable", "alice", "--json"], None)["disabled"], true);
+    assert!(stdout(&cli.run(&["user", "list"], None)).contains("[disabled]"));
+    assert!(stdout(&cli.run(&["user", "delete", "alice"], None)).contains("Deleted user alice"));
+    let err = cli.fails(&["user", "delete", "alice"], None);
+    assert!(err.contains("there is no user"), "{err}");
+}
+
+#[test]
+fn user_create_needs_a_password_on_stdin() {
+    let cli = Cli::with_table();
+    let err = cli.fails(&["user", "create", "--username", "bob", "--password-stdin"], Some(""));
+    assert!(err.contains("standard input"), "{err}");
+    let err = cli.fails(&["user", "create", "--username", "bob", "--password-stdin"], Some("short"));
+    assert!(err.contains("at least 8"), "{err}");
+    let out = cli.run(&["user", "create", "--username", "bob"], None);
+    assert!(!out.status.success(), "--password-stdin is required");
+}
+
+/// A running `zeroauth serve`, killed on drop.
+struct Served {
+    child: Child,
+    base: String,
+    stdout_lines: Vec<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn serve(cli: &Cli, args: &[&str], until: &str) -> Served {
+    let port = free_port();
+    let mut child = cli
+        .command()
+        .args(["serve", "--port", &port.to_string()])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start zeroauth serve");
+    let mut lines = Vec::new();
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for line in reader.lines() {
+        let line = line.unwrap();
+        let done = line.contains(until);
+        lines.push(line);
+        if done || Instant::now() > deadline {
+            break;
+        }
+    }
+    Served { child, base: format!("http://localhost:{port}"), stdout_lines: lines }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_without_flags_prints_a_demo_that_works() {
+    let cli = Cli::new();
+    let s = serve(&cli, &[], "Stop it with Ctrl-C");
+    let out = s.stdout_lines.join("\n");
+    assert!(out.contains("Demo client: demo-client"), "{out}");
+    let url = s.stdout_lines.iter().find(|l| l.trim().starts_with("http")).unwrap().trim().to_owned();
+    let page = reqwest::get(&url).await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("ZeroAuth demo app"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_with_a_seed_file_answers_client_credentials() {
+    let cli = Cli::new();
+    let dir = std::env::temp_dir().join(format!("zeroauth-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = dir.join("seed.toml");
+    std::fs::write(
+        &seed,
+        r#"
+[[clients]]
+client_id = "batch"
+client_secret = "batch-secret-0123456789"
+name = "Batch"
+grants = ["client_credentials"]
+scope = "reports"
+
+[[users]]
+username = "alice"
+password = "local-password"
+"#,
+    )
+    .unwrap();
+    let s = serve(&cli, &["--seed", seed.to_str().unwrap()], "Stop it with Ctrl-C");
+    assert!(s.stdout_lines.join("\n").contains("Seeded user alice"));
+    let res = reqwest::Client::new()
+        .post(format!("{}/token", s.base))
+        .basic_auth("batch", Some("batch-secret-0123456789"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.text().await.unwrap().contains("\"scope\":\"reports\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_on_dynamodb_uses_the_table_the_cli_filled() {
+    let cli = Cli::with_table();
+    let c =
+        cli.json(&["client", "create", "--name", "Batch", "--grant", "client-credentials", "--json"], None);
+    let s = serve(&cli, &["--store", "dynamodb"], "Stop it with Ctrl-C");
+    let res = reqwest::Client::new()
+        .post(format!("{}/token", s.base))
+        .basic_auth(c["client_id"].as_str().unwrap(), c["client_secret"].as_str())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+}
