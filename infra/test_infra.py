@@ -1,0 +1,114 @@
+"""Tests of the deployment template: it lints clean, the linting catches
+mistakes inside serverless resources, and the table it declares matches the
+one `zeroauth table create` makes.
+
+Run by scripts/infra-lint (from scripts/test) with the venv's Python."""
+
+import os
+import subprocess
+import unittest
+import uuid
+from pathlib import Path
+
+import lint
+
+TEXT = lint.TEMPLATE.read_text()
+ROOT = lint.HERE.parent
+
+
+def mutated(old, new):
+    """The template with one exact piece replaced."""
+    if old not in TEXT:
+        raise AssertionError(f"the template no longer contains {old!r}")
+    return TEXT.replace(old, new, 1)
+
+
+class TemplateLint(unittest.TestCase):
+    def test_template_lints_clean_before_and_after_the_sam_transform(self):
+        self.assertEqual(lint.lint_text(TEXT), [])
+
+    def test_wrong_runtime_in_a_function_is_caught(self):
+        bad = mutated(
+            "      CodeUri: ../target/lambda/zeroauth-token/\n",
+            "      CodeUri: ../target/lambda/zeroauth-token/\n      Runtime: provided.al2099\n",
+        )
+        problems = lint.lint_text(bad)
+        self.assertTrue(any("provided.al2099" in p for p in problems), problems)
+
+    def test_reference_to_a_missing_resource_in_a_function_policy_is_caught(self):
+        bad = mutated(
+            "              Action: dynamodb:GetItem\n              Resource: !GetAtt Table.Arn\n",
+            "              Action: dynamodb:GetItem\n              Resource: !GetAtt MissingTable.Arn\n",
+        )
+        problems = lint.lint_text(bad)
+        self.assertTrue(any("MissingTable" in p for p in problems), problems)
+
+    def test_impossible_memory_size_is_caught(self):
+        bad = mutated("      MemorySize: 1024\n", "      MemorySize: 99999\n")
+        problems = lint.lint_text(bad)
+        self.assertTrue(any("99999" in p for p in problems), problems)
+
+    def test_every_function_is_arm64_on_provided_al2023_with_its_own_code(self):
+        expanded = lint.sam_transform(lint.parse(TEXT))
+        functions = {k: v for k, v in expanded["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
+        self.assertEqual(len(functions), 4)
+        for name, f in functions.items():
+            props = f["Properties"]
+            self.assertEqual(props["Runtime"], "provided.al2023", name)
+            self.assertEqual(props["Architectures"], ["arm64"], name)
+            self.assertEqual(props["Handler"], "bootstrap", name)
+
+    def test_no_function_is_given_the_signing_key_itself(self):
+        self.assertNotIn("ZEROAUTH_SIGNING_KEY:", TEXT)
+        for line in TEXT.splitlines():
+            self.assertNotRegex(line, r"resolve:(ssm-secure|secretsmanager)")
+
+
+class TableDrift(unittest.TestCase):
+    def test_table_create_makes_the_table_the_template_declares(self):
+        endpoint = os.environ.get("ZEROAUTH_TEST_DYNAMODB")
+        if not endpoint:
+            self.fail("ZEROAUTH_TEST_DYNAMODB is not set: run this through scripts/test, which starts DynamoDB Local")
+        binary = os.environ.get("ZEROAUTH_BIN", str(ROOT / "target" / "debug" / "zeroauth"))
+        if not Path(binary).exists():
+            self.fail(f"{binary} does not exist: build it with `cargo build -p zeroauth`")
+        table = f"zeroauth-drift-{uuid.uuid4().hex[:10]}"
+        env = dict(
+            os.environ,
+            ZEROAUTH_TABLE=table,
+            AWS_ENDPOINT_URL_DYNAMODB=endpoint,
+            AWS_REGION="us-east-1",
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local",
+        )
+        subprocess.run([binary, "table", "create", "--json"], env=env, check=True, capture_output=True)
+
+        import boto3
+
+        ddb = boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        made = ddb.describe_table(TableName=table)["Table"]
+        ttl = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+        declared = lint.parse(TEXT)["Resources"]["Table"]["Properties"]
+
+        def keys(schema):
+            return sorted((k["AttributeName"], k["KeyType"]) for k in schema)
+
+        def attrs(defs):
+            return sorted((a["AttributeName"], a["AttributeType"]) for a in defs)
+
+        self.assertEqual(keys(made["KeySchema"]), keys(declared["KeySchema"]))
+        self.assertEqual(attrs(made["AttributeDefinitions"]), attrs(declared["AttributeDefinitions"]))
+        self.assertEqual(made["BillingModeSummary"]["BillingMode"], declared["BillingMode"])
+        self.assertEqual(ttl["AttributeName"], declared["TimeToLiveSpecification"]["AttributeName"])
+        self.assertIn(ttl["TimeToLiveStatus"], ("ENABLED", "ENABLING"))
+        self.assertTrue(declared["TimeToLiveSpecification"]["Enabled"])
+
+
+if __name__ == "__main__":
+    unittest.main()
