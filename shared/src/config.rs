@@ -83,7 +83,8 @@ impl Config {
         }
     }
 
-    fn from_env_with_key(key: SigningKey) -> Result<Self, ConfigError> {
+    /// Reads everything but the key from the environment.
+    pub fn from_env_with_key(key: SigningKey) -> Result<Self, ConfigError> {
         let issuer = std::env::var("ZEROAUTH_ISSUER").unwrap_or_else(|_| "http://localhost:9000".into());
         if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
             return Err(ConfigError(format!("ZEROAUTH_ISSUER must be an http(s) URL, got {issuer:?}")));

@@ -1,58 +1,131 @@
 //! The Lambda adapter: turns API Gateway events (through `lambda_http`) into
-//! plain requests for the router, whatever shape the body arrived in.
+//! plain requests for the router, whatever shape the body arrived in, and
+//! prepares everything a function needs at cold start.
+
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, RequestExt, service_fn};
 
 use crate::app::App;
+use crate::config::{Config, parse_signing_key};
 use crate::http::ClientIp;
 use crate::router::{Function, Mount, route};
+use crate::secret::SigningKey;
+use crate::store::dynamodb::DynamoStore;
 
-/// Turns a `lambda_http` request into a router request. Text and binary
-/// bodies both become bytes (`lambda_http` has already decoded base64), and
-/// the caller's IP comes from the request context.
-pub fn from_lambda(req: lambda_http::Request) -> crate::http::Request {
-    let ip = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.as_deref().and_then(|s| s.parse().ok()),
-        Some(RequestContext::ApiGatewayV1(c)) => c.identity.source_ip.as_deref().and_then(|s| s.parse().ok()),
-        _ => None,
+/// A request from API Gateway, as the router takes it, and the domain name
+/// API Gateway says it was sent to.
+pub fn from_lambda(req: lambda_http::Request) -> (crate::http::Request, Option<String>) {
+    let (ip, domain) = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(c)) => (c.http.source_ip.clone(), c.domain_name.clone()),
+        Some(RequestContext::ApiGatewayV1(c)) => (c.identity.source_ip.clone(), c.domain_name.clone()),
+        _ => (None, None),
     };
     let (parts, body) = req.into_parts();
+    // lambda_http has already decoded a base64 body; text and binary are both bytes here.
     let bytes = match body {
-        Body::Empty => Bytes::new(),
         Body::Text(t) => Bytes::from(t),
         Body::Binary(b) => Bytes::from(b),
         _ => Bytes::new(),
     };
     let mut out = http::Request::from_parts(parts, bytes);
-    if let Some(ip) = ip {
+    if let Some(ip) = ip.and_then(|s| s.parse().ok()) {
         out.extensions_mut().insert(ClientIp(ip));
     }
-    out
+    (out, domain)
 }
 
 /// Runs one function's routes on the Lambda runtime until it stops.
+///
+/// When `ZEROAUTH_ISSUER` was not configured, the issuer is
+/// `https://<domain>` of the API Gateway domain the request came through
+/// (set by API Gateway, not by the caller).
 pub async fn run(app: App, function: Function) -> Result<(), Error> {
+    let issuer_from_request = std::env::var("ZEROAUTH_ISSUER").is_err();
+    let by_domain: Arc<Mutex<Option<(String, App)>>> = Arc::new(Mutex::new(None));
     lambda_http::run(service_fn(move |req: lambda_http::Request| {
-        let app = app.clone();
+        let (req, domain) = from_lambda(req);
+        let app = match (issuer_from_request, domain) {
+            (true, Some(d)) => app_for_domain(&by_domain, &app, &d),
+            _ => app.clone(),
+        };
         async move {
-            let res = route(&app, Mount::Only(function), from_lambda(req)).await;
+            let res = route(&app, Mount::Only(function), req).await;
             Ok::<_, Error>(res.map(Body::Text))
         }
     }))
     .await
 }
 
-/// Everything a function needs at cold start: tracing, configuration from the
-/// environment, the DynamoDB store, and a first call to DynamoDB so the
-/// connection is made during init rather than on the first request.
-pub async fn init() -> Result<App, Error> {
+fn app_for_domain(cache: &Mutex<Option<(String, App)>>, base: &App, domain: &str) -> App {
+    let mut slot = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, app)) = slot.as_ref().filter(|(d, _)| d == domain) {
+        return app.clone();
+    }
+    let mut config = (*base.config).clone();
+    config.issuer = format!("https://{domain}");
+    let app = App { config: Arc::new(config), ..base.clone() };
+    *slot = Some((domain.to_owned(), app.clone()));
+    app
+}
+
+/// Everything a function needs at cold start: tracing, configuration, the
+/// DynamoDB store and — for the two functions that sign — the signing key.
+/// The key is read and a first DynamoDB call made at the same time, so the
+/// connection is ready before the first request (Lambda gives init a full CPU).
+pub async fn init(function: Function) -> Result<App, Error> {
     crate::init_tracing(true);
-    let config = crate::config::Config::from_env()?;
-    let store = crate::store::dynamodb::DynamoStore::from_env(config.table.clone()).await;
-    if let Err(e) = store.warm_up().await {
+    let sdk = aws_config::load_from_env().await;
+    let table = std::env::var("ZEROAUTH_TABLE").unwrap_or_else(|_| "zeroauth".into());
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    let signs = matches!(function, Function::Authorize | Function::Callback);
+    let skip_warm_up = std::env::var("ZEROAUTH_SKIP_WARM_UP").is_ok_and(|v| v == "1");
+    let (warm, key) =
+        tokio::join!(async { if skip_warm_up { Ok(()) } else { store.warm_up().await } }, async {
+            if signs { signing_key(&sdk).await } else { unused_key() }
+        });
+    if let Err(e) = warm {
         tracing::warn!(error = %e, "could not reach DynamoDB during init; the first request will try again");
     }
-    Ok(App::new(std::sync::Arc::new(store), config))
+    let mut config = Config::from_env_with_key(key?)?;
+    config.table = store.table().to_owned();
+    Ok(App::new(Arc::new(store), config))
+}
+
+/// The signing key from `ZEROAUTH_SIGNING_KEY`, or else from the SSM
+/// SecureString parameter named by `ZEROAUTH_SIGNING_KEY_PARAMETER`.
+async fn signing_key(sdk: &aws_config::SdkConfig) -> Result<SigningKey, Error> {
+    if let Ok(v) = std::env::var("ZEROAUTH_SIGNING_KEY") {
+        return Ok(parse_signing_key(&v)?);
+    }
+    let Ok(name) = std::env::var("ZEROAUTH_SIGNING_KEY_PARAMETER") else {
+        return Err(
+            "set ZEROAUTH_SIGNING_KEY_PARAMETER to the SSM SecureString parameter holding the signing key \
+                    (or ZEROAUTH_SIGNING_KEY for local runs)"
+                .into(),
+        );
+    };
+    let out = aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name(&name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "could not read the signing key parameter {name}: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(e)
+            )
+        })?;
+    let value =
+        out.parameter.and_then(|p| p.value).ok_or_else(|| format!("parameter {name} has no value"))?;
+    Ok(parse_signing_key(&value).map_err(|e| format!("parameter {name}: {e}"))?)
+}
+
+/// Functions that sign nothing still need a key in their configuration; a
+/// random one that is never used for anything keeps them from reading the real one.
+fn unused_key() -> Result<SigningKey, Error> {
+    Ok(SigningKey::new(crate::crypto::random_bytes(32)?))
 }

@@ -5,6 +5,6 @@ use zeroauth_shared::router::Function;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let app = lambda::init().await?;
+    let app = lambda::init(Function::Callback).await?;
     lambda::run(app, Function::Callback).await
 }
