@@ -46,7 +46,13 @@ pub async fn callback(app: &App, req: Request) -> Response {
              Check that cookies are allowed, then start again from the application.",
         );
     }
-    let client = match app.store.get_client(&pending.client_id).await {
+    // Everything the sign-in needs is read at once: the client, the user,
+    // and the throttle counters. One round trip, then one write.
+    let (client, reads) = tokio::join!(
+        app.store.get_client(&pending.client_id),
+        sign_in_reads(app, &req, &params, &pending, now)
+    );
+    let client = match client {
         Ok(Some(c)) if !c.disabled => c,
         Ok(_) => return error_page("The application is no longer registered."),
         Err(e) => return crate::http::error_json(&e.into()),
@@ -73,15 +79,28 @@ pub async fn callback(app: &App, req: Request) -> Response {
         });
         html(status, body)
     };
-    let user = match sign_in(app, &req, &params, &pending, now).await {
-        Ok(Ok(user)) => user,
+    let signed_in = match reads {
+        Ok(r) => sign_in(app, &params, r, now).await,
+        Err(e) => Err(e),
+    };
+    let (user, clear) = match signed_in {
+        Ok(Ok(v)) => v,
         Ok(Err(SignInFailure::Throttled)) => return failure(StatusCode::TOO_MANY_REQUESTS, THROTTLED, None),
         Ok(Err(SignInFailure::BadCredentials(name))) => {
             return failure(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS, name.as_deref());
         }
         Err(e) => return crate::http::error_json(&e),
     };
-    match issue_code(app, &pending, &user).await {
+    let (issued, cleared) = tokio::join!(issue_code(app, &pending, &user), async {
+        match &clear {
+            Some(key) => app.store.clear(key).await,
+            None => Ok(()),
+        }
+    });
+    if let Err(e) = cleared {
+        tracing::warn!(error = %e, "could not reset the failed sign-in counter");
+    }
+    match issued {
         Ok(mut res) => {
             let session = Session { username: user.username.clone(), exp: now + app.config.session_ttl };
             let value = signed::seal(&app.config.signing_key, SESSION_PURPOSE, &session);
@@ -98,57 +117,81 @@ enum SignInFailure {
     BadCredentials(Option<String>),
 }
 
-/// The user: from the session when the form asked no password, otherwise by
-/// username and password, throttled per account and per client IP.
-async fn sign_in(
+/// What the sign-in reads before deciding.
+enum Reads {
+    /// No username was posted: the session's user, if any.
+    Session(Option<User>),
+    /// A username was posted: the user and the failure counters.
+    Password {
+        username: String,
+        user_key: String,
+        ip_key: Option<String>,
+        user: Option<User>,
+        user_hits: u32,
+        ip_hits: u32,
+    },
+}
+
+/// Reads, all at once, what signing in needs: the session's user when the
+/// form asked no password, otherwise the user and the per-account and
+/// per-IP failure counters.
+async fn sign_in_reads(
     app: &App,
     req: &Request,
     params: &Params,
     pending: &PendingRequest,
     now: i64,
-) -> Result<Result<User, SignInFailure>, OAuthError> {
+) -> Result<Reads, OAuthError> {
     let username = params.get("username")?.map(|u| u.trim().to_lowercase());
-    if username.is_none()
-        && !pending.force_login
-        && let Some(user) = signed_in_user(app, req, now).await?
-    {
-        return Ok(Ok(user));
-    }
     let Some(username) = username else {
-        return Ok(Err(SignInFailure::BadCredentials(None)));
+        let user = if pending.force_login { None } else { signed_in_user(app, req, now).await? };
+        return Ok(Reads::Session(user));
     };
-    let password = Password::new(params.get("password")?.unwrap_or(""));
     let user_key = format!("login:user:{username}");
     let ip_key = client_ip(req).map(|ip| format!("login:ip:{ip}"));
     let store = &app.store;
-    let (user_hits, ip_hits) = tokio::join!(store.hits(&user_key, now), async {
-        match &ip_key {
-            Some(k) => store.hits(k, now).await,
-            None => Ok(0),
+    let (user, user_hits, ip_hits) =
+        tokio::join!(store.get_user(&username), store.hits(&user_key, now), async {
+            match &ip_key {
+                Some(k) => store.hits(k, now).await,
+                None => Ok(0),
+            }
+        });
+    Ok(Reads::Password { username, user_key, ip_key, user: user?, user_hits: user_hits?, ip_hits: ip_hits? })
+}
+
+/// Decides the sign-in: the session's user, or the password checked with
+/// argon2id (against a dummy hash for unknown users, so they cost the same
+/// time), throttled per account and per client IP. On success, also the
+/// counter to reset, if it had counted failures.
+async fn sign_in(
+    app: &App,
+    params: &Params,
+    reads: Reads,
+    now: i64,
+) -> Result<Result<(User, Option<String>), SignInFailure>, OAuthError> {
+    let (username, user_key, ip_key, user, user_hits, ip_hits) = match reads {
+        Reads::Session(Some(user)) => return Ok(Ok((user, None))),
+        Reads::Session(None) => return Ok(Err(SignInFailure::BadCredentials(None))),
+        Reads::Password { username, user_key, ip_key, user, user_hits, ip_hits } => {
+            (username, user_key, ip_key, user, user_hits, ip_hits)
         }
-    });
-    let user_hits = user_hits?;
-    if user_hits >= app.config.max_failures_per_user || ip_hits? >= app.config.max_failures_per_ip {
+    };
+    if user_hits >= app.config.max_failures_per_user || ip_hits >= app.config.max_failures_per_ip {
         return Ok(Err(SignInFailure::Throttled));
     }
-    let user = store.get_user(&username).await?;
+    let password = Password::new(params.get("password")?.unwrap_or(""));
     let ok = password.secret().len() <= MAX_PASSWORD_BYTES && {
-        // Unknown users are checked against a dummy hash, so they cost the same time.
         let hash = user.as_ref().map_or(DUMMY_PASSWORD_HASH.to_owned(), |u| u.password_hash.clone());
-        let pw = password.clone();
-        tokio::task::spawn_blocking(move || crypto::verify_password(&pw, &hash))
+        tokio::task::spawn_blocking(move || crypto::verify_password(&password, &hash))
             .await
             .map_err(OAuthError::server)?
     };
     match user {
-        Some(user) if ok && !user.disabled => {
-            if user_hits > 0 {
-                store.clear(&user_key).await?;
-            }
-            Ok(Ok(user))
-        }
+        Some(user) if ok && !user.disabled => Ok(Ok((user, (user_hits > 0).then_some(user_key)))),
         _ => {
             let window_end = now + app.config.throttle_window;
+            let store = &app.store;
             let (a, b) = tokio::join!(store.hit(&user_key, window_end, now), async {
                 match &ip_key {
                     Some(k) => store.hit(k, window_end, now).await.map(|_| ()),

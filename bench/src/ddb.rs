@@ -1,0 +1,148 @@
+//! Counting DynamoDB work: an SDK interceptor asks every call for its
+//! consumed capacity (`ReturnConsumedCapacity: TOTAL`) and records when it
+//! started and ended, so a request's calls can be grouped into sequential
+//! round trips.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+    BeforeTransmitInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+
+/// One DynamoDB call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// Operation name, e.g. `GetItem`.
+    pub op: String,
+    /// When the request was sent.
+    pub start: Instant,
+    /// When the answer was read.
+    pub end: Instant,
+    /// Capacity units DynamoDB (Local) reported.
+    pub units: f64,
+}
+
+impl Call {
+    /// Whether the call reads (billed in read units).
+    pub fn is_read(&self) -> bool {
+        matches!(self.op.as_str(), "GetItem" | "BatchGetItem" | "Query" | "Scan" | "TransactGetItems")
+    }
+
+    /// Whether AWS bills the call as a transaction (twice the units).
+    pub fn is_transaction(&self) -> bool {
+        self.op.starts_with("Transact")
+    }
+}
+
+/// The calls recorded so far.
+#[derive(Debug, Clone, Default)]
+pub struct Recorder(Arc<Mutex<Vec<Call>>>);
+
+impl Recorder {
+    /// Takes (and clears) the recorded calls.
+    pub fn take(&self) -> Vec<Call> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The interceptor that feeds this recorder.
+    pub fn interceptor(&self) -> RecordingInterceptor {
+        RecordingInterceptor(self.clone())
+    }
+}
+
+/// Sequential round trips: calls that overlap in time count once.
+pub fn round_trips(calls: &[Call]) -> usize {
+    let mut sorted: Vec<&Call> = calls.iter().collect();
+    sorted.sort_by_key(|c| c.start);
+    let mut groups = 0;
+    let mut group_end: Option<Instant> = None;
+    for c in sorted {
+        match group_end {
+            Some(end) if c.start < end => group_end = Some(end.max(c.end)),
+            _ => {
+                groups += 1;
+                group_end = Some(c.end);
+            }
+        }
+    }
+    groups
+}
+
+#[derive(Debug, Clone)]
+struct SentAt(Instant);
+impl Storable for SentAt {
+    type Storer = StoreReplace<Self>;
+}
+
+/// See [`Recorder`].
+#[derive(Debug)]
+pub struct RecordingInterceptor(Recorder);
+
+impl Intercept for RecordingInterceptor {
+    fn name(&self) -> &'static str {
+        "zeroauth-bench-recorder"
+    }
+
+    fn modify_before_signing(
+        &self,
+        ctx: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let req = ctx.request_mut();
+        let Some(bytes) = req.body().bytes() else { return Ok(()) };
+        let mut v: serde_json::Value = serde_json::from_slice(bytes)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("ReturnConsumedCapacity".into(), "TOTAL".into());
+        }
+        let body = serde_json::to_vec(&v)?;
+        req.headers_mut().insert("content-length", body.len().to_string());
+        *req.body_mut() = SdkBody::from(body);
+        Ok(())
+    }
+
+    fn read_before_transmit(
+        &self,
+        _ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(SentAt(Instant::now()));
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        ctx: &AfterDeserializationInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let end = Instant::now();
+        let start = cfg.load::<SentAt>().map_or(end, |s| s.0);
+        let op = cfg.load::<Metadata>().map_or("?".to_owned(), |m| m.name().to_owned());
+        let units = ctx
+            .response()
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+            .map_or(0.0, |v| capacity(&v["ConsumedCapacity"]));
+        self.0.0.lock().unwrap_or_else(|p| p.into_inner()).push(Call { op, start, end, units });
+        Ok(())
+    }
+}
+
+fn capacity(v: &serde_json::Value) -> f64 {
+    match v {
+        serde_json::Value::Array(a) => a.iter().map(capacity).sum(),
+        serde_json::Value::Object(o) => o.get("CapacityUnits").and_then(|u| u.as_f64()).unwrap_or(0.0),
+        _ => 0.0,
+    }
+}

@@ -1,0 +1,234 @@
+//! What every benchmark needs: clients, a user, codes and tokens, made
+//! through the same `shared` code the server uses.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use zeroauth_shared::App;
+use zeroauth_shared::admin::{self, NewClient, NewUser};
+use zeroauth_shared::clock::{Clock, SystemClock};
+use zeroauth_shared::config::Config;
+use zeroauth_shared::crypto;
+use zeroauth_shared::domain::CodeRecord;
+use zeroauth_shared::http::Request;
+use zeroauth_shared::router::{Mount, route};
+use zeroauth_shared::secret::SigningKey;
+use zeroauth_shared::store::Store;
+
+/// The signing key every benchmark uses (also given to the Lambda binaries).
+pub const KEY: [u8; 32] = [7; 32];
+/// The bench user's password.
+pub const PASSWORD: &str = "bench password 123";
+/// The web client's redirect URI.
+pub const REDIRECT: &str = "https://bench.example/cb";
+
+/// Registered credentials.
+#[derive(Clone)]
+pub struct Fixtures {
+    /// The app the fixtures live in.
+    pub app: App,
+    /// `Basic` header of the machine client.
+    pub m2m_basic: String,
+    /// Id of the web client.
+    pub web_id: String,
+    /// `Basic` header of the web client.
+    pub web_basic: String,
+}
+
+/// An app on `store` with the bench key.
+pub fn app(store: Arc<dyn Store>, issuer: &str) -> App {
+    App::new(store, Config::new(issuer, SigningKey::new(KEY.to_vec())))
+}
+
+impl Fixtures {
+    /// Registers a machine client, a web client and the user `bench`.
+    pub async fn new(app: App) -> Self {
+        let now = SystemClock.now();
+        let store = app.store.as_ref();
+        let (m2m, m2m_secret) = admin::create_client(
+            store,
+            NewClient {
+                name: "Bench M2M".into(),
+                redirect_uris: vec![],
+                grants: vec!["client_credentials".into()],
+                scope: Some("reports".into()),
+                public: false,
+                trusted: false,
+                client_id: None,
+                client_secret: None,
+            },
+            now,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("register the machine client: {e}"));
+        let (web, web_secret) = admin::create_client(
+            store,
+            NewClient {
+                name: "Bench Web".into(),
+                redirect_uris: vec![REDIRECT.into()],
+                grants: vec!["authorization_code".into(), "refresh_token".into()],
+                scope: Some("openid profile email".into()),
+                public: false,
+                trusted: false,
+                client_id: None,
+                client_secret: None,
+            },
+            now,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("register the web client: {e}"));
+        admin::create_user(
+            store,
+            NewUser {
+                username: "bench".into(),
+                email: Some("b@example.com".into()),
+                name: None,
+                password: PASSWORD.into(),
+            },
+            now,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("register the user: {e}"));
+        let basic = |id: &str, secret: Option<zeroauth_shared::secret::ClientSecret>| {
+            let s = secret.map(|s| s.secret().to_owned()).unwrap_or_default();
+            format!("Basic {}", STANDARD.encode(format!("{id}:{s}")))
+        };
+        Self {
+            m2m_basic: basic(&m2m.client_id, m2m_secret),
+            web_basic: basic(&web.client_id, web_secret),
+            web_id: web.client_id,
+            app,
+        }
+    }
+
+    /// Stores `n` fresh codes for the web client (valid for an hour, so a
+    /// long run does not outlive them) and returns them.
+    pub async fn codes(&self, n: usize) -> Vec<String> {
+        let now = SystemClock.now();
+        let user = self.app.store.get_user("bench").await.ok().flatten().expect("the bench user");
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let code = crypto::new_token("za_ac_", "").expect("randomness");
+            let record = CodeRecord {
+                digest: crypto::digest(&code),
+                client_id: self.web_id.clone(),
+                redirect_uri: REDIRECT.into(),
+                redirect_uri_given: true,
+                scope: "openid profile email".into(),
+                username: user.username.clone(),
+                sub: user.sub.clone(),
+                code_challenge: None,
+                nonce: None,
+                state: None,
+                issued_at: now,
+                valid_until: now + 3600,
+                expires_at: now + 7200,
+                redeemed: None,
+            };
+            self.app.store.put_code(&record).await.expect("store a code");
+            out.push(code);
+        }
+        out
+    }
+
+    /// Exchanges a fresh code: (access token, refresh token).
+    pub async fn tokens(&self) -> (String, String) {
+        let code = self.codes(1).await.remove(0);
+        let res = route(&self.app, Mount::All, self.exchange(&code)).await;
+        let v: serde_json::Value = serde_json::from_str(res.body()).expect("a token response");
+        let field = |k: &str| v[k].as_str().unwrap_or_else(|| panic!("no {k} in {v}")).to_owned();
+        (field("access_token"), field("refresh_token"))
+    }
+
+    /// `POST /token` client_credentials.
+    pub fn client_credentials(&self) -> Request {
+        form("/token", &self.m2m_basic, "grant_type=client_credentials".into())
+    }
+
+    /// `POST /token` code exchange.
+    pub fn exchange(&self, code: &str) -> Request {
+        let body = format!(
+            "grant_type=authorization_code&code={code}&redirect_uri=https%3A%2F%2Fbench.example%2Fcb"
+        );
+        form("/token", &self.web_basic, body)
+    }
+
+    /// `POST /token` refresh.
+    pub fn refresh(&self, rt: &str) -> Request {
+        form("/token", &self.web_basic, format!("grant_type=refresh_token&refresh_token={rt}"))
+    }
+
+    /// `POST /introspect`.
+    pub fn introspect(&self, token: &str) -> Request {
+        form("/introspect", &self.m2m_basic, format!("token={token}"))
+    }
+
+    /// `POST /revoke` by the web client.
+    pub fn revoke(&self, token: &str) -> Request {
+        form("/revoke", &self.web_basic, format!("token={token}"))
+    }
+
+    /// `GET /authorize` for the web client.
+    pub fn authorize(&self) -> Request {
+        get(&format!("/authorize?client_id={}&state=bench", self.web_id), None)
+    }
+
+    /// `POST /callback`: signs in as `bench` and approves, with a request
+    /// blob and CSRF cookie made as `/authorize` would.
+    pub fn callback(&self) -> Request {
+        let csrf = crypto::random_string(32).expect("randomness");
+        let pending = zeroauth_shared::authorize::signed::PendingRequest {
+            client_id: self.web_id.clone(),
+            redirect_uri: REDIRECT.into(),
+            redirect_uri_given: false,
+            scope: "openid".into(),
+            state: Some("bench".into()),
+            code_challenge: None,
+            nonce: None,
+            force_login: false,
+            csrf: crypto::digest(&csrf),
+            exp: SystemClock.now() + 600,
+        };
+        let sealed = zeroauth_shared::authorize::signed::seal(
+            &self.app.config.signing_key,
+            zeroauth_shared::authorize::LOGIN_PURPOSE,
+            &pending,
+        );
+        let body = format!(
+            "request={sealed}&username=bench&password={}&decision=approve",
+            PASSWORD.replace(' ', "+")
+        );
+        http::Request::builder()
+            .method("POST")
+            .uri("/callback")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", format!("za_csrf={csrf}"))
+            .body(Bytes::from(body))
+            .expect("a request")
+    }
+
+    /// `GET /userinfo`.
+    pub fn userinfo(&self, token: &str) -> Request {
+        get("/userinfo", Some(&format!("Bearer {token}")))
+    }
+}
+
+fn form(path: &str, authorization: &str, body: String) -> Request {
+    http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", authorization)
+        .body(Bytes::from(body))
+        .expect("a request")
+}
+
+fn get(path: &str, authorization: Option<&str>) -> Request {
+    let mut b = http::Request::builder().method("GET").uri(path);
+    if let Some(a) = authorization {
+        b = b.header("authorization", a);
+    }
+    b.body(Bytes::new()).expect("a request")
+}

