@@ -164,7 +164,7 @@ async fn main() {
     let _ = writeln!(md, "DynamoDB Local `GetItem` on a fresh connection: {} ms median.\n", ms(ddb_rt));
     let _ = writeln!(
         md,
-        "| function | binary | first request | init p50 | first response p50 | max | ours p50 (minus DynamoDB) |\n|---|---|---|---|---|---|---|"
+        "| function | binary | first request | init p50 | first response p50 | max | ours p50 (minus DynamoDB, and argon2id for callback) |\n|---|---|---|---|---|---|---|"
     );
     let store = fresh_table(&args.ddb, None).await;
     let table = store.table().to_owned();
@@ -195,7 +195,10 @@ async fn main() {
             }
         }
         let (i, t) = (summarize(inits), summarize(totals));
-        let ours = t.p50.saturating_sub(ddb_rt * (trips as u32 + 1));
+        // The callback's first request verifies a password: argon2id's time is
+        // the hash's, not start-up's, so it is taken out with DynamoDB's.
+        let hashing = if what == CALLBACK { argon.p50 } else { Duration::ZERO };
+        let ours = t.p50.saturating_sub(ddb_rt * (trips as u32 + 1)).saturating_sub(hashing);
         worst_cold = worst_cold.max(ours);
         let _ = writeln!(
             md,

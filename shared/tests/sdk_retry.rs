@@ -98,10 +98,8 @@ fn access(digest: &str, gid: &str) -> AccessTokenRecord {
     }
 }
 
-#[tokio::test]
-async fn sdk_retry_of_a_code_redemption_that_succeeded_is_not_a_replay() {
-    let (store, lost) = lossy_store().await;
-    let code = CodeRecord {
+fn code() -> CodeRecord {
+    CodeRecord {
         digest: "d".into(),
         client_id: "c1".into(),
         redirect_uri: "https://a/cb".into(),
@@ -116,7 +114,13 @@ async fn sdk_retry_of_a_code_redemption_that_succeeded_is_not_a_replay() {
         valid_until: T0 + 30,
         expires_at: T0 + 600,
         redeemed: None,
-    };
+    }
+}
+
+#[tokio::test]
+async fn sdk_retry_of_a_code_redemption_that_succeeded_is_not_a_replay() {
+    let (store, lost) = lossy_store().await;
+    let code = code();
     store.put_code(&code).await.unwrap();
     let iss = Issuance { consume_id: "mine".into(), grant: grant("g1", "rt1"), access: access("at1", "g1") };
     assert_eq!(store.consume_code("d", &iss, T0 + 1).await.unwrap(), ConsumeOutcome::Consumed);
@@ -134,28 +138,14 @@ async fn sdk_retry_of_a_code_redemption_that_succeeded_is_not_a_replay() {
 #[tokio::test]
 async fn sdk_retry_of_a_rotation_that_succeeded_is_not_a_reuse() {
     let (store, lost) = lossy_store().await;
-    let code = CodeRecord {
-        digest: "d".into(),
-        client_id: "c1".into(),
-        redirect_uri: "https://a/cb".into(),
-        redirect_uri_given: true,
-        scope: "openid".into(),
-        username: "alice".into(),
-        sub: "s".into(),
-        code_challenge: None,
-        nonce: None,
-        state: None,
-        issued_at: T0,
-        valid_until: T0 + 30,
-        expires_at: T0 + 600,
-        redeemed: None,
-    };
+    let code = code();
     store.put_code(&code).await.unwrap();
     let iss = Issuance { consume_id: "mine".into(), grant: grant("g1", "rt1"), access: access("at1", "g1") };
     store.consume_code("d", &iss, T0).await.unwrap();
     assert_eq!(lost.load(Ordering::SeqCst), 1);
     lost.store(0, Ordering::SeqCst);
     let r = Rotation {
+        retired: vec!["rt1".into()],
         presented_digest: "rt1".into(),
         new_digest: "rt2".into(),
         new_refresh_expires_at: T0 + 2000,

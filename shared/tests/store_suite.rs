@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use zeroauth_shared::domain::{AccessTokenRecord, Client, CodeRecord, Grant, GrantType, User};
 use zeroauth_shared::store::memory::MemoryStore;
-use zeroauth_shared::store::{ConsumeOutcome, Issuance, RotateOutcome, Rotation, Store, StoreError};
+use zeroauth_shared::store::{ConsumeOutcome, Issuance, RotateOutcome, Rotation, Store, StoreError, retire};
 use zeroauth_shared::testing::fresh_dynamo_store;
 
 const T0: i64 = 1_800_000_000;
@@ -43,6 +43,7 @@ suite!(
     rotated_refresh_token_presented_again_is_reused,
     expired_refresh_token_does_not_rotate,
     retried_rotation_is_not_a_reuse,
+    retired_digests_keep_their_order,
     revoking_a_grant_kills_its_whole_family,
     access_token_past_expiry_is_invisible,
     access_token_looked_up_with_the_wrong_grant_is_invisible,
@@ -143,6 +144,7 @@ fn issuance(n: usize) -> Issuance {
 
 fn rotation(presented: &str, new: &str, at: &str, gid: &str) -> Rotation {
     Rotation {
+        retired: vec![presented.into()],
         presented_digest: presented.into(),
         new_digest: new.into(),
         new_refresh_expires_at: T0 + 2 * 86_400,
@@ -349,4 +351,19 @@ async fn throttle_counter_counts_within_its_window_and_restarts_after(store: Arc
     assert_eq!(store.hit("ip:1", T0 + 120, T0 + 61).await.unwrap(), 1, "a new window starts at one");
     store.clear("ip:1").await.unwrap();
     assert_eq!(store.hits("ip:1", T0 + 61).await.unwrap(), 0);
+}
+
+async fn retired_digests_keep_their_order(store: Arc<dyn Store>) {
+    seed_grant(store.as_ref(), 1).await;
+    let mut presented = "rt-1".to_owned();
+    for i in 2..=12 {
+        let g = store.get_grant("grant-1", T0).await.unwrap().unwrap();
+        let mut r = rotation(&presented, &format!("rt-{i}"), &format!("at-{i}"), "grant-1");
+        r.retired = retire(&g.retired_digests, &presented);
+        assert_eq!(store.rotate_refresh("grant-1", &r, T0 + i).await.unwrap(), RotateOutcome::Rotated);
+        presented = format!("rt-{i}");
+    }
+    let g = store.get_grant("grant-1", T0).await.unwrap().unwrap();
+    let expected: Vec<String> = (1..=11).map(|i| format!("rt-{i}")).collect();
+    assert_eq!(g.retired_digests, expected, "oldest first, so the oldest are the ones dropped");
 }

@@ -52,6 +52,14 @@ impl Server {
         Self::start(Arc::new(fresh_dynamo_store().await), |_| {}).await
     }
 
+    /// A server on DynamoDB Local with a confidential client and the user `alice`.
+    pub async fn with_alice() -> (Self, TestClient) {
+        let s = Self::dynamodb().await;
+        let client = s.confidential_client().await;
+        s.user("alice").await;
+        (s, client)
+    }
+
     /// A server on the embedded store.
     pub async fn memory() -> Self {
         Self::start(Arc::new(MemoryStore::new()), |_| {}).await

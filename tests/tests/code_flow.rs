@@ -4,9 +4,7 @@ use zeroauth_e2e::{PASSWORD, Server, hidden_request, pkce};
 
 #[tokio::test]
 async fn full_flow_with_a_confidential_client() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let mut b = s.browser();
     let code = b.code_for(&client, "alice", &[("scope", "openid profile email"), ("state", "xyz")]).await;
     assert!(code.starts_with("za_ac_"));
@@ -74,9 +72,7 @@ async fn one_client_cannot_redeem_another_clients_code() {
 
 #[tokio::test]
 async fn replayed_code_revokes_tokens_it_issued() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[]).await;
     let first = s.exchange(&client, &code, &[]).await;
     assert_eq!(first.status, 200);
@@ -95,9 +91,7 @@ async fn replayed_code_revokes_tokens_it_issued() {
 
 #[tokio::test]
 async fn replay_after_31_seconds_still_revokes_the_first_tokens() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[]).await;
     let first = s.exchange(&client, &code, &[]).await;
     assert_eq!(first.status, 200);
@@ -109,9 +103,7 @@ async fn replay_after_31_seconds_still_revokes_the_first_tokens() {
 
 #[tokio::test]
 async fn replay_with_a_wrong_secret_revokes_nothing() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[]).await;
     let first = s.exchange(&client, &code, &[]).await;
     let mut impostor = client.clone();
@@ -124,9 +116,7 @@ async fn replay_with_a_wrong_secret_revokes_nothing() {
 
 #[tokio::test]
 async fn state_is_echoed_exactly() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let state = "a b&c=d/é✓%20+";
     let mut b = s.browser();
     let page = b.login_page(&[("client_id", &client.id), ("state", state)]).await;
@@ -138,9 +128,7 @@ async fn state_is_echoed_exactly() {
 
 #[tokio::test]
 async fn wrong_password_and_unknown_user_get_the_same_page_and_no_code() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let mut b = s.browser();
     let page = b.login_page(&[("client_id", &client.id)]).await;
     let wrong = b
@@ -184,9 +172,7 @@ async fn deny_redirects_with_access_denied() {
 
 #[tokio::test]
 async fn missing_csrf_cookie_is_refused() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let mut b = s.browser();
     let page = b.login_page(&[("client_id", &client.id)]).await;
     b.cookies.remove("za_csrf");
@@ -198,9 +184,7 @@ async fn missing_csrf_cookie_is_refused() {
 
 #[tokio::test]
 async fn tampered_hidden_field_is_refused() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let mut b = s.browser();
     let mut page = b.login_page(&[("client_id", &client.id)]).await;
     let (payload, tag) = page.request.split_once('.').unwrap();
@@ -214,9 +198,7 @@ async fn tampered_hidden_field_is_refused() {
 
 #[tokio::test]
 async fn expired_signed_request_is_refused() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let mut b = s.browser();
     let page = b.login_page(&[("client_id", &client.id)]).await;
     s.advance(601);
@@ -227,9 +209,7 @@ async fn expired_signed_request_is_refused() {
 
 #[tokio::test]
 async fn of_24_concurrent_redemptions_exactly_one_succeeds_and_none_fails_with_5xx() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[]).await;
     let replies = futures_join(&s, &client, &code, 24).await;
     let ok = replies.iter().filter(|r| r.status == 200).count();
@@ -274,9 +254,7 @@ async fn futures_join(
 
 #[tokio::test]
 async fn code_used_after_30_seconds_is_refused() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[]).await;
     s.advance(30);
     let reply = s.exchange(&client, &code, &[]).await;
@@ -285,9 +263,7 @@ async fn code_used_after_30_seconds_is_refused() {
 
 #[tokio::test]
 async fn code_used_at_29_seconds_is_accepted() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[]).await;
     s.advance(29);
     assert_eq!(s.exchange(&client, &code, &[]).await.status, 200);
@@ -389,9 +365,7 @@ async fn wrong_or_missing_pkce_verifier_is_refused() {
 
 #[tokio::test]
 async fn verifier_for_a_code_issued_without_a_challenge_is_refused() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let (verifier, _) = pkce();
     let code = s.browser().code_for(&client, "alice", &[]).await;
     let reply = s.exchange(&client, &code, &[("code_verifier", &verifier)]).await;
@@ -400,9 +374,7 @@ async fn verifier_for_a_code_issued_without_a_challenge_is_refused() {
 
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[]).await;
     let first = s.exchange(&client, &code, &[]).await;
     let rt1 = first.field("refresh_token");
@@ -428,9 +400,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 
 #[tokio::test]
 async fn refresh_can_narrow_but_not_widen_scope() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[("scope", "openid email")]).await;
     let rt = s.exchange(&client, &code, &[]).await.field("refresh_token");
     let wide = s
@@ -466,9 +436,7 @@ async fn refresh_token_belongs_to_its_client() {
 
 #[tokio::test]
 async fn disabled_user_gets_nothing() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[]).await;
     let tokens = s.exchange(&client, &code, &[]).await;
     let mut alice = s.store.get_user("alice").await.unwrap().unwrap();
@@ -487,9 +455,7 @@ async fn disabled_user_gets_nothing() {
 
 #[tokio::test]
 async fn userinfo_answers_good_revoked_garbage_and_missing_tokens_per_rfc6750() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[]).await;
     let access = s.exchange(&client, &code, &[]).await.field("access_token");
     assert_eq!(s.userinfo(&access).await.status, 200);
@@ -524,9 +490,7 @@ async fn userinfo_answers_good_revoked_garbage_and_missing_tokens_per_rfc6750() 
 
 #[tokio::test]
 async fn access_token_expires_after_its_lifetime() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[]).await;
     let access = s.exchange(&client, &code, &[]).await.field("access_token");
     s.advance(3599);
@@ -563,9 +527,7 @@ async fn page_escapes_the_client_name() {
 
 #[tokio::test]
 async fn repeated_failures_are_throttled_then_allowed_again() {
-    let s = Server::dynamodb().await;
-    let client = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, client) = Server::with_alice().await;
     let mut b = s.browser();
     let page = b.login_page(&[("client_id", &client.id)]).await;
     for _ in 0..10 {
@@ -634,4 +596,46 @@ async fn unsupported_response_type_and_scope_are_sent_back() {
     assert_eq!(token.location_params()["error"], "unsupported_response_type");
     let scope = s.browser().authorize(&[("client_id", &client.id), ("scope", "admin")]).await;
     assert_eq!(scope.location_params()["error"], "invalid_scope");
+}
+
+#[tokio::test]
+async fn a_long_refresh_chain_stays_small_and_still_detects_recent_reuse() {
+    let (s, client) = Server::with_alice().await;
+    let code = s.browser().code_for(&client, "alice", &[]).await;
+    let mut rt = s.exchange(&client, &code, &[]).await.field("refresh_token");
+    let mut history = Vec::new();
+    for _ in 0..120 {
+        let next = s
+            .post_form("/token", Some(&client), &[("grant_type", "refresh_token"), ("refresh_token", &rt)])
+            .await;
+        assert_eq!(next.status, 200, "{next:?}");
+        history.push(std::mem::replace(&mut rt, next.field("refresh_token")));
+    }
+    let grant_id = &rt["za_rt_".len().."za_rt_".len() + 22];
+    let grant = s.store.get_grant(grant_id, s.clock_now()).await.unwrap().unwrap();
+    assert_eq!(grant.retired_digests.len(), zeroauth_shared::store::MAX_RETIRED, "the record stays bounded");
+
+    let oldest = s
+        .post_form(
+            "/token",
+            Some(&client),
+            &[("grant_type", "refresh_token"), ("refresh_token", &history[0])],
+        )
+        .await;
+    assert_eq!(oldest.field("error"), "invalid_grant", "a token from long ago is refused");
+    let current = s
+        .post_form("/token", Some(&client), &[("grant_type", "refresh_token"), ("refresh_token", &rt)])
+        .await;
+    assert_eq!(current.status, 200, "…without revoking the family: {current:?}");
+    let rt = current.field("refresh_token");
+
+    let recent = &history[history.len() - 5];
+    let reuse = s
+        .post_form("/token", Some(&client), &[("grant_type", "refresh_token"), ("refresh_token", recent)])
+        .await;
+    assert_eq!(reuse.field("error"), "invalid_grant");
+    let after = s
+        .post_form("/token", Some(&client), &[("grant_type", "refresh_token"), ("refresh_token", &rt)])
+        .await;
+    assert_eq!(after.field("error"), "invalid_grant", "reusing a recent token revokes the family");
 }

@@ -120,9 +120,7 @@ async fn introspection_requires_client_authentication() {
 
 #[tokio::test]
 async fn introspection_of_user_tokens_carries_sub_and_refresh_tokens_are_known() {
-    let s = Server::dynamodb().await;
-    let c = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, c) = Server::with_alice().await;
     let code = s.browser().code_for(&c, "alice", &[]).await;
     let t = s.exchange(&c, &code, &[]).await;
     let at = s.post_form("/introspect", Some(&c), &[("token", &t.field("access_token"))]).await.json();
@@ -150,9 +148,7 @@ async fn revoking_an_access_token_kills_it() {
 
 #[tokio::test]
 async fn revoking_a_refresh_token_revokes_its_family_whatever_the_hint() {
-    let s = Server::dynamodb().await;
-    let c = s.confidential_client().await;
-    s.user("alice").await;
+    let (s, c) = Server::with_alice().await;
     let code = s.browser().code_for(&c, "alice", &[]).await;
     let t = s.exchange(&c, &code, &[]).await;
     let r = s

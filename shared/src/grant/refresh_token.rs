@@ -8,7 +8,7 @@ use crate::crypto::{self, TokenShape};
 use crate::domain::{AccessTokenRecord, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Request, Response};
-use crate::store::{RotateOutcome, Rotation};
+use crate::store::{RotateOutcome, Rotation, retire};
 
 use super::authorization_code::user_may_sign_in;
 use super::{ACCESS_PREFIX, Issued, REFRESH_PREFIX, client_credentials_of, narrow_scope, rng, verify_client};
@@ -50,6 +50,7 @@ pub async fn refresh(app: &App, req: &Request, params: &Params) -> Result<Respon
     let new_refresh = rng(crypto::new_token(REFRESH_PREFIX, grant_id))?;
     let access_token = rng(crypto::new_token(ACCESS_PREFIX, grant_id))?;
     let rotation = Rotation {
+        retired: retire(&grant.retired_digests, &presented_digest),
         presented_digest,
         new_digest: crypto::digest(&new_refresh),
         new_refresh_expires_at: now + app.config.refresh_token_ttl,

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::{
     ClientStore, CodeStore, ConsumeOutcome, Issuance, RotateOutcome, Rotation, StoreError, StoreResult,
-    ThrottleStore, TokenStore, UserStore,
+    ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
 };
 use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, Redemption, User};
 
@@ -129,15 +129,8 @@ impl CodeStore for MemoryStore {
         let Some(code) = t.codes.get_mut(digest).filter(|c| c.expires_at > now) else {
             return Ok(ConsumeOutcome::Invalid);
         };
-        if let Some(r) = &code.redeemed {
-            return Ok(if r.consume_id == issuance.consume_id {
-                ConsumeOutcome::Consumed
-            } else {
-                ConsumeOutcome::Replayed { grant_id: r.grant_id.clone() }
-            });
-        }
-        if code.valid_until <= now {
-            return Ok(ConsumeOutcome::Invalid);
+        if let Some(verdict) = redemption_verdict(code, issuance, now) {
+            return Ok(verdict);
         }
         code.redeemed = Some(Redemption {
             grant_id: issuance.grant.grant_id.clone(),
@@ -192,20 +185,11 @@ impl TokenStore for MemoryStore {
         let Some(grant) = t.grants.get_mut(grant_id).filter(|g| g.expires_at > now) else {
             return Ok(RotateOutcome::Invalid);
         };
-        if grant.revoked {
-            return Ok(RotateOutcome::Invalid);
+        if let Some(verdict) = rotation_verdict(grant, rotation, now) {
+            return Ok(verdict);
         }
-        if grant.refresh_digest == rotation.new_digest {
-            return Ok(RotateOutcome::Rotated);
-        }
-        if grant.retired_digests.contains(&rotation.presented_digest) {
-            return Ok(RotateOutcome::Reused);
-        }
-        if grant.refresh_digest != rotation.presented_digest || grant.refresh_expires_at <= now {
-            return Ok(RotateOutcome::Invalid);
-        }
-        let old = std::mem::replace(&mut grant.refresh_digest, rotation.new_digest.clone());
-        grant.retired_digests.push(old);
+        grant.refresh_digest = rotation.new_digest.clone();
+        grant.retired_digests = rotation.retired.clone();
         grant.refresh_expires_at = rotation.new_refresh_expires_at;
         grant.expires_at = grant.expires_at.max(rotation.new_refresh_expires_at);
         t.access.insert(rotation.access.digest.clone(), rotation.access.clone());

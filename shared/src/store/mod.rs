@@ -126,10 +126,27 @@ pub struct Rotation {
     pub presented_digest: String,
     /// Digest of the new refresh token.
     pub new_digest: String,
+    /// The grant's retired digests after this rotation: the presented one and
+    /// at most [`MAX_RETIRED`]` - 1` before it, so the grant's record stays small
+    /// however long the chain grows. Computed from the grant as read; the
+    /// rotation's condition guarantees nothing rotated it since.
+    pub retired: Vec<String>,
     /// The new refresh token is valid until then.
     pub new_refresh_expires_at: i64,
     /// The new access token.
     pub access: AccessTokenRecord,
+}
+
+/// How many rotated-away refresh tokens a grant remembers for reuse
+/// detection. An older one presented again is still refused, but no longer
+/// revokes the family.
+pub const MAX_RETIRED: usize = 100;
+
+/// The retired digests after retiring `presented`: the newest
+/// [`MAX_RETIRED`], oldest first.
+pub fn retire(retired: &[String], presented: &str) -> Vec<String> {
+    let keep = retired.len().saturating_sub(MAX_RETIRED - 1);
+    retired.iter().skip(keep).cloned().chain(std::iter::once(presented.to_owned())).collect()
 }
 
 /// Grants (token families) and access tokens.
@@ -184,6 +201,56 @@ pub trait ThrottleStore: Send + Sync {
     async fn clear(&self, key: &str) -> StoreResult<()>;
 }
 
+/// What redeeming a code comes to, given the code as it stands, or `None`
+/// when it may be redeemed now. Both stores decide with this, the DynamoDB
+/// one from the item a failed condition returned.
+pub(crate) fn redemption_verdict(code: &CodeRecord, issuance: &Issuance, now: i64) -> Option<ConsumeOutcome> {
+    match &code.redeemed {
+        // Our own earlier attempt succeeded (an SDK retry): not a replay.
+        Some(r) if r.consume_id == issuance.consume_id => Some(ConsumeOutcome::Consumed),
+        Some(r) => Some(ConsumeOutcome::Replayed { grant_id: r.grant_id.clone() }),
+        None if code.valid_until <= now || code.expires_at <= now => Some(ConsumeOutcome::Invalid),
+        None => None,
+    }
+}
+
+/// What presenting a rotation comes to, given the grant as it stands, or
+/// `None` when it may rotate now.
+
+pub(crate) fn rotation_verdict(grant: &Grant, rotation: &Rotation, now: i64) -> Option<RotateOutcome> {
+    if grant.refresh_digest == rotation.new_digest {
+        // Our own earlier attempt succeeded (an SDK retry): not a reuse.
+        return Some(RotateOutcome::Rotated);
+    }
+    if grant.revoked || grant.expires_at <= now {
+        return Some(RotateOutcome::Invalid);
+    }
+    if grant.retired_digests.contains(&rotation.presented_digest) {
+        return Some(RotateOutcome::Reused);
+    }
+    if grant.refresh_digest != rotation.presented_digest || grant.refresh_expires_at <= now {
+        return Some(RotateOutcome::Invalid);
+    }
+    None
+}
+
 /// Everything ZeroAuth stores.
 pub trait Store: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore {}
 impl<T: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore> Store for T {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retired_digests_keep_only_the_newest() {
+        let mut retired: Vec<String> = Vec::new();
+        for i in 0..250 {
+            retired = retire(&retired, &format!("d{i}"));
+        }
+        assert_eq!(retired.len(), MAX_RETIRED);
+        assert_eq!(retired.first().map(String::as_str), Some("d150"));
+        assert_eq!(retired.last().map(String::as_str), Some("d249"));
+        assert_eq!(retire(&[], "x"), vec!["x".to_owned()]);
+    }
+}

@@ -8,7 +8,7 @@ use super::{Cancelled, DynamoStore, backend, n, reason, s};
 use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, User};
 use crate::store::{
     ClientStore, CodeStore, ConsumeOutcome, Issuance, RotateOutcome, Rotation, StoreError, StoreResult,
-    ThrottleStore, TokenStore, UserStore,
+    ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
 };
 
 /// Transactions cancelled by a concurrent transaction are retried this often.
@@ -187,10 +187,8 @@ impl CodeStore for DynamoStore {
             let Some(old) = old.filter(|o| item::is_live(o, now)) else {
                 return Ok(ConsumeOutcome::Invalid);
             };
-            match item::redemption(&old)? {
-                Some(r) if r.consume_id == issuance.consume_id => return Ok(ConsumeOutcome::Consumed),
-                Some(r) => return Ok(ConsumeOutcome::Replayed { grant_id: r.grant_id }),
-                None if Reader(&old).n("valid_until")? <= now => return Ok(ConsumeOutcome::Invalid),
+            match redemption_verdict(&CodeRecord::try_from(&old)?, issuance, now) {
+                Some(verdict) => return Ok(verdict),
                 // Unredeemed and valid: the cancellation came from a conflict; try again.
                 None => continue,
             }
@@ -250,7 +248,7 @@ impl TokenStore for DynamoStore {
         let rotate = Update::builder()
             .set_key(Some(item::key(item::grant_key(grant_id))))
             .update_expression(
-                "SET refresh_digest = :new, refresh_expires_at = :rexp, expires_at = :rexp ADD retired :old",
+                "SET refresh_digest = :new, refresh_expires_at = :rexp, expires_at = :rexp, retired = :retired",
             )
             .condition_expression(
                 "attribute_exists(pk) AND refresh_digest = :presented AND revoked = :false \
@@ -258,7 +256,11 @@ impl TokenStore for DynamoStore {
             )
             .expression_attribute_values(":new", s(&rotation.new_digest))
             .expression_attribute_values(":presented", s(&rotation.presented_digest))
-            .expression_attribute_values(":old", AttributeValue::Ss(vec![rotation.presented_digest.clone()]))
+            // A list, not a set: sets have no order, and the oldest are dropped first.
+            .expression_attribute_values(
+                ":retired",
+                AttributeValue::L(rotation.retired.iter().cloned().map(AttributeValue::S).collect()),
+            )
             .expression_attribute_values(":rexp", n(rotation.new_refresh_expires_at))
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .expression_attribute_values(":now", n(now));
@@ -281,20 +283,11 @@ impl TokenStore for DynamoStore {
             let Some(old) = old.filter(|o| item::is_live(o, now)) else {
                 return Ok(RotateOutcome::Invalid);
             };
-            let grant = Grant::try_from(&old)?;
-            if grant.refresh_digest == rotation.new_digest {
-                return Ok(RotateOutcome::Rotated);
+            match rotation_verdict(&Grant::try_from(&old)?, rotation, now) {
+                Some(verdict) => return Ok(verdict),
+                // Still current and valid: the cancellation was a conflict; try again.
+                None => continue,
             }
-            if grant.revoked {
-                return Ok(RotateOutcome::Invalid);
-            }
-            if grant.retired_digests.contains(&rotation.presented_digest) {
-                return Ok(RotateOutcome::Reused);
-            }
-            if grant.refresh_digest != rotation.presented_digest || grant.refresh_expires_at <= now {
-                return Ok(RotateOutcome::Invalid);
-            }
-            // Still current and valid: the cancellation was a conflict; try again.
         }
         Err(StoreError::Backend("rotation kept conflicting with concurrent writes".into()))
     }

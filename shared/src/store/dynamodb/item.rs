@@ -70,12 +70,6 @@ impl Builder {
         self.0.insert(name.into(), AttributeValue::L(v.into_iter().map(AttributeValue::S).collect()));
         self
     }
-    fn set(mut self, name: &str, v: &[String]) -> Self {
-        if !v.is_empty() {
-            self.0.insert(name.into(), AttributeValue::Ss(v.to_vec()));
-        }
-        self
-    }
 }
 
 /// Reads typed attributes out of an item, failing on a malformed one.
@@ -264,7 +258,7 @@ impl From<&Grant> for Item {
             .s("sub", &g.sub)
             .s("scope", &g.scope)
             .s("refresh_digest", &g.refresh_digest)
-            .set("retired", &g.retired_digests)
+            .list("retired", g.retired_digests.iter().cloned())
             .n("refresh_expires_at", g.refresh_expires_at)
             .b("revoked", g.revoked)
             .n("created_at", g.created_at)
