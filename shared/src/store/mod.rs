@@ -216,7 +216,6 @@ pub(crate) fn redemption_verdict(code: &CodeRecord, issuance: &Issuance, now: i6
 
 /// What presenting a rotation comes to, given the grant as it stands, or
 /// `None` when it may rotate now.
-
 pub(crate) fn rotation_verdict(grant: &Grant, rotation: &Rotation, now: i64) -> Option<RotateOutcome> {
     if grant.refresh_digest == rotation.new_digest {
         // Our own earlier attempt succeeded (an SDK retry): not a reuse.
