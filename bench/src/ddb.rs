@@ -9,8 +9,8 @@ use std::time::Instant;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
-    BeforeTransmitInterceptorContextRef,
+    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
+    BeforeTransmitInterceptorContextMut,
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -22,7 +22,7 @@ use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 pub struct Call {
     /// Operation name, e.g. `GetItem`.
     pub op: String,
-    /// When the request was sent.
+    /// When the call was made.
     pub start: Instant,
     /// When the answer was read.
     pub end: Instant,
@@ -109,12 +109,13 @@ impl Intercept for RecordingInterceptor {
         Ok(())
     }
 
-    fn read_before_transmit(
+    fn read_before_execution(
         &self,
-        _ctx: &BeforeTransmitInterceptorContextRef<'_>,
-        _rc: &RuntimeComponents,
+        _ctx: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        // When the call is made, not when it is sent: a call that waits for a
+        // new connection still runs beside the one it was issued with.
         cfg.interceptor_state().store_put(SentAt(Instant::now()));
         Ok(())
     }

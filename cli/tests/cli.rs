@@ -334,3 +334,39 @@ async fn serve_on_dynamodb_uses_the_table_the_cli_filled() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
 }
+
+#[test]
+fn every_command_speaks_plain_words_without_json() {
+    let cli = Cli::new();
+    let ok = |args: &[&str], stdin: Option<&str>, needle: &str| {
+        let out = cli.run(args, stdin);
+        assert!(out.status.success(), "zeroauth {args:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains(needle), "zeroauth {args:?} should say {needle:?}: {text}");
+        text
+    };
+    ok(&["table", "create"], None, "Created table");
+    ok(&["client", "list"], None, "No clients yet");
+    let created = ok(
+        &["client", "create", "--name", "Words", "--redirect-uri", "https://w.example/cb"],
+        None,
+        "Created client",
+    );
+    let id = created.lines().nth(1).and_then(|l| l.split_whitespace().next()).unwrap().to_owned();
+    ok(&["client", "show", &id], None, "confidential");
+    ok(&["client", "rotate-secret", &id], None, "The old secret no longer works");
+    ok(&["client", "delete", &id], None, "Deleted client");
+    ok(&["user", "list"], None, "No users yet");
+    ok(
+        &["user", "create", "--username", "carol", "--password-stdin"],
+        Some("carol's password"),
+        "Created user carol",
+    );
+    ok(
+        &["user", "set-password", "carol", "--password-stdin"],
+        Some("a new password"),
+        "Set the password of carol",
+    );
+    ok(&["user", "disable", "carol"], None, "Disabled carol");
+    ok(&["user", "delete", "carol"], None, "Deleted user carol");
+}
