@@ -270,6 +270,19 @@ fn serve(cli: &Cli, args: &[&str], until: &str) -> Served {
     Served { child, base: format!("http://localhost:{port}"), stdout_lines: lines }
 }
 
+/// A `client_credentials` request to a running server: (status, body).
+async fn client_credentials(base: &str, id: &str, secret: &str) -> (u16, String) {
+    let res = reqwest::Client::new()
+        .post(format!("{base}/token"))
+        .basic_auth(id, Some(secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_without_flags_prints_a_demo_that_works() {
     let cli = Cli::new();
@@ -306,16 +319,9 @@ password = "local-password"
     .unwrap();
     let s = serve(&cli, &["--seed", seed.to_str().unwrap()], "Stop it with Ctrl-C");
     assert!(s.stdout_lines.join("\n").contains("Seeded user alice"));
-    let res = reqwest::Client::new()
-        .post(format!("{}/token", s.base))
-        .basic_auth("batch", Some("batch-secret-0123456789"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    assert!(res.text().await.unwrap().contains("\"scope\":\"reports\""));
+    let (status, body) = client_credentials(&s.base, "batch", "batch-secret-0123456789").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"scope\":\"reports\""), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -324,15 +330,9 @@ async fn serve_on_dynamodb_uses_the_table_the_cli_filled() {
     let c =
         cli.json(&["client", "create", "--name", "Batch", "--grant", "client-credentials", "--json"], None);
     let s = serve(&cli, &["--store", "dynamodb"], "Stop it with Ctrl-C");
-    let res = reqwest::Client::new()
-        .post(format!("{}/token", s.base))
-        .basic_auth(c["client_id"].as_str().unwrap(), c["client_secret"].as_str())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
+    let id = c["client_id"].as_str().unwrap();
+    let (status, body) = client_credentials(&s.base, id, c["client_secret"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[test]
