@@ -104,8 +104,9 @@ mod tests {
         let s = Session { username: "alice".into(), exp: 100 };
         let sealed = seal(&key(), "session", &s);
         let forged = seal(&key(), "session", &Session { username: "mallory".into(), exp: 100 });
-        let (payload, _) = forged.split_once('.').unwrap();
-        let (_, tag) = sealed.split_once('.').unwrap();
+        let (Some((payload, _)), Some((_, tag))) = (forged.split_once('.'), sealed.split_once('.')) else {
+            panic!("sealed values have a payload and a tag");
+        };
         assert_eq!(open::<Session>(&key(), "session", &format!("{payload}.{tag}"), 1), None);
         assert_eq!(open::<Session>(&key(), "login", &sealed, 1), None);
         assert_eq!(open::<Session>(&SigningKey::new(vec![1; 32]), "session", &sealed, 1), None);
