@@ -182,24 +182,32 @@ fn demo_page(app: &App, req: &Request) -> Option<Response> {
 }
 
 fn maud_page(code: Option<&str>, error: Option<&str>, token_url: &str, redirect: &str) -> String {
-    let esc =
-        |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    let inner = match (code, error) {
-        (Some(code), _) => format!(
-            "<h1>The demo app got a code</h1><p>It is valid for 30 seconds. Exchange it for tokens with:</p>\
-             <pre>curl -s -u demo-client:&lt;demo secret&gt; \\\n  -d grant_type=authorization_code \\\n  -d code={} \\\n  -d redirect_uri={} \\\n  {}</pre>",
-            esc(code),
-            esc(redirect),
-            esc(token_url)
-        ),
-        (None, Some(e)) => format!("<h1>The demo app got an error</h1><p><code>{}</code></p>", esc(e)),
-        (None, None) => {
-            "<h1>Nothing to show</h1><p>This page is where the demo app receives its code.</p>".into()
+    use maud::{DOCTYPE, html};
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "ZeroAuth demo app" }
+                style { "body{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}pre{background:#f3f4f6;padding:1rem;overflow-x:auto}" }
+            }
+            body {
+                @if let Some(code) = code {
+                    h1 { "The demo app got a code" }
+                    p { "It is valid for 30 seconds. Exchange it for tokens with:" }
+                    pre {
+                        "curl -s -u demo-client:<demo secret> \\\n  -d grant_type=authorization_code \\\n  -d code=" (code)
+                        " \\\n  -d redirect_uri=" (redirect) " \\\n  " (token_url)
+                    }
+                } @else if let Some(e) = error {
+                    h1 { "The demo app got an error" }
+                    p { code { (e) } }
+                } @else {
+                    h1 { "Nothing to show" }
+                    p { "This page is where the demo app receives its code." }
+                }
+            }
         }
-    };
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ZeroAuth demo app</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}}\
-         pre{{background:#f3f4f6;padding:1rem;overflow-x:auto}}</style></head><body>{inner}</body></html>"
-    )
+    }
+    .into_string()
 }

@@ -58,21 +58,10 @@ impl Config {
         }
     }
 
-    /// Reads `ZEROAUTH_ISSUER`, `ZEROAUTH_TABLE`, `ZEROAUTH_SIGNING_KEY` and
-    /// the optional `ZEROAUTH_ACCESS_TOKEN_TTL`, `ZEROAUTH_REFRESH_TOKEN_TTL`,
-    /// `ZEROAUTH_CODE_TTL`. The key is required: see [`Config::from_env_or_ephemeral_key`].
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let key = match std::env::var("ZEROAUTH_SIGNING_KEY") {
-            Ok(v) => parse_signing_key(&v)?,
-            Err(_) => {
-                return Err(ConfigError("ZEROAUTH_SIGNING_KEY is not set (base64, 32 bytes or more)".into()));
-            }
-        };
-        Self::from_env_with_key(key)
-    }
-
-    /// Like [`Config::from_env`], but makes a random key when
-    /// `ZEROAUTH_SIGNING_KEY` is unset; the flag says whether it did.
+    /// The configuration from the environment: `ZEROAUTH_ISSUER`,
+    /// `ZEROAUTH_TABLE`, `ZEROAUTH_SIGNING_KEY` and the optional lifetimes. A
+    /// random key is made when `ZEROAUTH_SIGNING_KEY` is unset; the flag says
+    /// whether it was.
     pub fn from_env_or_ephemeral_key() -> Result<(Self, bool), ConfigError> {
         match std::env::var("ZEROAUTH_SIGNING_KEY") {
             Ok(v) => Ok((Self::from_env_with_key(parse_signing_key(&v)?)?, false)),
@@ -83,7 +72,9 @@ impl Config {
         }
     }
 
-    /// Reads everything but the key from the environment.
+    /// Reads everything but the key from the environment (`ZEROAUTH_ISSUER`,
+    /// `ZEROAUTH_TABLE`, `ZEROAUTH_ACCESS_TOKEN_TTL`, `ZEROAUTH_REFRESH_TOKEN_TTL`,
+    /// `ZEROAUTH_CODE_TTL`).
     pub fn from_env_with_key(key: SigningKey) -> Result<Self, ConfigError> {
         let issuer = std::env::var("ZEROAUTH_ISSUER").unwrap_or_else(|_| "http://localhost:9000".into());
         if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {

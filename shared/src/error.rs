@@ -41,8 +41,6 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The body is larger than ZeroAuth accepts (413).
     PayloadTooLarge,
-    /// Too many failed attempts; try again later (429).
-    TooManyRequests,
 }
 
 impl ErrorCode {
@@ -65,7 +63,6 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "invalid_request",
-            Self::TooManyRequests => "temporarily_unavailable",
         }
     }
 
@@ -78,7 +75,6 @@ impl ErrorCode {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         }
     }

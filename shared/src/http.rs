@@ -31,11 +31,6 @@ pub struct ClientIp(pub IpAddr);
 pub struct Params(Vec<(String, String)>);
 
 impl Params {
-    /// Parameters from `name=value` pairs.
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        Self(pairs)
-    }
-
     /// The value of `name`; `invalid_request` if it is given more than once.
     /// An empty value counts as absent (RFC 6749 3.1).
     pub fn get(&self, name: &str) -> Result<Option<&str>, OAuthError> {
@@ -50,11 +45,6 @@ impl Params {
     /// The value of `name`, which must be present.
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
         self.get(name)?.ok_or_else(|| OAuthError::invalid_request(format!("parameter `{name}` is missing")))
-    }
-
-    /// Whether `name` is present at all (even empty).
-    pub fn has(&self, name: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == name)
     }
 }
 
