@@ -47,38 +47,17 @@ impl Fixtures {
     pub async fn new(app: App) -> Self {
         let now = SystemClock.now();
         let store = app.store.as_ref();
-        let (m2m, m2m_secret) = admin::create_client(
+        let (m2m, m2m_secret) =
+            register(store, "Bench M2M", &[], &["client_credentials"], "reports", now).await;
+        let (web, web_secret) = register(
             store,
-            NewClient {
-                name: "Bench M2M".into(),
-                redirect_uris: vec![],
-                grants: vec!["client_credentials".into()],
-                scope: Some("reports".into()),
-                public: false,
-                trusted: false,
-                client_id: None,
-                client_secret: None,
-            },
+            "Bench Web",
+            &[REDIRECT],
+            &["authorization_code", "refresh_token"],
+            "openid profile email",
             now,
         )
-        .await
-        .unwrap_or_else(|e| panic!("register the machine client: {e}"));
-        let (web, web_secret) = admin::create_client(
-            store,
-            NewClient {
-                name: "Bench Web".into(),
-                redirect_uris: vec![REDIRECT.into()],
-                grants: vec!["authorization_code".into(), "refresh_token".into()],
-                scope: Some("openid profile email".into()),
-                public: false,
-                trusted: false,
-                client_id: None,
-                client_secret: None,
-            },
-            now,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("register the web client: {e}"));
+        .await;
         admin::create_user(
             store,
             NewUser {
@@ -213,6 +192,28 @@ impl Fixtures {
     pub fn userinfo(&self, token: &str) -> Request {
         get("/userinfo", Some(&format!("Bearer {token}")))
     }
+}
+
+/// Registers a confidential client, or panics saying which.
+async fn register(
+    store: &dyn Store,
+    name: &str,
+    redirect_uris: &[&str],
+    grants: &[&str],
+    scope: &str,
+    now: i64,
+) -> (zeroauth_shared::domain::Client, Option<zeroauth_shared::secret::ClientSecret>) {
+    let new = NewClient {
+        name: name.into(),
+        redirect_uris: redirect_uris.iter().map(|u| (*u).to_owned()).collect(),
+        grants: grants.iter().map(|g| (*g).to_owned()).collect(),
+        scope: Some(scope.into()),
+        public: false,
+        trusted: false,
+        client_id: None,
+        client_secret: None,
+    };
+    admin::create_client(store, new, now).await.unwrap_or_else(|e| panic!("register {name}: {e}"))
 }
 
 fn form(path: &str, authorization: &str, body: String) -> Request {
