@@ -13,6 +13,7 @@ use zeroauth_shared::config::Config;
 use zeroauth_shared::crypto;
 use zeroauth_shared::domain::CodeRecord;
 use zeroauth_shared::http::Request;
+use zeroauth_shared::oauth::{Scope, tokens};
 use zeroauth_shared::router::{Mount, route};
 use zeroauth_shared::secret::SigningKey;
 use zeroauth_shared::store::Store;
@@ -89,13 +90,13 @@ impl Fixtures {
         let user = self.app.store.get_user("bench").await.ok().flatten().expect("the bench user");
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            let code = crypto::new_token("za_ac_", "").expect("randomness");
+            let code = tokens::mint_code().expect("randomness").secret().to_owned();
             let record = CodeRecord {
-                digest: crypto::digest(&code),
+                digest: tokens::digest(&code),
                 client_id: self.web_id.clone(),
                 redirect_uri: REDIRECT.into(),
                 redirect_uri_given: true,
-                scope: "openid profile email".into(),
+                scope: Scope::from_stored("openid profile email"),
                 username: user.username.clone(),
                 sub: user.sub.clone(),
                 code_challenge: None,
@@ -158,11 +159,11 @@ impl Fixtures {
     /// blob and CSRF cookie made as `/authorize` would.
     pub fn callback(&self) -> Request {
         let csrf = crypto::random_string(32).expect("randomness");
-        let pending = zeroauth_shared::authorize::signed::PendingRequest {
+        let pending = zeroauth_shared::sign_in::sealed::PendingRequest {
             client_id: self.web_id.clone(),
             redirect_uri: REDIRECT.into(),
             redirect_uri_given: false,
-            scope: "openid".into(),
+            scope: Scope::from_stored("openid"),
             state: Some("bench".into()),
             code_challenge: None,
             nonce: None,
@@ -170,9 +171,9 @@ impl Fixtures {
             csrf: crypto::digest(&csrf),
             exp: SystemClock.now() + 600,
         };
-        let sealed = zeroauth_shared::authorize::signed::seal(
+        let sealed = zeroauth_shared::sign_in::sealed::seal(
             &self.app.config.signing_key,
-            zeroauth_shared::authorize::LOGIN_PURPOSE,
+            zeroauth_shared::sign_in::LOGIN_PURPOSE,
             &pending,
         );
         let body = format!(

@@ -265,7 +265,7 @@ fn client_json(c: &Client) -> serde_json::Value {
         "disabled": c.disabled,
         "redirect_uris": c.redirect_uris,
         "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-        "scope": c.scopes.join(" "),
+        "scope": c.scopes.to_string(),
         "created_at": c.created_at,
     })
 }
@@ -279,7 +279,7 @@ fn client_text(c: &Client) -> String {
         if c.trusted { ", trusted" } else { "" },
         if c.redirect_uris.is_empty() { "(none)".into() } else { c.redirect_uris.join(" ") },
         c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(" "),
-        c.scopes.join(" "),
+        c.scopes,
     )
 }
 

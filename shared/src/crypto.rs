@@ -1,4 +1,4 @@
-//! Random tokens, digests, HMAC-SHA256 signing with constant-time
+//! Randomness, digests, HMAC-SHA256 signing with constant-time
 //! verification, client-secret hashing, argon2id passwords and PKCE.
 
 use argon2::Argon2;
@@ -14,8 +14,6 @@ use crate::secret::{Password, SigningKey};
 
 /// Bytes of randomness in every token and code (256 bits).
 pub const TOKEN_BYTES: usize = 32;
-/// Length of a grant (token family) id once encoded: 16 random bytes.
-pub const GRANT_ID_LEN: usize = 22;
 /// Passwords longer than this are refused before hashing.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
@@ -34,40 +32,6 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, RandomError> {
 /// `n` random bytes, base64url without padding.
 pub fn random_string(n: usize) -> Result<String, RandomError> {
     Ok(URL_SAFE_NO_PAD.encode(random_bytes(n)?))
-}
-
-/// A new grant (token family) id: 16 random bytes, 22 characters.
-pub fn new_grant_id() -> Result<String, RandomError> {
-    random_string(16)
-}
-
-/// A new opaque token: `prefix` + `embedded` + 256 random bits.
-///
-/// `embedded` is a grant id (so one read finds the token and its family) or empty.
-pub fn new_token(prefix: &str, embedded: &str) -> Result<String, RandomError> {
-    Ok(format!("{prefix}{embedded}{}", random_string(TOKEN_BYTES)?))
-}
-
-/// What a well-formed token says about where it is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenShape<'a> {
-    /// A token of no family (`client_credentials`): prefix + 43 characters.
-    Standalone,
-    /// A token of the grant with this id: prefix + 22 + 43 characters.
-    InGrant(&'a str),
-}
-
-/// The shape of a token with `prefix`, or `None` when it cannot be one of ours.
-pub fn token_shape<'a>(token: &'a str, prefix: &str) -> Option<TokenShape<'a>> {
-    let body = token.strip_prefix(prefix)?;
-    if !body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return None;
-    }
-    match body.len() {
-        43 => Some(TokenShape::Standalone),
-        65 => body.get(..GRANT_ID_LEN).map(TokenShape::InGrant),
-        _ => None,
-    }
 }
 
 /// The storage digest of a token, code or client secret: SHA-256, base64url.
@@ -155,26 +119,6 @@ mod tests {
         assert_eq!(pkce_s256(verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
         assert!(is_pkce_string(verifier));
         assert!(!is_pkce_string("short"));
-    }
-
-    #[test]
-    fn tokens_carry_256_bits_and_their_prefix() {
-        let t = new_token("za_at_", "").unwrap();
-        assert!(t.starts_with("za_at_"));
-        assert_eq!(t.len(), "za_at_".len() + 43);
-        assert_ne!(t, new_token("za_at_", "").unwrap());
-    }
-
-    #[test]
-    fn grant_id_round_trips_through_a_token() {
-        let gid = new_grant_id().unwrap();
-        let t = new_token("za_rt_", &gid).unwrap();
-        assert_eq!(token_shape(&t, "za_rt_"), Some(TokenShape::InGrant(gid.as_str())));
-        let standalone = new_token("za_at_", "").unwrap();
-        assert_eq!(token_shape(&standalone, "za_at_"), Some(TokenShape::Standalone));
-        assert_eq!(token_shape("za_rt_short", "za_rt_"), None);
-        assert_eq!(token_shape(&format!("za_rt_{}", "é".repeat(40)), "za_rt_"), None);
-        assert_eq!(token_shape(&t, "za_at_"), None);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::oauth::scope::Scope;
+
 /// The OAuth grant types a client can be registered for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,7 +49,7 @@ pub struct Client {
     /// Grant types the client may use.
     pub grant_types: Vec<GrantType>,
     /// Scopes the client may ask for; also its default scope.
-    pub scopes: Vec<String>,
+    pub scopes: Scope,
     /// First-party clients skip the consent step.
     pub trusted: bool,
     /// A disabled client gets nothing.
@@ -87,6 +89,13 @@ pub struct User {
     pub created_at: i64,
 }
 
+impl User {
+    /// Whether the person may sign in and their tokens may be issued and used.
+    pub fn is_active(&self) -> bool {
+        !self.disabled
+    }
+}
+
 /// What a redeemed code turned into, kept on the code record so a replay can
 /// find (and revoke) it.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,8 +117,8 @@ pub struct CodeRecord {
     pub redirect_uri: String,
     /// Whether the authorization request named `redirect_uri` (RFC 6749 4.1.3).
     pub redirect_uri_given: bool,
-    /// Granted scopes, space-separated.
-    pub scope: String,
+    /// Granted scopes.
+    pub scope: Scope,
     /// The user who approved it.
     pub username: String,
     /// The user's subject identifier.
@@ -142,10 +151,11 @@ pub struct Grant {
     pub username: String,
     /// The user's subject identifier.
     pub sub: String,
-    /// Granted scopes, space-separated.
-    pub scope: String,
-    /// Digest of the current refresh token.
-    pub refresh_digest: String,
+    /// Granted scopes.
+    pub scope: Scope,
+    /// Digest of the current refresh token; `None` when the grant has no
+    /// refresh token (its client is not registered for them).
+    pub refresh_digest: Option<String>,
     /// Digests of refresh tokens already rotated away (reuse detection).
     pub retired_digests: Vec<String>,
     /// The current refresh token is valid while `now < refresh_expires_at`.
@@ -171,8 +181,8 @@ pub struct AccessTokenRecord {
     pub username: Option<String>,
     /// The user's subject identifier.
     pub sub: Option<String>,
-    /// Granted scopes, space-separated.
-    pub scope: String,
+    /// Granted scopes.
+    pub scope: Scope,
     /// Epoch seconds.
     pub issued_at: i64,
     /// Epoch seconds; the token is dead from then on.

@@ -2,9 +2,12 @@
 //!
 //! Every error a client can cause is an [`OAuthError`] with a 4xx status and a
 //! description written for the client's developer. Server faults become
-//! `server_error` (500): their cause is logged through `tracing`, never sent.
+//! `server_error` (500). An error may carry a cause: the router logs it with
+//! the response, and it is never sent.
 
 use http::StatusCode;
+
+use crate::store::StoreError;
 
 /// The error codes ZeroAuth answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +84,7 @@ impl ErrorCode {
 }
 
 /// An error answered to the client: a code, a description meant for the
-/// client's developer, and (for server errors) a cause that is only logged.
+/// client's developer, and a cause that is only ever logged.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {description}", code.as_str())]
 pub struct OAuthError {
@@ -89,12 +92,14 @@ pub struct OAuthError {
     pub code: ErrorCode,
     /// A sentence the client's developer can act on.
     pub description: String,
+    /// What went wrong underneath, for the log only (never a secret).
+    pub cause: Option<String>,
 }
 
 impl OAuthError {
     /// A new error with its description.
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        Self { code, description: description.into() }
+        Self { code, description: description.into(), cause: None }
     }
 
     /// `invalid_request` with a description.
@@ -117,20 +122,59 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidScope, description)
     }
 
-    /// `server_error`: logs `cause` and tells the client only that the server failed.
+    /// `server_error`: keeps `cause` for the log and tells the client only
+    /// that the server failed.
     pub fn server(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(cause = %cause, "server error");
         Self::new(ErrorCode::ServerError, "the server failed to complete the request; try again")
+            .with_cause(cause)
+    }
+
+    /// A storage failure while doing `what` (e.g. "reading the client"),
+    /// for `map_err` at the call site. Every [`StoreError`] on a request's
+    /// path is the server's fault: a missing item is `Ok(None)` there, and
+    /// the caller decides what absence means.
+    pub fn store(what: &'static str) -> impl FnOnce(StoreError) -> Self {
+        move |e| Self::server(format!("{what}: {e}"))
+    }
+
+    /// The same error with a cause for the log.
+    pub fn with_cause(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.code.status()
     }
+
+    /// Logs the error where it is turned into a response: server errors
+    /// always, others only when they carry a cause.
+    pub fn log(&self) {
+        match (&self.cause, self.status().is_server_error()) {
+            (cause, true) => {
+                tracing::error!(code = self.code.as_str(), cause = cause.as_deref(), "server error")
+            }
+            (Some(cause), false) => tracing::debug!(code = self.code.as_str(), %cause, "request refused"),
+            (None, false) => {}
+        }
+    }
 }
 
-impl From<crate::store::StoreError> for OAuthError {
-    fn from(e: crate::store::StoreError) -> Self {
-        Self::server(e)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_keep_their_cause_but_never_send_it() {
+        let e = OAuthError::store("reading the client")(StoreError::Backend("connection reset".into()));
+        assert_eq!(e.code, ErrorCode::ServerError);
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.description.contains("connection reset"));
+        assert!(
+            e.cause
+                .as_deref()
+                .is_some_and(|c| c.contains("reading the client") && c.contains("connection reset"))
+        );
     }
 }

@@ -222,7 +222,9 @@ pub fn redirect(status: StatusCode, location: &str) -> Response {
             res
         }
         Err(_) => {
-            error_json(&OAuthError::server(format!("redirect location is not a valid header: {location:?}")))
+            let e = OAuthError::server("a redirect location is not a valid header value");
+            e.log();
+            error_json(&e)
         }
     }
 }
@@ -245,6 +247,29 @@ pub fn error_json(err: &OAuthError) -> Response {
     if err.status() == StatusCode::UNAUTHORIZED && err.code == ErrorCode::InvalidClient {
         res.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"zeroauth\""));
+    }
+    res
+}
+
+/// RFC 6750 3: an error at a protected resource, with `WWW-Authenticate:
+/// Bearer`. An error with no description means no token was sent: a 401
+/// whose challenge carries no error code (RFC 6750 3.1).
+pub fn bearer_error(e: &OAuthError) -> Response {
+    let mut challenge = String::from("Bearer realm=\"zeroauth\"");
+    if !e.description.is_empty() {
+        let desc = e.description.replace(['"', '\\'], "'");
+        challenge.push_str(&format!(", error=\"{}\", error_description=\"{desc}\"", e.code.as_str()));
+    }
+    let mut res = if e.description.is_empty() {
+        json(
+            StatusCode::UNAUTHORIZED,
+            &serde_json::json!({ "error": "invalid_token", "error_description": "an access token is required" }),
+        )
+    } else {
+        error_json(e)
+    };
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
     res
 }

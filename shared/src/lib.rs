@@ -1,32 +1,43 @@
 //! ZeroAuth: an OAuth 2.0 authorization server for AWS Lambda and DynamoDB.
 //!
 //! This crate holds all of ZeroAuth's logic so that it can be tested without
-//! Lambda: the handlers are plain `async fn(&App, Request) -> Response`
-//! functions, routed by [`router::route`], and mounted by the Lambda binaries
-//! in `functions/` ([`lambda`]) and by the local server of `zeroauth serve`
-//! ([`server`]) alike.
+//! Lambda. The floors, from the top:
+//!
+//! - [`router`] maps a path to an [`router::Endpoint`] and turns an endpoint's
+//!   error into the response that endpoint speaks;
+//! - [`endpoints`]: one module per endpoint, plain
+//!   `async fn(&App, Request) -> Result<Response, OAuthError>`, none importing another;
+//! - [`grants`] (one per grant type) and [`sign_in`] (the browser's side);
+//! - [`oauth`]: the rules they share (client authentication, scopes, token
+//!   formats, claims, redirect URIs, PKCE);
+//! - [`store`], [`domain`], [`crypto`], [`http`] and the rest.
+//!
+//! The Lambda binaries in `functions/` mount the router through [`lambda`]
+//! (feature `lambda`); `zeroauth serve` and the tests through `server`
+//! (feature `server`); test support is behind feature `testing`.
 #![warn(missing_docs)]
 
 pub mod admin;
 pub mod app;
-pub mod authorize;
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub mod discovery;
 pub mod domain;
+pub mod endpoints;
 pub mod error;
-pub mod grant;
+pub mod grants;
 pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;
-pub mod revocation;
+pub mod oauth;
 pub mod router;
 pub mod secret;
+#[cfg(feature = "server")]
 pub mod server;
+pub mod sign_in;
 pub mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
-pub mod userinfo;
 
 pub use app::App;
 pub use error::{ErrorCode, OAuthError};

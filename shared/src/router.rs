@@ -1,13 +1,15 @@
-//! Which handler answers which method and path. The Lambda functions each
-//! mount a part of the table; the local server mounts all of it.
+//! Which endpoint answers which method and path. The Lambda functions each
+//! mount the endpoints they own; the local server mounts all of them.
 
 use http::{Method, StatusCode};
 
 use crate::app::App;
+use crate::endpoints;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{Request, Response, error_json};
+use crate::http::{Request, Response, bearer_error, error_json};
+use crate::sign_in::response::error_page;
 
-/// The Lambda function that owns a route (SPEC.md section 1).
+/// The Lambda function that owns an endpoint (SPEC.md section 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
     /// `GET /authorize`.
@@ -20,13 +22,132 @@ pub enum Function {
     Userinfo,
 }
 
-/// Which functions' routes a process answers.
+/// Which functions' endpoints a process answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mount {
-    /// Every route: the local server.
+    /// Every endpoint: the local server.
     All,
-    /// One function's routes: a Lambda binary.
+    /// One function's endpoints: a Lambda binary.
     Only(Function),
+}
+
+/// Every endpoint ZeroAuth serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// RFC 6749 3.1.
+    Authorize,
+    /// The sign-in form's target.
+    Callback,
+    /// RFC 6749 3.2.
+    Token,
+    /// RFC 7009.
+    Revoke,
+    /// RFC 7662.
+    Introspect,
+    /// OpenID Connect Core 5.3.
+    Userinfo,
+    /// RFC 8414.
+    AuthorizationServerMetadata,
+    /// OpenID Connect Discovery 1.0.
+    OpenIdConfiguration,
+}
+
+/// How an endpoint answers an error.
+enum Speaks {
+    /// An HTML page: the browser-facing endpoints.
+    Html,
+    /// RFC 6749 5.2 JSON.
+    Json,
+    /// RFC 6750 3: JSON with `WWW-Authenticate: Bearer`.
+    Bearer,
+}
+
+impl Endpoint {
+    /// Every endpoint, in the order discovery lists them.
+    pub const ALL: [Endpoint; 8] = [
+        Self::Authorize,
+        Self::Callback,
+        Self::Token,
+        Self::Revoke,
+        Self::Introspect,
+        Self::Userinfo,
+        Self::AuthorizationServerMetadata,
+        Self::OpenIdConfiguration,
+    ];
+
+    /// The canonical path.
+    pub const fn path(self) -> &'static str {
+        match self {
+            Self::Authorize => "/authorize",
+            Self::Callback => "/callback",
+            Self::Token => "/token",
+            Self::Revoke => "/revoke",
+            Self::Introspect => "/introspect",
+            Self::Userinfo => "/userinfo",
+            Self::AuthorizationServerMetadata => "/.well-known/oauth-authorization-server",
+            Self::OpenIdConfiguration => "/.well-known/openid-configuration",
+        }
+    }
+
+    /// The methods it answers (HEAD too wherever GET is).
+    pub const fn methods(self) -> &'static [Method] {
+        match self {
+            Self::Authorize | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => &[Method::GET],
+            Self::Callback | Self::Token | Self::Revoke | Self::Introspect => &[Method::POST],
+            Self::Userinfo => &[Method::GET, Method::POST],
+        }
+    }
+
+    /// The Lambda function that owns it.
+    pub const fn function(self) -> Function {
+        match self {
+            Self::Authorize => Function::Authorize,
+            Self::Callback => Function::Callback,
+            Self::Token | Self::Revoke | Self::Introspect => Function::Token,
+            Self::Userinfo | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => {
+                Function::Userinfo
+            }
+        }
+    }
+
+    /// The endpoint at `path` (a trailing slash is ignored).
+    pub fn at(path: &str) -> Option<Self> {
+        let path = path.trim_end_matches('/');
+        Self::ALL.into_iter().find(|e| e.path() == path)
+    }
+
+    fn speaks(self) -> Speaks {
+        match self {
+            Self::Authorize | Self::Callback => Speaks::Html,
+            Self::Userinfo => Speaks::Bearer,
+            _ => Speaks::Json,
+        }
+    }
+
+    async fn handle(self, app: &App, req: Request) -> Result<Response, OAuthError> {
+        match self {
+            Self::Authorize => endpoints::authorize::authorize(app, req).await,
+            Self::Callback => endpoints::callback::callback(app, req).await,
+            Self::Token => endpoints::token::token(app, req).await,
+            Self::Revoke => endpoints::revoke::revoke(app, req).await,
+            Self::Introspect => endpoints::introspect::introspect(app, req).await,
+            Self::Userinfo => endpoints::userinfo::userinfo(app, req).await,
+            Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => {
+                endpoints::discovery::metadata(app, req).await
+            }
+        }
+    }
+
+    /// The response for an error, in the form this endpoint speaks; the
+    /// one place an [`OAuthError`] becomes a response (and is logged).
+    fn render(self, e: &OAuthError) -> Response {
+        e.log();
+        match self.speaks() {
+            Speaks::Html => error_page(e),
+            Speaks::Json => error_json(e),
+            Speaks::Bearer => bearer_error(e),
+        }
+    }
 }
 
 impl Mount {
@@ -35,56 +156,56 @@ impl Mount {
     }
 }
 
-/// The routes: path, owning function, allowed methods.
-pub const ROUTES: &[(&str, Function, &[Method])] = &[
-    ("/authorize", Function::Authorize, &[Method::GET]),
-    ("/callback", Function::Callback, &[Method::POST]),
-    ("/token", Function::Token, &[Method::POST]),
-    ("/revoke", Function::Token, &[Method::POST]),
-    ("/introspect", Function::Token, &[Method::POST]),
-    ("/userinfo", Function::Userinfo, &[Method::GET, Method::POST]),
-    ("/.well-known/oauth-authorization-server", Function::Userinfo, &[Method::GET]),
-    ("/.well-known/openid-configuration", Function::Userinfo, &[Method::GET]),
-];
-
 /// Answers a request: 404 for unknown paths, 405 (with `Allow`) for the
-/// wrong method, otherwise the handler's response.
+/// wrong method, otherwise the endpoint's response.
 pub async fn route(app: &App, mount: Mount, req: Request) -> Response {
-    let path = req.uri().path().trim_end_matches('/').to_owned();
-    let Some((_, function, methods)) = ROUTES.iter().find(|(p, f, _)| *p == path && mount.includes(*f))
-    else {
+    let Some(endpoint) = Endpoint::at(req.uri().path()).filter(|e| mount.includes(e.function())) else {
         return error_json(&OAuthError::new(
             ErrorCode::NotFound,
             format!("no endpoint at {}", req.uri().path()),
         ));
     };
     let method = req.method().clone();
+    let methods = endpoint.methods();
     let is_head = method == Method::HEAD && methods.contains(&Method::GET);
     if !methods.contains(&method) && !is_head {
-        let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
-        let mut res = error_json(&OAuthError::new(
-            ErrorCode::MethodNotAllowed,
-            format!("{method} is not allowed on {path}; use {}", allow.join(" or ")),
-        ));
-        if let Ok(v) = http::HeaderValue::from_str(&allow.join(", ")) {
-            res.headers_mut().insert(http::header::ALLOW, v);
-        }
-        return res;
+        return method_not_allowed(endpoint, &method);
     }
-    let mut res = match (function, path.as_str()) {
-        (Function::Authorize, _) => crate::authorize::authorize(app, req).await,
-        (Function::Callback, _) => crate::authorize::callback::callback(app, req).await,
-        (Function::Token, "/revoke") => crate::revocation::revoke(app, req).await,
-        (Function::Token, "/introspect") => crate::revocation::introspect(app, req).await,
-        (Function::Token, _) => crate::grant::token(app, req).await,
-        (Function::Userinfo, "/userinfo") => crate::userinfo::userinfo(app, req).await,
-        (Function::Userinfo, _) => crate::discovery::metadata(app, req).await,
+    let mut res = match endpoint.handle(app, req).await {
+        Ok(res) => res,
+        Err(e) => endpoint.render(&e),
     };
     if is_head {
         res.body_mut().clear();
     }
     if res.status() == StatusCode::INTERNAL_SERVER_ERROR {
-        tracing::warn!(%method, %path, "answered 500");
+        tracing::warn!(%method, path = endpoint.path(), "answered 500");
     }
     res
+}
+
+fn method_not_allowed(endpoint: Endpoint, method: &Method) -> Response {
+    let allow: Vec<&str> = endpoint.methods().iter().map(Method::as_str).collect();
+    let mut res = error_json(&OAuthError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{method} is not allowed on {}; use {}", endpoint.path(), allow.join(" or ")),
+    ));
+    if let Ok(v) = http::HeaderValue::from_str(&allow.join(", ")) {
+        res.headers_mut().insert(http::header::ALLOW, v);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_is_found_at_its_own_path() {
+        for e in Endpoint::ALL {
+            assert_eq!(Endpoint::at(e.path()), Some(e), "{e:?}");
+            assert_eq!(Endpoint::at(&format!("{}/", e.path())), Some(e), "{e:?} with a trailing slash");
+        }
+        assert_eq!(Endpoint::at("/nope"), None);
+    }
 }

@@ -17,6 +17,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 use zeroauth_shared::domain::{AccessTokenRecord, CodeRecord, Grant};
+use zeroauth_shared::oauth::Scope;
 use zeroauth_shared::store::dynamodb::{DynamoStore, schema};
 use zeroauth_shared::store::{CodeStore, ConsumeOutcome, Issuance, RotateOutcome, Rotation, TokenStore};
 use zeroauth_shared::testing::{endpoint, local_client};
@@ -75,8 +76,8 @@ fn grant(id: &str, rt: &str) -> Grant {
         client_id: "c1".into(),
         username: "alice".into(),
         sub: "s".into(),
-        scope: "openid".into(),
-        refresh_digest: rt.into(),
+        scope: Scope::from_stored("openid"),
+        refresh_digest: Some(rt.into()),
         retired_digests: vec![],
         refresh_expires_at: T0 + 1000,
         revoked: false,
@@ -92,7 +93,7 @@ fn access(digest: &str, gid: &str) -> AccessTokenRecord {
         client_id: "c1".into(),
         username: Some("alice".into()),
         sub: Some("s".into()),
-        scope: "openid".into(),
+        scope: Scope::from_stored("openid"),
         issued_at: T0,
         expires_at: T0 + 100,
     }
@@ -104,7 +105,7 @@ fn code() -> CodeRecord {
         client_id: "c1".into(),
         redirect_uri: "https://a/cb".into(),
         redirect_uri_given: true,
-        scope: "openid".into(),
+        scope: Scope::from_stored("openid"),
         username: "alice".into(),
         sub: "s".into(),
         code_challenge: None,
@@ -155,5 +156,5 @@ async fn sdk_retry_of_a_rotation_that_succeeded_is_not_a_reuse() {
     assert_eq!(lost.load(Ordering::SeqCst), 1, "the rotation's answer was lost and retried");
     let g = store.get_grant("g1", T0 + 5).await.unwrap().unwrap();
     assert!(!g.revoked);
-    assert_eq!(g.refresh_digest, "rt2");
+    assert_eq!(g.refresh_digest.as_deref(), Some("rt2"));
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use zeroauth_shared::domain::{AccessTokenRecord, Client, CodeRecord, Grant, GrantType, User};
+use zeroauth_shared::oauth::Scope;
 use zeroauth_shared::store::memory::MemoryStore;
 use zeroauth_shared::store::{ConsumeOutcome, Issuance, RotateOutcome, Rotation, Store, StoreError, retire};
 use zeroauth_shared::testing::fresh_dynamo_store;
@@ -66,7 +67,7 @@ fn client(id: &str) -> Client {
         secret_hash: Some("hash".into()),
         redirect_uris: vec!["https://app.example/cb".into()],
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-        scopes: vec!["openid".into(), "profile".into()],
+        scopes: Scope::from_stored("openid profile"),
         trusted: false,
         disabled: false,
         created_at: T0,
@@ -91,7 +92,7 @@ fn code(digest: &str) -> CodeRecord {
         client_id: "c1".into(),
         redirect_uri: "https://app.example/cb".into(),
         redirect_uri_given: true,
-        scope: "openid".into(),
+        scope: Scope::from_stored("openid"),
         username: "alice".into(),
         sub: "sub-alice".into(),
         code_challenge: Some("challenge".into()),
@@ -110,8 +111,8 @@ fn grant(id: &str, refresh_digest: &str) -> Grant {
         client_id: "c1".into(),
         username: "alice".into(),
         sub: "sub-alice".into(),
-        scope: "openid".into(),
-        refresh_digest: refresh_digest.into(),
+        scope: Scope::from_stored("openid"),
+        refresh_digest: Some(refresh_digest.into()),
         retired_digests: vec![],
         refresh_expires_at: T0 + 86_400,
         revoked: false,
@@ -127,7 +128,7 @@ fn access(digest: &str, grant_id: Option<&str>) -> AccessTokenRecord {
         client_id: "c1".into(),
         username: Some("alice".into()),
         sub: Some("sub-alice".into()),
-        scope: "openid".into(),
+        scope: Scope::from_stored("openid"),
         issued_at: T0,
         expires_at: T0 + 3600,
     }
@@ -281,7 +282,7 @@ async fn rotated_refresh_token_presented_again_is_reused(store: Arc<dyn Store>) 
     let first = rotation("rt-1", "rt-2", "at-2", "grant-1");
     assert_eq!(store.rotate_refresh("grant-1", &first, T0 + 10).await.unwrap(), RotateOutcome::Rotated);
     let g = store.get_grant("grant-1", T0 + 10).await.unwrap().unwrap();
-    assert_eq!(g.refresh_digest, "rt-2");
+    assert_eq!(g.refresh_digest.as_deref(), Some("rt-2"));
     assert!(store.find_access_token("at-2", Some("grant-1"), T0 + 10).await.unwrap().is_some());
     let again = rotation("rt-1", "rt-3", "at-3", "grant-1");
     assert_eq!(store.rotate_refresh("grant-1", &again, T0 + 20).await.unwrap(), RotateOutcome::Reused);

@@ -149,26 +149,8 @@ impl TokenStore for MemoryStore {
         Ok(())
     }
 
-    async fn find_access_token(
-        &self,
-        digest: &str,
-        grant_id: Option<&str>,
-        now: i64,
-    ) -> StoreResult<Option<AccessTokenRecord>> {
-        let t = self.lock();
-        let Some(at) = live(t.access.get(digest), |a| a.expires_at, now) else {
-            return Ok(None);
-        };
-        if at.grant_id.as_deref() != grant_id {
-            return Ok(None);
-        }
-        if let Some(gid) = &at.grant_id {
-            match live(t.grants.get(gid), |g| g.expires_at, now) {
-                Some(g) if !g.revoked => {}
-                _ => return Ok(None),
-            }
-        }
-        Ok(Some(at.clone()))
+    async fn get_access_token(&self, digest: &str, now: i64) -> StoreResult<Option<AccessTokenRecord>> {
+        Ok(live(self.lock().access.get(digest), |a| a.expires_at, now).cloned())
     }
 
     async fn get_grant(&self, grant_id: &str, now: i64) -> StoreResult<Option<Grant>> {
@@ -188,7 +170,7 @@ impl TokenStore for MemoryStore {
         if let Some(verdict) = rotation_verdict(grant, rotation, now) {
             return Ok(verdict);
         }
-        grant.refresh_digest = rotation.new_digest.clone();
+        grant.refresh_digest = Some(rotation.new_digest.clone());
         grant.retired_digests = rotation.retired.clone();
         grant.refresh_expires_at = rotation.new_refresh_expires_at;
         grant.expires_at = grant.expires_at.max(rotation.new_refresh_expires_at);

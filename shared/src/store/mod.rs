@@ -155,6 +155,9 @@ pub trait TokenStore: Send + Sync {
     /// Stores an access token that belongs to no grant (`client_credentials`).
     async fn put_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()>;
 
+    /// The access token while it is unexpired, whatever its grant's state.
+    async fn get_access_token(&self, digest: &str, now: i64) -> StoreResult<Option<AccessTokenRecord>>;
+
     /// The access token if it is live: stored, unexpired, and — when it
     /// belongs to a grant — the grant exists and is not revoked. `grant_id` is
     /// the id embedded in the token, so both reads are one round trip.
@@ -163,7 +166,19 @@ pub trait TokenStore: Send + Sync {
         digest: &str,
         grant_id: Option<&str>,
         now: i64,
-    ) -> StoreResult<Option<AccessTokenRecord>>;
+    ) -> StoreResult<Option<AccessTokenRecord>> {
+        let (at, grant) = tokio::join!(self.get_access_token(digest, now), async {
+            match grant_id {
+                Some(g) => self.get_grant(g, now).await,
+                None => Ok(None),
+            }
+        });
+        let Some(at) = at? else {
+            return Ok(None);
+        };
+        let grant = if at.grant_id.is_some() { grant? } else { None };
+        Ok(access_token_is_live(&at, grant_id, grant.as_ref()).then_some(at))
+    }
 
     /// The grant while it is retained (revoked or not).
     async fn get_grant(&self, grant_id: &str, now: i64) -> StoreResult<Option<Grant>>;
@@ -214,10 +229,27 @@ pub(crate) fn redemption_verdict(code: &CodeRecord, issuance: &Issuance, now: i6
     }
 }
 
+/// The one rule for a live access token, given its unexpired record and
+/// its grant as read: the token must name the grant it was stored with, and
+/// that grant must still be there and not revoked.
+pub fn access_token_is_live(
+    at: &AccessTokenRecord,
+    grant_id_in_token: Option<&str>,
+    grant: Option<&Grant>,
+) -> bool {
+    if at.grant_id.as_deref() != grant_id_in_token {
+        return false;
+    }
+    match &at.grant_id {
+        None => true,
+        Some(_) => grant.is_some_and(|g| !g.revoked),
+    }
+}
+
 /// What presenting a rotation comes to, given the grant as it stands, or
 /// `None` when it may rotate now.
 pub(crate) fn rotation_verdict(grant: &Grant, rotation: &Rotation, now: i64) -> Option<RotateOutcome> {
-    if grant.refresh_digest == rotation.new_digest {
+    if grant.refresh_digest.as_deref() == Some(rotation.new_digest.as_str()) {
         // Our own earlier attempt succeeded (an SDK retry): not a reuse.
         return Some(RotateOutcome::Rotated);
     }
@@ -227,7 +259,9 @@ pub(crate) fn rotation_verdict(grant: &Grant, rotation: &Rotation, now: i64) -> 
     if grant.retired_digests.contains(&rotation.presented_digest) {
         return Some(RotateOutcome::Reused);
     }
-    if grant.refresh_digest != rotation.presented_digest || grant.refresh_expires_at <= now {
+    if grant.refresh_digest.as_deref() != Some(rotation.presented_digest.as_str())
+        || grant.refresh_expires_at <= now
+    {
         return Some(RotateOutcome::Invalid);
     }
     None

@@ -203,36 +203,8 @@ impl TokenStore for DynamoStore {
         self.put_new(token.into(), "access token".into()).await
     }
 
-    async fn find_access_token(
-        &self,
-        digest: &str,
-        grant_id: Option<&str>,
-        now: i64,
-    ) -> StoreResult<Option<AccessTokenRecord>> {
-        // Both reads at once: the grant id comes from the token itself.
-        let (at, grant) = tokio::join!(self.get(item::access_key(digest)), async {
-            match grant_id {
-                Some(g) => self.get(item::grant_key(g)).await,
-                None => Ok(None),
-            }
-        });
-        let Some(at) = at?.filter(|i| item::is_live(i, now)) else {
-            return Ok(None);
-        };
-        let at = AccessTokenRecord::try_from(&at)?;
-        if at.grant_id.as_deref() != grant_id {
-            return Ok(None);
-        }
-        if at.grant_id.is_some() {
-            let grant = match grant?.filter(|i| item::is_live(i, now)) {
-                Some(g) => Grant::try_from(&g)?,
-                None => return Ok(None),
-            };
-            if grant.revoked {
-                return Ok(None);
-            }
-        }
-        Ok(Some(at))
+    async fn get_access_token(&self, digest: &str, now: i64) -> StoreResult<Option<AccessTokenRecord>> {
+        self.get_live(item::access_key(digest), now).await
     }
 
     async fn get_grant(&self, grant_id: &str, now: i64) -> StoreResult<Option<Grant>> {

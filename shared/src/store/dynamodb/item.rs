@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, GrantType, Redemption, User};
+use crate::oauth::Scope;
 use crate::store::StoreError;
 
 /// A DynamoDB item.
@@ -136,7 +137,7 @@ impl From<&Client> for Item {
             .opt_s("secret_hash", c.secret_hash.as_deref())
             .list("redirect_uris", c.redirect_uris.iter().cloned())
             .list("grant_types", c.grant_types.iter().map(|g| g.as_str().to_owned()))
-            .list("scopes", c.scopes.iter().cloned())
+            .list("scopes", c.scopes.iter().map(str::to_owned))
             .b("trusted", c.trusted)
             .b("disabled", c.disabled)
             .n("created_at", c.created_at)
@@ -159,7 +160,7 @@ impl TryFrom<&Item> for Client {
             secret_hash: r.opt_s("secret_hash")?,
             redirect_uris: r.strings("redirect_uris")?,
             grant_types,
-            scopes: r.strings("scopes")?,
+            scopes: Scope::from_stored(&r.strings("scopes")?.join(" ")),
             trusted: r.b("trusted")?,
             disabled: r.b("disabled")?,
             created_at: r.n("created_at")?,
@@ -202,7 +203,7 @@ impl From<&CodeRecord> for Item {
             .s("client_id", &c.client_id)
             .s("redirect_uri", &c.redirect_uri)
             .b("redirect_uri_given", c.redirect_uri_given)
-            .s("scope", &c.scope)
+            .s("scope", &c.scope.to_string())
             .s("username", &c.username)
             .s("sub", &c.sub)
             .opt_s("code_challenge", c.code_challenge.as_deref())
@@ -236,7 +237,7 @@ impl TryFrom<&Item> for CodeRecord {
             client_id: r.s("client_id")?,
             redirect_uri: r.s("redirect_uri")?,
             redirect_uri_given: r.b("redirect_uri_given")?,
-            scope: r.s("scope")?,
+            scope: Scope::from_stored(&r.s("scope")?),
             username: r.s("username")?,
             sub: r.s("sub")?,
             code_challenge: r.opt_s("code_challenge")?,
@@ -256,8 +257,8 @@ impl From<&Grant> for Item {
             .s("client_id", &g.client_id)
             .s("username", &g.username)
             .s("sub", &g.sub)
-            .s("scope", &g.scope)
-            .s("refresh_digest", &g.refresh_digest)
+            .s("scope", &g.scope.to_string())
+            .opt_s("refresh_digest", g.refresh_digest.as_deref())
             .list("retired", g.retired_digests.iter().cloned())
             .n("refresh_expires_at", g.refresh_expires_at)
             .b("revoked", g.revoked)
@@ -277,8 +278,9 @@ impl TryFrom<&Item> for Grant {
             client_id: r.s("client_id")?,
             username: r.s("username")?,
             sub: r.s("sub")?,
-            scope: r.s("scope")?,
-            refresh_digest: r.s("refresh_digest")?,
+            scope: Scope::from_stored(&r.s("scope")?),
+            // Grants written before refresh digests were optional say "none".
+            refresh_digest: r.opt_s("refresh_digest")?.filter(|d| d != "none"),
             retired_digests: r.strings("retired")?,
             refresh_expires_at: r.n("refresh_expires_at")?,
             revoked: r.b("revoked")?,
@@ -295,7 +297,7 @@ impl From<&AccessTokenRecord> for Item {
             .s("client_id", &a.client_id)
             .opt_s("username", a.username.as_deref())
             .opt_s("sub", a.sub.as_deref())
-            .s("scope", &a.scope)
+            .s("scope", &a.scope.to_string())
             .n("issued_at", a.issued_at)
             .n("expires_at", a.expires_at)
             .0
@@ -313,7 +315,7 @@ impl TryFrom<&Item> for AccessTokenRecord {
             client_id: r.s("client_id")?,
             username: r.opt_s("username")?,
             sub: r.opt_s("sub")?,
-            scope: r.s("scope")?,
+            scope: Scope::from_stored(&r.s("scope")?),
             issued_at: r.n("issued_at")?,
             expires_at: r.n("expires_at")?,
         })

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto;
+use crate::oauth::Scope;
 use crate::secret::SigningKey;
 
 /// The authorization request as `/authorize` validated it.
@@ -20,7 +21,7 @@ pub struct PendingRequest {
     /// Whether the request named `redirect_uri` (then the token request must too).
     pub redirect_uri_given: bool,
     /// The validated scope.
-    pub scope: String,
+    pub scope: Scope,
     /// `state`, echoed exactly.
     pub state: Option<String>,
     /// PKCE S256 challenge.

@@ -5,20 +5,23 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::app::App;
+use crate::error::OAuthError;
 use crate::http::{Request, Response, json as json_response};
+use crate::oauth::claims;
+use crate::router::Endpoint;
 
 /// The scopes ZeroAuth knows how to describe and answer at `/userinfo`.
 pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email"];
 
 /// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
-pub async fn metadata(app: &App, _req: Request) -> Response {
+pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> {
     let body = json!({
         "issuer": app.config.issuer,
-        "authorization_endpoint": app.url("/authorize"),
-        "token_endpoint": app.url("/token"),
-        "userinfo_endpoint": app.url("/userinfo"),
-        "revocation_endpoint": app.url("/revoke"),
-        "introspection_endpoint": app.url("/introspect"),
+        "authorization_endpoint": app.url(Endpoint::Authorize.path()),
+        "token_endpoint": app.url(Endpoint::Token.path()),
+        "userinfo_endpoint": app.url(Endpoint::Userinfo.path()),
+        "revocation_endpoint": app.url(Endpoint::Revoke.path()),
+        "introspection_endpoint": app.url(Endpoint::Introspect.path()),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
@@ -28,7 +31,7 @@ pub async fn metadata(app: &App, _req: Request) -> Response {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "scopes_supported": KNOWN_SCOPES,
         "subject_types_supported": ["public"],
-        "claims_supported": ["sub", "name", "preferred_username", "email"],
+        "claims_supported": claims::SUPPORTED,
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent"],
     });
@@ -36,5 +39,5 @@ pub async fn metadata(app: &App, _req: Request) -> Response {
     res.headers_mut()
         .insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("public, max-age=300"));
     res.headers_mut().remove(http::header::PRAGMA);
-    res
+    Ok(res)
 }

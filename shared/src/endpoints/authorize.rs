@@ -1,0 +1,140 @@
+//! `GET /authorize` (RFC 6749 4.1.1, RFC 7636 4.3, RFC 9700): validate the
+//! request, then show the sign-in and consent page — or, for a signed-in
+//! user of a trusted client, answer with a code at once.
+//!
+//! The client and redirect URI are checked first; until both are known good
+//! every error is an HTML page, never a redirect (RFC 6749 4.1.2.1). After
+//! that, errors go to the client's redirect URI.
+
+use http::StatusCode;
+
+use crate::app::App;
+use crate::crypto;
+use crate::domain::{Client, GrantType, User};
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{Params, Request, Response, cookie, html, query, set_cookie};
+use crate::oauth::prompt::Prompt;
+use crate::oauth::redirect_uri::{self, Resolved};
+use crate::oauth::{Scope, pkce, tokens};
+use crate::sign_in::response::{issue_code, redirect_error};
+use crate::sign_in::sealed::{self, PendingRequest};
+use crate::sign_in::{CSRF_COOKIE, CSRF_LEN, LOGIN_PURPOSE, cookie_attributes, page, signed_in_user};
+
+/// `GET /authorize`. An `Err` is shown as the HTML error page.
+pub async fn authorize(app: &App, req: Request) -> Result<Response, OAuthError> {
+    let params = query(&req)?;
+    let (client, redirect) = client_and_redirect(app, &params).await?;
+    let state = params.get("state").ok().flatten();
+    match begin(app, &req, &params, &client, redirect.clone()).await {
+        Ok(res) => Ok(res),
+        Err(e) => Ok(redirect_error(app, &redirect.uri, &e, state)),
+    }
+}
+
+/// The client and the redirect URI; an error here is shown as a page.
+async fn client_and_redirect(app: &App, params: &Params) -> Result<(Client, Resolved), OAuthError> {
+    let client_id = params
+        .get("client_id")?
+        .ok_or_else(|| OAuthError::invalid_request("The request has no client_id."))?;
+    let client = app.store.get_client(client_id).await.map_err(OAuthError::store("reading the client"))?;
+    let client = client.filter(|c| !c.disabled).ok_or_else(|| {
+        OAuthError::invalid_request("The application that sent you here is not registered.")
+    })?;
+    let redirect =
+        redirect_uri::resolve(&client, params.get("redirect_uri")?).map_err(OAuthError::invalid_request)?;
+    Ok((client, redirect))
+}
+
+/// Everything after the redirect URI is trusted; an error here goes to it.
+async fn begin(
+    app: &App,
+    req: &Request,
+    params: &Params,
+    client: &Client,
+    redirect: Resolved,
+) -> Result<Response, OAuthError> {
+    let state = params.get("state")?.map(str::to_owned);
+    // Iternio's clients send no response_type: "code" is the default (SPEC.md section 5).
+    match params.get("response_type")?.unwrap_or("code") {
+        "code" => {}
+        other => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                format!("response_type `{other}` is not supported; use `code`"),
+            ));
+        }
+    }
+    if !client.allows(GrantType::AuthorizationCode) {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization code flow",
+        ));
+    }
+    let scope = Scope::narrow(params.get("scope")?, &client.scopes)?;
+    let code_challenge = pkce::challenge(
+        params.get("code_challenge")?,
+        params.get("code_challenge_method")?,
+        client.is_public(),
+    )?;
+    let prompt = Prompt::parse(params.get("prompt")?)?;
+    let nonce = params.get("nonce")?.map(str::to_owned);
+    let now = app.now();
+
+    let session = if prompt.login { None } else { signed_in_user(app, req, now).await? };
+    let consent = !client.trusted || prompt.consent;
+    let (csrf, new_csrf) = match cookie(req.headers(), CSRF_COOKIE).filter(|c| c.len() == CSRF_LEN) {
+        Some(c) => (c.to_owned(), false),
+        None => (tokens::rng(crypto::random_string(32))?, true),
+    };
+    let pending = PendingRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect.uri,
+        redirect_uri_given: redirect.given,
+        scope,
+        state,
+        code_challenge,
+        nonce,
+        force_login: prompt.login,
+        csrf: crypto::digest(&csrf),
+        exp: now + app.config.login_ttl,
+    };
+    match (&session, consent, prompt.none) {
+        (None, _, true) => {
+            Err(OAuthError::new(ErrorCode::LoginRequired, "prompt=none was asked but nobody is signed in"))
+        }
+        (Some(_), true, true) => Err(OAuthError::new(
+            ErrorCode::ConsentRequired,
+            "prompt=none was asked but this client needs consent",
+        )),
+        (Some(user), false, _) => issue_code(app, &pending, user).await,
+        _ => Ok(sign_in_page(app, client, &pending, session.as_ref(), consent, (&csrf, new_csrf))),
+    }
+}
+
+/// The sign-in (and consent) page carrying the sealed request; sets the
+/// CSRF cookie the form is bound to when the browser has none yet.
+fn sign_in_page(
+    app: &App,
+    client: &Client,
+    pending: &PendingRequest,
+    session: Option<&User>,
+    consent: bool,
+    (csrf, new_csrf): (&str, bool),
+) -> Response {
+    let sealed = sealed::seal(&app.config.signing_key, LOGIN_PURPOSE, pending);
+    let body = page::login(&page::LoginPage {
+        client_name: &client.name,
+        scopes: pending.scope.iter().collect(),
+        consent,
+        signed_in_as: session.map(|u| u.username.as_str()),
+        error: None,
+        request: &sealed,
+        username: None,
+    });
+    let mut res = html(StatusCode::OK, body);
+    if new_csrf {
+        let attrs = cookie_attributes(app, app.config.login_ttl, "Strict");
+        set_cookie(&mut res, &format!("{CSRF_COOKIE}={csrf}; {attrs}"));
+    }
+    res
+}

@@ -1,0 +1,111 @@
+//! `POST /callback`: the sign-in form's target. Verifies the sealed request
+//! and the CSRF cookie, signs the person in, and on approval answers `303`
+//! to the client with a fresh code.
+//!
+//! Round trips: the client, the user and the throttle counters are read at
+//! once; then the code is written (and a failure counter reset) at once.
+
+use http::StatusCode;
+
+use crate::app::App;
+use crate::crypto;
+use crate::domain::Client;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{Request, Response, body_params, cookie, html};
+use crate::sign_in::password::{self, Outcome};
+use crate::sign_in::response::{issue_code, redirect_error};
+use crate::sign_in::sealed::{self, PendingRequest};
+use crate::sign_in::{CSRF_COOKIE, LOGIN_PURPOSE, page, start_session};
+
+/// What the page says after any failed sign-in: it does not tell an unknown
+/// username from a wrong password.
+pub const BAD_CREDENTIALS: &str = "The username or password is not right.";
+/// What the page says while sign-ins are throttled.
+pub const THROTTLED: &str = "Too many failed sign-ins. Wait a few minutes, then try again.";
+
+/// `POST /callback`. An `Err` is shown as the HTML error page.
+pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
+    let params = body_params(&req)?;
+    let now = app.now();
+    let page_error = |msg: &str| OAuthError::invalid_request(msg);
+    let sealed =
+        params.get("request").ok().flatten().ok_or_else(|| page_error("The sign-in form was incomplete."))?;
+    let pending = sealed::open::<PendingRequest>(&app.config.signing_key, LOGIN_PURPOSE, sealed, now)
+        .ok_or_else(|| {
+            page_error("This sign-in page has expired or was altered. Start again from the application.")
+        })?;
+    let csrf_ok =
+        cookie(req.headers(), CSRF_COOKIE).is_some_and(|c| crypto::ct_eq(&crypto::digest(c), &pending.csrf));
+    if !csrf_ok {
+        return Err(page_error(
+            "This sign-in form was not opened in this browser session (its cookie is missing). \
+             Check that cookies are allowed, then start again from the application.",
+        ));
+    }
+    let (client, reads) = tokio::join!(
+        app.store.get_client(&pending.client_id),
+        password::read(app, &req, &params, &pending, now)
+    );
+    let client = client
+        .map_err(OAuthError::store("reading the client"))?
+        .filter(|c| !c.disabled)
+        .ok_or_else(|| page_error("The application is no longer registered."))?;
+    let state = pending.state.as_deref();
+    match params.get("decision") {
+        Ok(Some("approve")) => {}
+        Ok(Some("deny")) => {
+            let e = OAuthError::new(ErrorCode::AccessDenied, "the user declined the request");
+            return Ok(redirect_error(app, &pending.redirect_uri, &e, state));
+        }
+        _ => return Err(page_error("The sign-in form was posted without a decision.")),
+    }
+    let (user, clear) = match password::decide(app, &params, reads?, now).await? {
+        Outcome::SignedIn { user, clear } => (user, clear),
+        Outcome::Throttled => {
+            return Ok(retry_page(&client, &pending, sealed, StatusCode::TOO_MANY_REQUESTS, THROTTLED, None));
+        }
+        Outcome::BadCredentials(name) => {
+            return Ok(retry_page(
+                &client,
+                &pending,
+                sealed,
+                StatusCode::UNAUTHORIZED,
+                BAD_CREDENTIALS,
+                name.as_deref(),
+            ));
+        }
+    };
+    let (issued, cleared) = tokio::join!(issue_code(app, &pending, &user), async {
+        match &clear {
+            Some(key) => app.store.clear(key).await,
+            None => Ok(()),
+        }
+    });
+    if let Err(e) = cleared {
+        tracing::warn!(error = %e, "could not reset the failed sign-in counter");
+    }
+    let mut res = issued?;
+    start_session(app, &mut res, &user, now);
+    Ok(res)
+}
+
+/// The sign-in page again, with `message` above the form.
+fn retry_page(
+    client: &Client,
+    pending: &PendingRequest,
+    sealed: &str,
+    status: StatusCode,
+    message: &str,
+    username: Option<&str>,
+) -> Response {
+    let body = page::login(&page::LoginPage {
+        client_name: &client.name,
+        scopes: pending.scope.iter().collect(),
+        consent: !client.trusted,
+        signed_in_as: None,
+        error: Some(message),
+        request: sealed,
+        username,
+    });
+    html(status, body)
+}

@@ -1,0 +1,80 @@
+//! `POST /introspect` (RFC 7662).
+
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::crypto;
+use crate::domain::{AccessTokenRecord, Grant};
+use crate::error::OAuthError;
+use crate::http::{Request, Response, body_params, json as json_response};
+use crate::oauth::ClientCredentials;
+use crate::oauth::client_auth::authenticate;
+use crate::oauth::tokens::{self, Found};
+
+/// `POST /introspect`: the token's metadata if it is active, `{"active": false}` otherwise.
+/// The caller must authenticate as a client (a resource server is one).
+///
+/// Round trips: the client and the token are read at once, then the user.
+pub async fn introspect(app: &App, req: Request) -> Result<Response, OAuthError> {
+    let params = body_params(&req)?;
+    let creds = ClientCredentials::from_request(req.headers(), &params)?;
+    let token = params.require("token")?;
+    let now = app.now();
+    let (client, found) = tokio::join!(authenticate(app, &creds), tokens::find(app, token));
+    client?;
+    let body = match found? {
+        Some(Found::Access(at)) => access_token(app, at).await?,
+        Some(Found::Refresh(g)) if refresh_is_current(&g, token, now) => Some(refresh_token(app, &g)),
+        _ => None,
+    };
+    Ok(json_response(StatusCode::OK, &body.unwrap_or_else(|| json!({ "active": false }))))
+}
+
+/// An active access token's metadata, unless its user is disabled or gone.
+async fn access_token(app: &App, at: AccessTokenRecord) -> Result<Option<Value>, OAuthError> {
+    if let Some(username) = &at.username {
+        let user =
+            app.store.get_user(username).await.map_err(OAuthError::store("reading the token's user"))?;
+        if !user.is_some_and(|u| u.is_active()) {
+            return Ok(None);
+        }
+    }
+    let mut body = json!({
+        "active": true,
+        "scope": at.scope,
+        "client_id": at.client_id,
+        "exp": at.expires_at,
+        "iat": at.issued_at,
+        "token_type": "Bearer",
+        "iss": app.config.issuer,
+    });
+    if let Some(sub) = &at.sub {
+        body["sub"] = json!(sub);
+    }
+    if let Some(u) = &at.username {
+        body["username"] = json!(u);
+    }
+    Ok(Some(body))
+}
+
+/// Whether `token` is its grant's current, unexpired refresh token.
+fn refresh_is_current(g: &Grant, token: &str, now: i64) -> bool {
+    !g.revoked
+        && g.refresh_expires_at > now
+        && g.refresh_digest.as_deref().is_some_and(|d| crypto::ct_eq(d, &tokens::digest(token)))
+}
+
+fn refresh_token(app: &App, g: &Grant) -> Value {
+    json!({
+        "active": true,
+        "scope": g.scope,
+        "client_id": g.client_id,
+        "sub": g.sub,
+        "username": g.username,
+        "exp": g.refresh_expires_at,
+        "iat": g.created_at,
+        "token_type": "refresh_token",
+        "iss": app.config.issuer,
+    })
+}

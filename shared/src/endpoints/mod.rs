@@ -1,0 +1,12 @@
+//! One module per endpoint. Each parses its request once and returns
+//! `Result<Response, OAuthError>`; the router turns an error into the
+//! response its endpoint speaks. No endpoint imports another: what they
+//! share lives in [`crate::oauth`], [`crate::grants`] and [`crate::sign_in`].
+
+pub mod authorize;
+pub mod callback;
+pub mod discovery;
+pub mod introspect;
+pub mod revoke;
+pub mod token;
+pub mod userinfo;

@@ -1,0 +1,43 @@
+//! `POST /revoke` (RFC 7009).
+
+use http::StatusCode;
+use serde_json::json;
+
+use crate::app::App;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{Request, Response, body_params, json as json_response};
+use crate::oauth::ClientCredentials;
+use crate::oauth::client_auth::authenticate;
+use crate::oauth::tokens::{self, Found};
+
+/// `POST /revoke`: revokes an access token, or a refresh token and with it
+/// its whole family. Unknown tokens and other clients' tokens answer 200 and
+/// change nothing (RFC 7009 2.2); `token_type_hint` is only a hint.
+///
+/// Round trips: the client and the token are read at once, then one write.
+pub async fn revoke(app: &App, req: Request) -> Result<Response, OAuthError> {
+    let params = body_params(&req)?;
+    let creds = ClientCredentials::from_request(req.headers(), &params)?;
+    let token = params.require("token")?;
+    if let Some(hint) = params.get("token_type_hint")?
+        && !matches!(hint, "access_token" | "refresh_token")
+    {
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedTokenType,
+            format!("token_type_hint `{hint}` is not one this server knows"),
+        ));
+    }
+    let (client, found) = tokio::join!(authenticate(app, &creds), tokens::find(app, token));
+    let client = client?;
+    let revoked = match found? {
+        Some(Found::Refresh(g)) if g.client_id == client.client_id => {
+            app.store.revoke_grant(&g.grant_id).await
+        }
+        Some(Found::Access(at)) if at.client_id == client.client_id => {
+            app.store.revoke_access_token(&at.digest).await
+        }
+        _ => Ok(()),
+    };
+    revoked.map_err(OAuthError::store("revoking the token"))?;
+    Ok(json_response(StatusCode::OK, &json!({})))
+}

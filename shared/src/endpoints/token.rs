@@ -1,0 +1,31 @@
+//! `POST /token` (RFC 6749 3.2): parse the request once, authenticate the
+//! client while the grant's record is read, then hand both to the grant.
+
+use crate::app::App;
+use crate::error::OAuthError;
+use crate::grants::{TokenRequest, authorization_code, client_credentials, refresh_token};
+use crate::http::{Request, Response, body_params};
+use crate::oauth::ClientCredentials;
+use crate::oauth::client_auth::authenticate;
+
+/// `POST /token`.
+pub async fn token(app: &App, req: Request) -> Result<Response, OAuthError> {
+    let params = body_params(&req)?;
+    let request = TokenRequest::parse(&params)?;
+    let creds = ClientCredentials::from_request(req.headers(), &params)?;
+    let now = app.now();
+    let issued = match request {
+        TokenRequest::AuthorizationCode(r) => {
+            let (client, code) = tokio::join!(authenticate(app, &creds), r.load(app, now));
+            authorization_code::exchange(app, &client?, r, code?, now).await?
+        }
+        TokenRequest::RefreshToken(r) => {
+            let (client, grant) = tokio::join!(authenticate(app, &creds), r.load(app, now));
+            refresh_token::refresh(app, &client?, r, grant?, now).await?
+        }
+        TokenRequest::ClientCredentials(r) => {
+            client_credentials::issue(app, &authenticate(app, &creds).await?, r).await?
+        }
+    };
+    Ok(issued.response())
+}

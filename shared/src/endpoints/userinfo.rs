@@ -1,0 +1,51 @@
+//! `GET|POST /userinfo` (RFC 6750 for the token, OpenID Connect Core 5.3 for the claims).
+
+use http::{Method, StatusCode};
+
+use crate::app::App;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{Params, Request, Response, bearer_token, body_params, json as json_response, query};
+use crate::oauth::{claims, tokens};
+
+/// `GET|POST /userinfo`. An `Err` is answered with `WWW-Authenticate: Bearer`.
+///
+/// Round trips: the token and its grant are read at once, then the user.
+pub async fn userinfo(app: &App, req: Request) -> Result<Response, OAuthError> {
+    let token = presented_token(&req)?;
+    let unauthorized =
+        || OAuthError::new(ErrorCode::InvalidToken, "the access token is unknown, expired or revoked");
+    let record = tokens::live_access_token(app, &token).await?.ok_or_else(unauthorized)?;
+    let Some(username) = &record.username else {
+        return Err(OAuthError::new(ErrorCode::InvalidToken, "this access token was not issued for a user"));
+    };
+    let user = app.store.get_user(username).await.map_err(OAuthError::store("reading the token's user"))?;
+    let user = user.filter(|u| u.is_active()).ok_or_else(unauthorized)?;
+    Ok(json_response(StatusCode::OK, &claims::for_scope(&user, &record.scope)))
+}
+
+/// The token from the Authorization header, a POST form body, or the query
+/// (RFC 6750 2.1–2.3). Sent more than one way: `invalid_request` (RFC 6750 2).
+/// Not sent at all: a 401 with no error code (RFC 6750 3.1).
+fn presented_token(req: &Request) -> Result<String, OAuthError> {
+    let mut found = Vec::new();
+    if let Some(t) = bearer_token(req.headers())? {
+        found.push(t);
+    }
+    let form_post = req.method() == Method::POST
+        && req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let body: Params = if form_post { body_params(req)? } else { Params::default() };
+    for params in [body, query(req)?] {
+        if let Some(t) = params.get("access_token")? {
+            found.push(t.to_owned());
+        }
+    }
+    match found.len() {
+        0 => Err(OAuthError::new(ErrorCode::InvalidToken, "")),
+        1 => Ok(found.swap_remove(0)),
+        _ => Err(OAuthError::invalid_request("the access token was sent more than one way; use one")),
+    }
+}

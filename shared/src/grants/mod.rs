@@ -1,0 +1,102 @@
+//! The grant types of the token endpoint (RFC 6749 4.1.3, 4.4, 6), one file
+//! each. A grant takes its typed request and an already-authenticated
+//! client, never the raw HTTP request, and returns what it [`Issued`].
+
+pub mod authorization_code;
+pub mod client_credentials;
+pub mod refresh_token;
+
+use http::StatusCode;
+use serde_json::json;
+
+use crate::app::App;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{Params, Response};
+use crate::oauth::Scope;
+use crate::secret::{AccessToken, RefreshToken};
+
+/// A token request, parsed once according to its `grant_type`.
+#[derive(Debug)]
+pub enum TokenRequest {
+    /// `authorization_code`.
+    AuthorizationCode(authorization_code::CodeRequest),
+    /// `refresh_token`.
+    RefreshToken(refresh_token::RefreshRequest),
+    /// `client_credentials`.
+    ClientCredentials(client_credentials::CredentialsRequest),
+}
+
+impl TokenRequest {
+    /// Reads the grant type and its parameters. Iternio and ItsYou.online
+    /// send no `grant_type` with a code (SPEC.md section 5).
+    pub fn parse(params: &Params) -> Result<Self, OAuthError> {
+        let grant_type = match params.get("grant_type")? {
+            Some(g) => g,
+            None if params.get("code")?.is_some() => "authorization_code",
+            None => return Err(OAuthError::invalid_request("parameter `grant_type` is missing")),
+        };
+        match grant_type {
+            "authorization_code" => {
+                authorization_code::CodeRequest::parse(params).map(Self::AuthorizationCode)
+            }
+            "refresh_token" => refresh_token::RefreshRequest::parse(params).map(Self::RefreshToken),
+            "client_credentials" => {
+                client_credentials::CredentialsRequest::parse(params).map(Self::ClientCredentials)
+            }
+            other => Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!(
+                    "grant_type `{other}` is not supported; use authorization_code, refresh_token or client_credentials"
+                ),
+            )),
+        }
+    }
+}
+
+/// What a grant issued: the successful token response (RFC 6749 5.1, plus
+/// `created_at` and `state`).
+#[derive(Debug)]
+pub struct Issued {
+    /// The access token.
+    pub access_token: AccessToken,
+    /// Its lifetime in seconds.
+    pub expires_in: i64,
+    /// Granted scope.
+    pub scope: Scope,
+    /// The refresh token, where issued.
+    pub refresh_token: Option<RefreshToken>,
+    /// When it was issued.
+    pub created_at: i64,
+    /// `state`: the token request's, or else the authorization request's.
+    pub state: Option<String>,
+}
+
+impl Issued {
+    /// The JSON response with `Cache-Control: no-store`.
+    pub fn response(&self) -> Response {
+        let mut body = json!({
+            "access_token": self.access_token.secret(),
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": self.scope,
+            "created_at": self.created_at,
+        });
+        if let Some(rt) = &self.refresh_token {
+            body["refresh_token"] = json!(rt.secret());
+        }
+        if let Some(state) = &self.state {
+            body["state"] = json!(state);
+        }
+        crate::http::json(StatusCode::OK, &body)
+    }
+}
+
+/// Revokes a grant whose code was replayed or whose refresh token was
+/// reused (RFC 6749 4.1.2, RFC 9700 4.14.2), and returns the `invalid_grant`
+/// to answer with; a failed revocation is a server error.
+async fn revoke_family(app: &App, grant_id: &str, description: &'static str) -> OAuthError {
+    match app.store.revoke_grant(grant_id).await {
+        Ok(()) => OAuthError::invalid_grant(description),
+        Err(e) => OAuthError::store("revoking a token family")(e),
+    }
+}

@@ -1,0 +1,114 @@
+//! The `refresh_token` grant with rotation (RFC 6749 6, RFC 9700 4.14.2).
+//!
+//! Round trips: the client and the grant are read at once; the user is read
+//! while the rotation is written. Two in all.
+
+use crate::app::App;
+use crate::crypto;
+use crate::domain::{AccessTokenRecord, Grant, GrantType};
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::Params;
+use crate::oauth::{AuthenticatedClient, Scope, tokens};
+use crate::secret::RefreshToken;
+use crate::store::{RotateOutcome, Rotation, retire};
+
+use super::{Issued, revoke_family};
+
+const REUSED: &str = "the refresh token was already used; every token of its grant is now revoked";
+
+/// A `refresh_token` token request.
+#[derive(Debug)]
+pub struct RefreshRequest {
+    /// The refresh token presented.
+    pub refresh_token: RefreshToken,
+    /// A narrower scope, as sent.
+    pub scope: Option<String>,
+    /// `state`, returned with the tokens.
+    pub state: Option<String>,
+}
+
+impl RefreshRequest {
+    /// Reads the request's parameters.
+    pub fn parse(params: &Params) -> Result<Self, OAuthError> {
+        Ok(Self {
+            refresh_token: RefreshToken::new(params.require("refresh_token")?),
+            scope: params.get("scope")?.map(str::to_owned),
+            state: params.get("state")?.map(str::to_owned),
+        })
+    }
+
+    /// The grant the token names, while it is retained; `None` without a
+    /// read when the token is not shaped like a refresh token.
+    pub async fn load(&self, app: &App, now: i64) -> Result<Option<Grant>, OAuthError> {
+        let Some(grant_id) = tokens::refresh_grant_id(self.refresh_token.secret()) else {
+            return Ok(None);
+        };
+        app.store.get_grant(grant_id, now).await.map_err(OAuthError::store("reading the grant"))
+    }
+}
+
+/// Rotates a refresh token: the old one stops working, a new one and a new
+/// access token are returned. A rotated-away token presented again revokes
+/// the whole family.
+pub async fn refresh(
+    app: &App,
+    client: &AuthenticatedClient,
+    req: RefreshRequest,
+    grant: Option<Grant>,
+    now: i64,
+) -> Result<Issued, OAuthError> {
+    let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+    if !client.allows(GrantType::RefreshToken) {
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use refresh tokens"));
+    }
+    let grant = grant.filter(|g| !g.revoked && g.client_id == client.client_id).ok_or_else(invalid)?;
+    let presented = tokens::digest(req.refresh_token.secret());
+    if grant.retired_digests.contains(&presented) {
+        return Err(revoke_family(app, &grant.grant_id, REUSED).await);
+    }
+    let current = grant.refresh_digest.as_deref().is_some_and(|d| crypto::ct_eq(d, &presented));
+    if !current || grant.refresh_expires_at <= now {
+        return Err(invalid());
+    }
+    let scope = Scope::narrow(req.scope.as_deref(), &grant.scope)?;
+    let new_refresh = tokens::mint_refresh(&grant.grant_id)?;
+    let access_token = tokens::mint_access(Some(&grant.grant_id))?;
+    let rotation = Rotation {
+        retired: retire(&grant.retired_digests, &presented),
+        presented_digest: presented,
+        new_digest: tokens::digest(new_refresh.secret()),
+        new_refresh_expires_at: now + app.config.refresh_token_ttl,
+        access: AccessTokenRecord {
+            digest: tokens::digest(access_token.secret()),
+            grant_id: Some(grant.grant_id.clone()),
+            client_id: client.client_id.clone(),
+            username: Some(grant.username.clone()),
+            sub: Some(grant.sub.clone()),
+            scope: scope.clone(),
+            issued_at: now,
+            expires_at: now + app.config.access_token_ttl,
+        },
+    };
+    let (user, outcome) = tokio::join!(
+        app.store.get_user(&grant.username),
+        app.store.rotate_refresh(&grant.grant_id, &rotation, now)
+    );
+    match outcome.map_err(OAuthError::store("rotating the refresh token"))? {
+        RotateOutcome::Rotated => {}
+        RotateOutcome::Reused => return Err(revoke_family(app, &grant.grant_id, REUSED).await),
+        RotateOutcome::Invalid => return Err(invalid()),
+    }
+    if !user.map_err(OAuthError::store("reading the user"))?.is_some_and(|u| u.is_active()) {
+        return Err(
+            revoke_family(app, &grant.grant_id, "the user of this grant is disabled or deleted").await
+        );
+    }
+    Ok(Issued {
+        access_token,
+        expires_in: app.config.access_token_ttl,
+        scope,
+        refresh_token: Some(new_refresh),
+        created_at: now,
+        state: req.state,
+    })
+}

@@ -1,0 +1,62 @@
+//! Which claims about a person a scope releases (OpenID Connect Core 5.4):
+//! `sub` always, `preferred_username` and `name` with `profile`, `email`
+//! with `email`.
+
+use serde_json::{Value, json};
+
+use crate::domain::User;
+use crate::oauth::scope::Scope;
+
+/// The claims ZeroAuth can release.
+pub const SUPPORTED: &[&str] = &["sub", "name", "preferred_username", "email"];
+
+/// The person's claims that `scope` allows, as a JSON object.
+pub fn for_scope(user: &User, scope: &Scope) -> Value {
+    let mut claims = json!({ "sub": user.sub });
+    if scope.contains("profile") {
+        claims["preferred_username"] = json!(user.username);
+        if let Some(name) = &user.name {
+            claims["name"] = json!(name);
+        }
+    }
+    if scope.contains("email")
+        && let Some(email) = &user.email
+    {
+        claims["email"] = json!(email);
+    }
+    claims
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_release_only_their_claims() {
+        let user = User {
+            username: "alice".into(),
+            sub: "za_user_1".into(),
+            email: Some("alice@example.com".into()),
+            name: Some("Alice".into()),
+            password_hash: String::new(),
+            disabled: false,
+            created_at: 0,
+        };
+        let cases: &[(&str, &str, Value)] = &[
+            ("should release only sub for openid", "openid", json!({"sub": "za_user_1"})),
+            (
+                "should add the profile claims for profile",
+                "openid profile",
+                json!({"sub": "za_user_1", "preferred_username": "alice", "name": "Alice"}),
+            ),
+            (
+                "should add email for email",
+                "email",
+                json!({"sub": "za_user_1", "email": "alice@example.com"}),
+            ),
+        ];
+        for (name, scope, want) in cases {
+            assert_eq!(for_scope(&user, &Scope::from_stored(scope)), *want, "{name}");
+        }
+    }
+}

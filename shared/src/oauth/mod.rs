@@ -1,0 +1,13 @@
+//! The OAuth rules every endpoint shares, one floor below the endpoints:
+//! they import only the domain, the store traits and crypto, never an endpoint.
+
+pub mod claims;
+pub mod client_auth;
+pub mod pkce;
+pub mod prompt;
+pub mod redirect_uri;
+pub mod scope;
+pub mod tokens;
+
+pub use client_auth::{AuthenticatedClient, ClientCredentials};
+pub use scope::Scope;

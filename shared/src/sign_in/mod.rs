@@ -1,0 +1,57 @@
+//! Signing a person in through the browser: the sealed pending request,
+//! the CSRF and session cookies, the password check, the page, and the
+//! authorization response that ends it (a code, or an error, sent to the
+//! client's redirect URI).
+
+pub mod page;
+pub mod password;
+pub mod response;
+pub mod sealed;
+
+use crate::app::App;
+use crate::domain::User;
+use crate::error::OAuthError;
+use crate::http::{Request, Response, cookie, set_cookie};
+use sealed::Session;
+
+/// Cookie holding the CSRF secret the sign-in form is bound to.
+pub const CSRF_COOKIE: &str = "za_csrf";
+/// Cookie holding the signed-in session.
+pub const SESSION_COOKIE: &str = "za_session";
+/// Signing purpose of the sign-in form's request blob.
+pub const LOGIN_PURPOSE: &str = "login-request";
+/// Signing purpose of the session cookie.
+pub const SESSION_PURPOSE: &str = "session";
+/// Length of a CSRF cookie value: 32 random bytes, base64url.
+pub const CSRF_LEN: usize = 43;
+
+/// Cookie attributes: HttpOnly, Path=/, SameSite, Max-Age, and Secure unless
+/// the issuer is plain-http loopback (the local server).
+pub fn cookie_attributes(app: &App, max_age: i64, same_site: &str) -> String {
+    let secure = if app.config.issuer.starts_with("https://") { "; Secure" } else { "" };
+    format!("Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}")
+}
+
+/// The user of a valid session cookie, if they still exist and are enabled.
+pub async fn signed_in_user(app: &App, req: &Request, now: i64) -> Result<Option<User>, OAuthError> {
+    let Some(raw) = cookie(req.headers(), SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let Some(session) = sealed::open::<Session>(&app.config.signing_key, SESSION_PURPOSE, raw, now) else {
+        return Ok(None);
+    };
+    let user = app
+        .store
+        .get_user(&session.username)
+        .await
+        .map_err(OAuthError::store("reading the session's user"))?;
+    Ok(user.filter(User::is_active))
+}
+
+/// Sets the session cookie for `user` on `res`.
+pub fn start_session(app: &App, res: &mut Response, user: &User, now: i64) {
+    let session = Session { username: user.username.clone(), exp: now + app.config.session_ttl };
+    let value = sealed::seal(&app.config.signing_key, SESSION_PURPOSE, &session);
+    let attrs = cookie_attributes(app, app.config.session_ttl, "Lax");
+    set_cookie(res, &format!("{SESSION_COOKIE}={value}; {attrs}"));
+}

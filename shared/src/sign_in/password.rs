@@ -1,0 +1,122 @@
+//! Deciding who signs in: the session's user, or a username and password
+//! checked with argon2id and throttled per account and per client IP.
+
+use crate::app::App;
+use crate::crypto::{self, DUMMY_PASSWORD_HASH, MAX_PASSWORD_BYTES};
+use crate::domain::User;
+use crate::error::OAuthError;
+use crate::http::{Params, Request, client_ip};
+use crate::secret::Password;
+use crate::sign_in::sealed::PendingRequest;
+use crate::sign_in::signed_in_user;
+
+/// How a sign-in ended.
+pub enum Outcome {
+    /// Signed in; `clear` is the failure counter to reset, if it had counted any.
+    SignedIn {
+        /// The person.
+        user: User,
+        /// The per-account counter to reset.
+        clear: Option<String>,
+    },
+    /// Too many recent failures for this account or address.
+    Throttled,
+    /// Unknown user, wrong password, or no session; the username to show again.
+    BadCredentials(Option<String>),
+}
+
+/// What the sign-in reads before deciding.
+pub enum Reads {
+    /// No username was posted: the session's user, if any.
+    Session(Option<User>),
+    /// A username was posted: the user and the failure counters.
+    Password(Attempt),
+}
+
+/// A password sign-in's reads.
+pub struct Attempt {
+    username: String,
+    user_key: String,
+    ip_key: Option<String>,
+    user: Option<User>,
+    user_hits: u32,
+    ip_hits: u32,
+}
+
+/// Reads, all at once, what signing in needs: the session's user when the
+/// form asked no password, otherwise the user and the per-account and
+/// per-IP failure counters.
+pub async fn read(
+    app: &App,
+    req: &Request,
+    params: &Params,
+    pending: &PendingRequest,
+    now: i64,
+) -> Result<Reads, OAuthError> {
+    let username = params.get("username")?.map(|u| u.trim().to_lowercase());
+    let Some(username) = username else {
+        let user = if pending.force_login { None } else { signed_in_user(app, req, now).await? };
+        return Ok(Reads::Session(user));
+    };
+    let user_key = format!("login:user:{username}");
+    let ip_key = client_ip(req).map(|ip| format!("login:ip:{ip}"));
+    let store = &app.store;
+    let (user, user_hits, ip_hits) =
+        tokio::join!(store.get_user(&username), store.hits(&user_key, now), async {
+            match &ip_key {
+                Some(k) => store.hits(k, now).await,
+                None => Ok(0),
+            }
+        });
+    let fault = OAuthError::store("reading the sign-in's user and counters");
+    let (user, user_hits, ip_hits) = match (user, user_hits, ip_hits) {
+        (Ok(u), Ok(a), Ok(b)) => (u, a, b),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(fault(e)),
+    };
+    Ok(Reads::Password(Attempt { username, user_key, ip_key, user, user_hits, ip_hits }))
+}
+
+/// Decides the sign-in: the session's user, or the password checked with
+/// argon2id (against a dummy hash for unknown users, so they cost the same
+/// time), throttled per account and per client IP.
+pub async fn decide(app: &App, params: &Params, reads: Reads, now: i64) -> Result<Outcome, OAuthError> {
+    let a = match reads {
+        Reads::Session(Some(user)) => return Ok(Outcome::SignedIn { user, clear: None }),
+        Reads::Session(None) => return Ok(Outcome::BadCredentials(None)),
+        Reads::Password(a) => a,
+    };
+    if a.user_hits >= app.config.max_failures_per_user || a.ip_hits >= app.config.max_failures_per_ip {
+        return Ok(Outcome::Throttled);
+    }
+    let password = Password::new(params.get("password")?.unwrap_or(""));
+    let ok = password.secret().len() <= MAX_PASSWORD_BYTES && {
+        let hash = a.user.as_ref().map_or(DUMMY_PASSWORD_HASH.to_owned(), |u| u.password_hash.clone());
+        tokio::task::spawn_blocking(move || crypto::verify_password(&password, &hash))
+            .await
+            .map_err(OAuthError::server)?
+    };
+    match a.user {
+        Some(user) if ok && user.is_active() => {
+            Ok(Outcome::SignedIn { user, clear: (a.user_hits > 0).then_some(a.user_key) })
+        }
+        _ => {
+            count_failure(app, &a.user_key, a.ip_key.as_deref(), now).await?;
+            Ok(Outcome::BadCredentials(Some(a.username)))
+        }
+    }
+}
+
+/// Adds one to the account's and the address's failure counters.
+async fn count_failure(app: &App, user_key: &str, ip_key: Option<&str>, now: i64) -> Result<(), OAuthError> {
+    let window_end = now + app.config.throttle_window;
+    let store = &app.store;
+    let (a, b) = tokio::join!(store.hit(user_key, window_end, now), async {
+        match ip_key {
+            Some(k) => store.hit(k, window_end, now).await.map(|_| ()),
+            None => Ok(()),
+        }
+    });
+    let fault = OAuthError::store("counting a failed sign-in");
+    a.map_err(fault)?;
+    b.map_err(OAuthError::store("counting a failed sign-in"))
+}

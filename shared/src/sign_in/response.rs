@@ -1,0 +1,61 @@
+//! The authorization response (RFC 6749 4.1.2): a fresh code or an error
+//! sent to the client's redirect URI, or — before that URI is trusted — an
+//! HTML error page (4.1.2.1).
+
+use http::StatusCode;
+
+use crate::app::App;
+use crate::domain::{CodeRecord, User};
+use crate::error::OAuthError;
+use crate::http::{Response, html, redirect, with_query};
+use crate::oauth::tokens;
+use crate::sign_in::page;
+use crate::sign_in::sealed::PendingRequest;
+
+/// Mints a code for `user` and answers with the redirect to the client
+/// (RFC 9700 4.12: 303 after a POST; the `iss` parameter per RFC 9207).
+pub async fn issue_code(app: &App, pending: &PendingRequest, user: &User) -> Result<Response, OAuthError> {
+    let now = app.now();
+    let code = tokens::mint_code()?;
+    let record = CodeRecord {
+        digest: tokens::digest(code.secret()),
+        client_id: pending.client_id.clone(),
+        redirect_uri: pending.redirect_uri.clone(),
+        redirect_uri_given: pending.redirect_uri_given,
+        scope: pending.scope.clone(),
+        username: user.username.clone(),
+        sub: user.sub.clone(),
+        code_challenge: pending.code_challenge.clone(),
+        nonce: pending.nonce.clone(),
+        state: pending.state.clone(),
+        issued_at: now,
+        valid_until: now + app.config.code_ttl,
+        expires_at: now + app.config.code_retention,
+        redeemed: None,
+    };
+    app.store.put_code(&record).await.map_err(OAuthError::store("storing the code"))?;
+    let mut pairs = vec![("code", code.secret())];
+    if let Some(s) = &pending.state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", &app.config.issuer));
+    Ok(redirect(StatusCode::SEE_OTHER, &with_query(&pending.redirect_uri, &pairs)))
+}
+
+/// An error sent back to the client's redirect URI (RFC 6749 4.1.2.1).
+pub fn redirect_error(app: &App, redirect_uri: &str, e: &OAuthError, state: Option<&str>) -> Response {
+    e.log();
+    let mut pairs = vec![("error", e.code.as_str()), ("error_description", e.description.as_str())];
+    if let Some(s) = state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", &app.config.issuer));
+    redirect(StatusCode::SEE_OTHER, &with_query(redirect_uri, &pairs))
+}
+
+/// The HTML error page for an error that cannot go to the client: 400 for
+/// anything the request caused, the error's own status for a server fault.
+pub fn error_page(e: &OAuthError) -> Response {
+    let status = if e.status().is_server_error() { e.status() } else { StatusCode::BAD_REQUEST };
+    html(status, page::error(&e.description))
+}
