@@ -294,7 +294,11 @@ impl Browser<'_> {
 
     /// GET /authorize with these query parameters.
     pub async fn authorize(&mut self, params: &[(&str, &str)]) -> Reply {
-        let url = format!("{}?{}", self.server.url("/authorize"), form_encode(params));
+        self.open(&format!("{}?{}", self.server.url("/authorize"), form_encode(params))).await
+    }
+
+    /// GET a URL (such as an authorization URL a client library built), keeping cookies.
+    pub async fn open(&mut self, url: &str) -> Reply {
         let res =
             self.server.http.get(url).header("cookie", self.cookie_header()).send().await.expect("answer");
         let reply = Reply::from(res).await;
