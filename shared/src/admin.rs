@@ -85,22 +85,7 @@ pub async fn create_client(
     for uri in &new.redirect_uris {
         redirect_uri::check_registrable(uri).map_err(AdminError::Invalid)?;
     }
-    let grant_names = if new.grants.is_empty() {
-        vec!["authorization_code".to_owned(), "refresh_token".to_owned()]
-    } else {
-        new.grants.clone()
-    };
-    let mut grant_types = Vec::new();
-    for g in &grant_names {
-        let g = GrantType::parse(g).ok_or_else(|| {
-            AdminError::Invalid(format!(
-                "grant {g:?} is unknown; use authorization_code, refresh_token or client_credentials"
-            ))
-        })?;
-        if !grant_types.contains(&g) {
-            grant_types.push(g);
-        }
-    }
+    let grant_types = parse_grants(&new.grants)?;
     if grant_types.contains(&GrantType::AuthorizationCode) && new.redirect_uris.is_empty() {
         return Err(AdminError::Invalid(
             "the authorization_code grant needs at least one --redirect-uri".into(),
@@ -140,6 +125,25 @@ pub async fn create_client(
     };
     store.create_client(&client).await?;
     Ok((client, secret))
+}
+
+/// Grant types by their RFC names; default `authorization_code` and `refresh_token`.
+fn parse_grants(names: &[String]) -> Result<Vec<GrantType>, AdminError> {
+    if names.is_empty() {
+        return Ok(vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
+    }
+    let mut grant_types = Vec::new();
+    for g in names {
+        let g = GrantType::parse(g).ok_or_else(|| {
+            AdminError::Invalid(format!(
+                "grant {g:?} is unknown; use authorization_code, refresh_token or client_credentials"
+            ))
+        })?;
+        if !grant_types.contains(&g) {
+            grant_types.push(g);
+        }
+    }
+    Ok(grant_types)
 }
 
 /// A fresh client secret for an existing client; the old one stops working.

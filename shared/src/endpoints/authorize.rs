@@ -54,22 +54,7 @@ async fn begin(
     redirect: Resolved,
 ) -> Result<Response, OAuthError> {
     let state = params.get("state")?.map(str::to_owned);
-    // Iternio's clients send no response_type: "code" is the default (SPEC.md section 5).
-    match params.get("response_type")?.unwrap_or("code") {
-        "code" => {}
-        other => {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedResponseType,
-                format!("response_type `{other}` is not supported; use `code`"),
-            ));
-        }
-    }
-    if !client.allows(GrantType::AuthorizationCode) {
-        return Err(OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            "this client may not use the authorization code flow",
-        ));
-    }
+    check_code_flow(params, client)?;
     let scope = Scope::narrow(params.get("scope")?, &client.scopes)?;
     let code_challenge = pkce::challenge(
         params.get("code_challenge")?,
@@ -109,6 +94,27 @@ async fn begin(
         (Some(user), false, _) => issue_code(app, &pending, user).await,
         _ => Ok(sign_in_page(app, client, &pending, session.as_ref(), consent, (&csrf, new_csrf))),
     }
+}
+
+/// The request must ask for a code, of a client registered for codes.
+fn check_code_flow(params: &Params, client: &Client) -> Result<(), OAuthError> {
+    // Iternio's clients send no response_type: "code" is the default (SPEC.md section 5).
+    match params.get("response_type")?.unwrap_or("code") {
+        "code" => {}
+        other => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                format!("response_type `{other}` is not supported; use `code`"),
+            ));
+        }
+    }
+    if !client.allows(GrantType::AuthorizationCode) {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization code flow",
+        ));
+    }
+    Ok(())
 }
 
 /// The sign-in (and consent) page carrying the sealed request; sets the

@@ -11,7 +11,7 @@ use crate::app::App;
 use crate::crypto;
 use crate::domain::Client;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{Request, Response, body_params, cookie, html};
+use crate::http::{Params, Request, Response, body_params, cookie, html};
 use crate::sign_in::password::{self, Outcome};
 use crate::sign_in::response::{issue_code, redirect_error};
 use crate::sign_in::sealed::{self, PendingRequest};
@@ -28,20 +28,7 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
     let params = body_params(&req)?;
     let now = app.now();
     let page_error = |msg: &str| OAuthError::invalid_request(msg);
-    let sealed =
-        params.get("request").ok().flatten().ok_or_else(|| page_error("The sign-in form was incomplete."))?;
-    let pending = sealed::open::<PendingRequest>(&app.config.signing_key, LOGIN_PURPOSE, sealed, now)
-        .ok_or_else(|| {
-            page_error("This sign-in page has expired or was altered. Start again from the application.")
-        })?;
-    let csrf_ok =
-        cookie(req.headers(), CSRF_COOKIE).is_some_and(|c| crypto::ct_eq(&crypto::digest(c), &pending.csrf));
-    if !csrf_ok {
-        return Err(page_error(
-            "This sign-in form was not opened in this browser session (its cookie is missing). \
-             Check that cookies are allowed, then start again from the application.",
-        ));
-    }
+    let (sealed, pending) = open_form(app, &req, &params, now)?;
     let (client, reads) = tokio::join!(
         app.store.get_client(&pending.client_id),
         password::read(app, &req, &params, &pending, now)
@@ -87,6 +74,32 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
     let mut res = issued?;
     start_session(app, &mut res, &user, now);
     Ok(res)
+}
+
+/// The sealed request of a posted form, opened: it must verify, be
+/// unexpired, and be bound to this browser's CSRF cookie.
+fn open_form<'p>(
+    app: &App,
+    req: &Request,
+    params: &'p Params,
+    now: i64,
+) -> Result<(&'p str, PendingRequest), OAuthError> {
+    let page_error = |msg: &str| OAuthError::invalid_request(msg);
+    let sealed =
+        params.get("request").ok().flatten().ok_or_else(|| page_error("The sign-in form was incomplete."))?;
+    let pending = sealed::open::<PendingRequest>(&app.config.signing_key, LOGIN_PURPOSE, sealed, now)
+        .ok_or_else(|| {
+            page_error("This sign-in page has expired or was altered. Start again from the application.")
+        })?;
+    let csrf_ok =
+        cookie(req.headers(), CSRF_COOKIE).is_some_and(|c| crypto::ct_eq(&crypto::digest(c), &pending.csrf));
+    if !csrf_ok {
+        return Err(page_error(
+            "This sign-in form was not opened in this browser session (its cookie is missing). \
+             Check that cookies are allowed, then start again from the application.",
+        ));
+    }
+    Ok((sealed, pending))
 }
 
 /// The sign-in page again, with `message` above the form.

@@ -9,7 +9,7 @@ use crate::domain::{AccessTokenRecord, Grant, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::Params;
 use crate::oauth::{AuthenticatedClient, Scope, tokens};
-use crate::secret::RefreshToken;
+use crate::secret::{AccessToken, RefreshToken};
 use crate::store::{RotateOutcome, Rotation, retire};
 
 use super::{Issued, revoke_family};
@@ -78,16 +78,7 @@ pub async fn refresh(
         presented_digest: presented,
         new_digest: tokens::digest(new_refresh.secret()),
         new_refresh_expires_at: now + app.config.refresh_token_ttl,
-        access: AccessTokenRecord {
-            digest: tokens::digest(access_token.secret()),
-            grant_id: Some(grant.grant_id.clone()),
-            client_id: client.client_id.clone(),
-            username: Some(grant.username.clone()),
-            sub: Some(grant.sub.clone()),
-            scope: scope.clone(),
-            issued_at: now,
-            expires_at: now + app.config.access_token_ttl,
-        },
+        access: access_record(app, &grant, &access_token, &scope, now),
     };
     let (user, outcome) = tokio::join!(
         app.store.get_user(&grant.username),
@@ -111,4 +102,24 @@ pub async fn refresh(
         created_at: now,
         state: req.state,
     })
+}
+
+/// The record of the access token issued with a rotation.
+fn access_record(
+    app: &App,
+    grant: &Grant,
+    token: &AccessToken,
+    scope: &Scope,
+    now: i64,
+) -> AccessTokenRecord {
+    AccessTokenRecord {
+        digest: tokens::digest(token.secret()),
+        grant_id: Some(grant.grant_id.clone()),
+        client_id: grant.client_id.clone(),
+        username: Some(grant.username.clone()),
+        sub: Some(grant.sub.clone()),
+        scope: scope.clone(),
+        issued_at: now,
+        expires_at: now + app.config.access_token_ttl,
+    }
 }

@@ -1,21 +1,19 @@
-//! The store traits on DynamoDB.
+//! The client, user and throttle stores on DynamoDB, and the helpers every
+//! store method uses.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Update};
+use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::item::{self, Item, Reader};
-use super::{Cancelled, DynamoStore, backend, n, reason, s};
-use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, User};
-use crate::store::{
-    ClientStore, CodeStore, ConsumeOutcome, Issuance, RotateOutcome, Rotation, StoreError, StoreResult,
-    ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
-};
+use super::{DynamoStore, backend, n, s};
+use crate::domain::{Client, User};
+use crate::store::{ClientStore, StoreError, StoreResult, ThrottleStore, UserStore};
 
 /// Transactions cancelled by a concurrent transaction are retried this often.
-const CONFLICT_RETRIES: usize = 5;
+pub(super) const CONFLICT_RETRIES: usize = 5;
 
 impl DynamoStore {
-    async fn put_new(&self, item: Item, what: String) -> StoreResult<()> {
+    pub(super) async fn put_new(&self, item: Item, what: String) -> StoreResult<()> {
         let res = self
             .client
             .put_item()
@@ -51,7 +49,7 @@ impl DynamoStore {
         }
     }
 
-    async fn delete(&self, key: (String, String)) -> StoreResult<bool> {
+    pub(super) async fn delete(&self, key: (String, String)) -> StoreResult<bool> {
         let out = self
             .client
             .delete_item()
@@ -88,7 +86,7 @@ impl DynamoStore {
         }
     }
 
-    async fn get_live<T>(&self, key: (String, String), now: i64) -> StoreResult<Option<T>>
+    pub(super) async fn get_live<T>(&self, key: (String, String), now: i64) -> StoreResult<Option<T>>
     where
         T: for<'a> TryFrom<&'a Item, Error = StoreError>,
     {
@@ -142,150 +140,6 @@ impl UserStore for DynamoStore {
 
     async fn delete_user(&self, username: &str) -> StoreResult<bool> {
         self.delete(item::user_key(username)).await
-    }
-}
-
-#[async_trait]
-impl CodeStore for DynamoStore {
-    async fn put_code(&self, code: &CodeRecord) -> StoreResult<()> {
-        self.put_new(code.into(), "authorization code".into()).await
-    }
-
-    async fn get_code(&self, digest: &str, now: i64) -> StoreResult<Option<CodeRecord>> {
-        self.get_live(item::code_key(digest), now).await
-    }
-
-    async fn consume_code(&self, digest: &str, issuance: &Issuance, now: i64) -> StoreResult<ConsumeOutcome> {
-        let redeem = Update::builder()
-            .set_key(Some(item::key(item::code_key(digest))))
-            .update_expression("SET redeemed_grant = :gid, consume_id = :cid")
-            .condition_expression(
-                "attribute_exists(pk) AND attribute_not_exists(redeemed_grant) \
-                 AND valid_until > :now AND expires_at > :now",
-            )
-            .expression_attribute_values(":gid", s(&issuance.grant.grant_id))
-            .expression_attribute_values(":cid", s(&issuance.consume_id))
-            .expression_attribute_values(":now", n(now));
-        for _ in 0..CONFLICT_RETRIES {
-            let items = vec![
-                self.update(redeem.clone())?,
-                self.put((&issuance.grant).into(), Some("attribute_not_exists(pk)"))?,
-                self.put((&issuance.access).into(), Some("attribute_not_exists(pk)"))?,
-            ];
-            let reasons = match self.transact(items).await? {
-                Ok(()) => return Ok(ConsumeOutcome::Consumed),
-                Err(reasons) => reasons,
-            };
-            let old = match reason(&reasons, 0) {
-                Cancelled::Condition(old) => old,
-                // Another transaction held the code: read what it left.
-                Cancelled::Conflict => self.get(item::code_key(digest)).await?,
-                Cancelled::Other(why) => {
-                    return Err(StoreError::Backend(format!("code redemption cancelled: {why}")));
-                }
-            };
-            let Some(old) = old.filter(|o| item::is_live(o, now)) else {
-                return Ok(ConsumeOutcome::Invalid);
-            };
-            match redemption_verdict(&CodeRecord::try_from(&old)?, issuance, now) {
-                Some(verdict) => return Ok(verdict),
-                // Unredeemed and valid: the cancellation came from a conflict; try again.
-                None => continue,
-            }
-        }
-        Err(StoreError::Backend("code redemption kept conflicting with concurrent writes".into()))
-    }
-}
-
-#[async_trait]
-impl TokenStore for DynamoStore {
-    async fn put_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()> {
-        self.put_new(token.into(), "access token".into()).await
-    }
-
-    async fn get_access_token(&self, digest: &str, now: i64) -> StoreResult<Option<AccessTokenRecord>> {
-        self.get_live(item::access_key(digest), now).await
-    }
-
-    async fn get_grant(&self, grant_id: &str, now: i64) -> StoreResult<Option<Grant>> {
-        self.get_live(item::grant_key(grant_id), now).await
-    }
-
-    async fn rotate_refresh(
-        &self,
-        grant_id: &str,
-        rotation: &Rotation,
-        now: i64,
-    ) -> StoreResult<RotateOutcome> {
-        let rotate = Update::builder()
-            .set_key(Some(item::key(item::grant_key(grant_id))))
-            .update_expression(
-                "SET refresh_digest = :new, refresh_expires_at = :rexp, expires_at = :rexp, retired = :retired",
-            )
-            .condition_expression(
-                "attribute_exists(pk) AND refresh_digest = :presented AND revoked = :false \
-                 AND refresh_expires_at > :now AND expires_at > :now",
-            )
-            .expression_attribute_values(":new", s(&rotation.new_digest))
-            .expression_attribute_values(":presented", s(&rotation.presented_digest))
-            // A list, not a set: sets have no order, and the oldest are dropped first.
-            .expression_attribute_values(
-                ":retired",
-                AttributeValue::L(rotation.retired.iter().cloned().map(AttributeValue::S).collect()),
-            )
-            .expression_attribute_values(":rexp", n(rotation.new_refresh_expires_at))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":now", n(now));
-        for _ in 0..CONFLICT_RETRIES {
-            let items = vec![
-                self.update(rotate.clone())?,
-                self.put((&rotation.access).into(), Some("attribute_not_exists(pk)"))?,
-            ];
-            let reasons = match self.transact(items).await? {
-                Ok(()) => return Ok(RotateOutcome::Rotated),
-                Err(reasons) => reasons,
-            };
-            let old = match reason(&reasons, 0) {
-                Cancelled::Condition(old) => old,
-                Cancelled::Conflict => self.get(item::grant_key(grant_id)).await?,
-                Cancelled::Other(why) => {
-                    return Err(StoreError::Backend(format!("rotation cancelled: {why}")));
-                }
-            };
-            let Some(old) = old.filter(|o| item::is_live(o, now)) else {
-                return Ok(RotateOutcome::Invalid);
-            };
-            match rotation_verdict(&Grant::try_from(&old)?, rotation, now) {
-                Some(verdict) => return Ok(verdict),
-                // Still current and valid: the cancellation was a conflict; try again.
-                None => continue,
-            }
-        }
-        Err(StoreError::Backend("rotation kept conflicting with concurrent writes".into()))
-    }
-
-    async fn revoke_grant(&self, grant_id: &str) -> StoreResult<()> {
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(item::key(item::grant_key(grant_id))))
-            .update_expression("SET revoked = :true")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Ok(())
-            }
-            Err(e) => Err(backend(e)),
-        }
-    }
-
-    async fn revoke_access_token(&self, digest: &str) -> StoreResult<()> {
-        self.delete(item::access_key(digest)).await.map(|_| ())
     }
 }
 

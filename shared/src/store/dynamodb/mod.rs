@@ -17,7 +17,9 @@ use crate::store::{StoreError, StoreResult};
 
 mod impls;
 pub mod item;
+mod records;
 pub mod schema;
+mod tokens;
 
 use item::Item;
 

@@ -1,0 +1,160 @@
+//! `zeroauth user …`: registering and managing the people who sign in.
+
+use std::io::Read;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+use zeroauth_shared::admin::{self, NewUser};
+use zeroauth_shared::domain::User;
+use zeroauth_shared::secret::Password;
+use zeroauth_shared::store::Store;
+
+use crate::{JsonFlag, dynamo, explain, explain_admin, now, print};
+
+#[derive(Subcommand)]
+pub(crate) enum UserCommand {
+    /// Register a user; the password is read from standard input.
+    Create(UserCreate),
+    /// List users.
+    List(JsonFlag),
+    /// Set a user's password, read from standard input.
+    SetPassword(UserPassword),
+    /// Disable a user: they cannot sign in and their tokens stop working.
+    Disable(Username),
+    /// Delete a user.
+    Delete(Username),
+}
+
+#[derive(Args)]
+pub(crate) struct Username {
+    /// The username.
+    username: String,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct UserPassword {
+    /// The username.
+    username: String,
+    /// Read the password from standard input (required: never pass it as an argument).
+    #[arg(long, required = true)]
+    password_stdin: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct UserCreate {
+    /// Sign-in name.
+    #[arg(long)]
+    username: String,
+    /// Email address (the `email` claim).
+    #[arg(long)]
+    email: Option<String>,
+    /// Display name (the `name` claim).
+    #[arg(long)]
+    name: Option<String>,
+    /// Read the password from standard input (required: never pass it as an argument).
+    #[arg(long, required = true)]
+    password_stdin: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn user_json(u: &User) -> serde_json::Value {
+    json!({
+        "username": u.username,
+        "sub": u.sub,
+        "email": u.email,
+        "name": u.name,
+        "disabled": u.disabled,
+        "created_at": u.created_at,
+    })
+}
+
+fn user_text(u: &User) -> String {
+    format!(
+        "{}  (sub {}){}{}{}",
+        u.username,
+        u.sub,
+        u.email.as_deref().map(|e| format!("  <{e}>")).unwrap_or_default(),
+        u.name.as_deref().map(|n| format!("  {n}")).unwrap_or_default(),
+        if u.disabled { "  [disabled]" } else { "" }
+    )
+}
+
+fn read_password() -> Result<Password, String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| format!("could not read the password from standard input: {e}"))?;
+    let p = s.strip_suffix('\n').map(|p| p.strip_suffix('\r').unwrap_or(p)).unwrap_or(&s);
+    if p.is_empty() {
+        return Err(
+            "no password on standard input; pipe it in, e.g. `printf %s \"$PW\" | zeroauth user create …`"
+                .into(),
+        );
+    }
+    Ok(Password::new(p))
+}
+
+pub(crate) async fn user(cmd: UserCommand) -> Result<(), String> {
+    let store = dynamo().await;
+    let store: &dyn Store = &store;
+    match cmd {
+        UserCommand::Create(a) => {
+            let password = read_password()?;
+            let new = NewUser {
+                username: a.username,
+                email: a.email,
+                name: a.name,
+                password: password.secret().into(),
+            };
+            let u = admin::create_user(store, new, now()).await.map_err(explain_admin)?;
+            print(a.json, user_json(&u), || format!("Created user {}", user_text(&u)));
+        }
+        UserCommand::List(f) => {
+            let users = store.list_users().await.map_err(|e| explain(&e))?;
+            let v = json!({ "users": users.iter().map(user_json).collect::<Vec<_>>() });
+            print(f.json, v, || {
+                if users.is_empty() {
+                    "No users yet. Register one with `zeroauth user create`.".into()
+                } else {
+                    users.iter().map(user_text).collect::<Vec<_>>().join("\n")
+                }
+            });
+        }
+        UserCommand::SetPassword(a) => {
+            let password = read_password()?;
+            admin::set_password(store, &a.username, password).await.map_err(explain_admin)?;
+            print(a.json, json!({ "username": a.username, "password_set": true }), || {
+                format!("Set the password of {}.", a.username)
+            });
+        }
+        UserCommand::Disable(a) => {
+            let name = admin::normalize_username(&a.username).map_err(explain_admin)?;
+            let mut u = store
+                .get_user(&name)
+                .await
+                .map_err(|e| explain(&e))?
+                .ok_or_else(|| format!("there is no user {name:?}"))?;
+            u.disabled = true;
+            store.update_user(&u).await.map_err(|e| explain(&e))?;
+            print(a.json, json!({ "username": name, "disabled": true }), || {
+                format!("Disabled {name}: they cannot sign in and their tokens no longer work.")
+            });
+        }
+        UserCommand::Delete(a) => {
+            let name = admin::normalize_username(&a.username).map_err(explain_admin)?;
+            if !store.delete_user(&name).await.map_err(|e| explain(&e))? {
+                return Err(format!("there is no user {name:?}"));
+            }
+            print(a.json, json!({ "username": name, "deleted": true }), || format!("Deleted user {name}."));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,198 @@
+//! Mapping between domain records and DynamoDB items, both ways.
+
+use super::item::{Builder, Item, Reader, access_key, client_key, code_key, grant_key, malformed, user_key};
+use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, GrantType, Redemption, User};
+use crate::oauth::Scope;
+use crate::store::StoreError;
+
+impl From<&Client> for Item {
+    fn from(c: &Client) -> Self {
+        Builder::new(client_key(&c.client_id))
+            .s("name", &c.name)
+            .opt_s("secret_hash", c.secret_hash.as_deref())
+            .list("redirect_uris", c.redirect_uris.iter().cloned())
+            .list("grant_types", c.grant_types.iter().map(|g| g.as_str().to_owned()))
+            .list("scopes", c.scopes.iter().map(str::to_owned))
+            .b("trusted", c.trusted)
+            .b("disabled", c.disabled)
+            .n("created_at", c.created_at)
+            .0
+    }
+}
+
+impl TryFrom<&Item> for Client {
+    type Error = StoreError;
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let r = Reader(item);
+        let grant_types = r
+            .strings("grant_types")?
+            .iter()
+            .map(|g| GrantType::parse(g).ok_or_else(|| malformed("grant_types")))
+            .collect::<Result<_, _>>()?;
+        Ok(Client {
+            client_id: r.sk()?,
+            name: r.s("name")?,
+            secret_hash: r.opt_s("secret_hash")?,
+            redirect_uris: r.strings("redirect_uris")?,
+            grant_types,
+            scopes: Scope::from_stored(&r.strings("scopes")?.join(" ")),
+            trusted: r.b("trusted")?,
+            disabled: r.b("disabled")?,
+            created_at: r.n("created_at")?,
+        })
+    }
+}
+
+impl From<&User> for Item {
+    fn from(u: &User) -> Self {
+        Builder::new(user_key(&u.username))
+            .s("sub", &u.sub)
+            .opt_s("email", u.email.as_deref())
+            .opt_s("name", u.name.as_deref())
+            .s("password_hash", &u.password_hash)
+            .b("disabled", u.disabled)
+            .n("created_at", u.created_at)
+            .0
+    }
+}
+
+impl TryFrom<&Item> for User {
+    type Error = StoreError;
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let r = Reader(item);
+        Ok(User {
+            username: r.sk()?,
+            sub: r.s("sub")?,
+            email: r.opt_s("email")?,
+            name: r.opt_s("name")?,
+            password_hash: r.s("password_hash")?,
+            disabled: r.b("disabled")?,
+            created_at: r.n("created_at")?,
+        })
+    }
+}
+
+impl From<&CodeRecord> for Item {
+    fn from(c: &CodeRecord) -> Self {
+        Builder::new(code_key(&c.digest))
+            .s("client_id", &c.client_id)
+            .s("redirect_uri", &c.redirect_uri)
+            .b("redirect_uri_given", c.redirect_uri_given)
+            .s("scope", &c.scope.to_string())
+            .s("username", &c.username)
+            .s("sub", &c.sub)
+            .opt_s("code_challenge", c.code_challenge.as_deref())
+            .opt_s("nonce", c.nonce.as_deref())
+            .opt_s("state", c.state.as_deref())
+            .n("issued_at", c.issued_at)
+            .n("valid_until", c.valid_until)
+            .n("expires_at", c.expires_at)
+            .opt_s("redeemed_grant", c.redeemed.as_ref().map(|r| r.grant_id.as_str()))
+            .opt_s("consume_id", c.redeemed.as_ref().map(|r| r.consume_id.as_str()))
+            .0
+    }
+}
+
+/// The redemption recorded on a code item, if any.
+pub fn redemption(item: &Item) -> Result<Option<Redemption>, StoreError> {
+    let r = Reader(item);
+    Ok(match (r.opt_s("redeemed_grant")?, r.opt_s("consume_id")?) {
+        (Some(grant_id), Some(consume_id)) => Some(Redemption { grant_id, consume_id }),
+        _ => None,
+    })
+}
+
+impl TryFrom<&Item> for CodeRecord {
+    type Error = StoreError;
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let r = Reader(item);
+        let digest = r.s("pk")?.strip_prefix("CODE#").map(str::to_owned).ok_or_else(|| malformed("pk"))?;
+        Ok(CodeRecord {
+            digest,
+            client_id: r.s("client_id")?,
+            redirect_uri: r.s("redirect_uri")?,
+            redirect_uri_given: r.b("redirect_uri_given")?,
+            scope: Scope::from_stored(&r.s("scope")?),
+            username: r.s("username")?,
+            sub: r.s("sub")?,
+            code_challenge: r.opt_s("code_challenge")?,
+            nonce: r.opt_s("nonce")?,
+            state: r.opt_s("state")?,
+            issued_at: r.n("issued_at")?,
+            valid_until: r.n("valid_until")?,
+            expires_at: r.n("expires_at")?,
+            redeemed: redemption(item)?,
+        })
+    }
+}
+
+impl From<&Grant> for Item {
+    fn from(g: &Grant) -> Self {
+        Builder::new(grant_key(&g.grant_id))
+            .s("client_id", &g.client_id)
+            .s("username", &g.username)
+            .s("sub", &g.sub)
+            .s("scope", &g.scope.to_string())
+            .opt_s("refresh_digest", g.refresh_digest.as_deref())
+            .list("retired", g.retired_digests.iter().cloned())
+            .n("refresh_expires_at", g.refresh_expires_at)
+            .b("revoked", g.revoked)
+            .n("created_at", g.created_at)
+            .n("expires_at", g.expires_at)
+            .0
+    }
+}
+
+impl TryFrom<&Item> for Grant {
+    type Error = StoreError;
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let r = Reader(item);
+        let grant_id = r.s("pk")?.strip_prefix("GRANT#").map(str::to_owned).ok_or_else(|| malformed("pk"))?;
+        Ok(Grant {
+            grant_id,
+            client_id: r.s("client_id")?,
+            username: r.s("username")?,
+            sub: r.s("sub")?,
+            scope: Scope::from_stored(&r.s("scope")?),
+            // Grants written before refresh digests were optional say "none".
+            refresh_digest: r.opt_s("refresh_digest")?.filter(|d| d != "none"),
+            retired_digests: r.strings("retired")?,
+            refresh_expires_at: r.n("refresh_expires_at")?,
+            revoked: r.b("revoked")?,
+            created_at: r.n("created_at")?,
+            expires_at: r.n("expires_at")?,
+        })
+    }
+}
+
+impl From<&AccessTokenRecord> for Item {
+    fn from(a: &AccessTokenRecord) -> Self {
+        Builder::new(access_key(&a.digest))
+            .opt_s("grant_id", a.grant_id.as_deref())
+            .s("client_id", &a.client_id)
+            .opt_s("username", a.username.as_deref())
+            .opt_s("sub", a.sub.as_deref())
+            .s("scope", &a.scope.to_string())
+            .n("issued_at", a.issued_at)
+            .n("expires_at", a.expires_at)
+            .0
+    }
+}
+
+impl TryFrom<&Item> for AccessTokenRecord {
+    type Error = StoreError;
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let r = Reader(item);
+        let digest = r.s("pk")?.strip_prefix("AT#").map(str::to_owned).ok_or_else(|| malformed("pk"))?;
+        Ok(AccessTokenRecord {
+            digest,
+            grant_id: r.opt_s("grant_id")?,
+            client_id: r.s("client_id")?,
+            username: r.opt_s("username")?,
+            sub: r.opt_s("sub")?,
+            scope: Scope::from_stored(&r.s("scope")?),
+            issued_at: r.n("issued_at")?,
+            expires_at: r.n("expires_at")?,
+        })
+    }
+}
