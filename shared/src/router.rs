@@ -22,6 +22,19 @@ pub enum Function {
     Userinfo,
 }
 
+impl Function {
+    /// The function's package (and binary) name, as `cargo lambda` and the
+    /// SAM template know it.
+    pub const fn package(self) -> &'static str {
+        match self {
+            Self::Authorize => "zeroauth-authorize",
+            Self::Callback => "zeroauth-callback",
+            Self::Token => "zeroauth-token",
+            Self::Userinfo => "zeroauth-userinfo",
+        }
+    }
+}
+
 /// Which functions' endpoints a process answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mount {
