@@ -6,7 +6,8 @@ use zeroauth_shared::admin::{self, NewClient};
 use zeroauth_shared::domain::Client;
 use zeroauth_shared::store::Store;
 
-use crate::{JsonFlag, dynamo, explain, explain_admin, now, print};
+use crate::store_arg::StoreSpec;
+use crate::{JsonFlag, explain, explain_admin, now, open_store, print};
 
 #[derive(Subcommand)]
 pub(crate) enum ClientCommand {
@@ -33,8 +34,11 @@ pub(crate) struct ClientId {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum Grant {
+    #[value(alias = "authorization_code")]
     AuthorizationCode,
+    #[value(alias = "refresh_token")]
     RefreshToken,
+    #[value(alias = "client_credentials")]
     ClientCredentials,
 }
 
@@ -90,9 +94,9 @@ fn client_text(c: &Client) -> String {
     )
 }
 
-pub(crate) async fn client(cmd: ClientCommand) -> Result<(), String> {
-    let store = dynamo().await;
-    let store: &dyn Store = &store;
+pub(crate) async fn client(cmd: ClientCommand, spec: StoreSpec) -> Result<(), String> {
+    let store = open_store(&spec).await?;
+    let store: &dyn Store = store.as_ref();
     match cmd {
         ClientCommand::Create(a) => {
             let grants = a

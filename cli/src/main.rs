@@ -11,9 +11,11 @@ use zeroauth_shared::store::dynamodb::{DynamoStore, schema};
 
 mod clients;
 mod serve;
+mod store_arg;
 mod users;
 
 use clients::{ClientCommand, client};
+use store_arg::StoreSpec;
 use users::{UserCommand, user};
 
 /// ZeroAuth: an OAuth 2.0 authorization server for AWS Lambda and DynamoDB.
@@ -22,6 +24,10 @@ use users::{UserCommand, user};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Where state is kept: memory, file:PATH (SQLite, created on first use)
+    /// or dynamodb. Default: memory for `serve`, dynamodb for the rest.
+    #[arg(long, global = true, env = "ZEROAUTH_STORE", value_name = "memory|file:PATH|dynamodb")]
+    store: Option<StoreSpec>,
 }
 
 #[derive(Subcommand)]
@@ -60,10 +66,10 @@ struct JsonFlag {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args).await,
-        Command::Table(TableCommand::Create { json }) => table_create(json).await,
-        Command::Client(cmd) => client(cmd).await,
-        Command::User(cmd) => user(cmd).await,
+        Command::Serve(args) => serve::run(args, cli.store.unwrap_or(StoreSpec::Memory)).await,
+        Command::Table(TableCommand::Create { json }) => table_create(json, operator_store(cli.store)).await,
+        Command::Client(cmd) => client(cmd, operator_store(cli.store)).await,
+        Command::User(cmd) => user(cmd, operator_store(cli.store)).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -79,8 +85,20 @@ fn table_name() -> String {
     std::env::var("ZEROAUTH_TABLE").unwrap_or_else(|_| "zeroauth".into())
 }
 
-async fn dynamo() -> DynamoStore {
-    DynamoStore::from_env(table_name()).await
+/// The store an operator command works on: DynamoDB unless `--store` says otherwise.
+fn operator_store(spec: Option<StoreSpec>) -> StoreSpec {
+    let spec = spec.unwrap_or(StoreSpec::Dynamodb);
+    if spec == StoreSpec::Memory {
+        eprintln!(
+            "zeroauth: note: the memory store lives only in this command's process; nothing it does is kept"
+        );
+    }
+    spec
+}
+
+/// Opens the store an operator command names.
+async fn open_store(spec: &StoreSpec) -> Result<std::sync::Arc<dyn zeroauth_shared::store::Store>, String> {
+    spec.open(table_name()).await
 }
 
 /// A storage error in a sentence an operator can act on.
@@ -124,8 +142,19 @@ fn print(json_out: bool, value: serde_json::Value, text: impl FnOnce() -> String
     }
 }
 
-async fn table_create(json_out: bool) -> Result<(), String> {
-    let store = dynamo().await;
+async fn table_create(json_out: bool, spec: StoreSpec) -> Result<(), String> {
+    if let StoreSpec::File(path) = &spec {
+        open_store(&spec).await?;
+        let shown = path.display().to_string();
+        print(json_out, json!({ "file": shown, "created": true }), || {
+            format!("The store file {shown} is ready.")
+        });
+        return Ok(());
+    }
+    if spec == StoreSpec::Memory {
+        return Err("the memory store needs no table; use --store file:PATH or dynamodb".into());
+    }
+    let store = DynamoStore::from_env(table_name()).await;
     let table = store.table().to_owned();
     if !json_out {
         eprintln!("Creating table {table:?}…");

@@ -2,27 +2,18 @@
 //! the Lambda functions.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use http::StatusCode;
+use zeroauth_shared::admin::AdminError;
 use zeroauth_shared::admin::{self, NewClient, NewUser, Seed};
 use zeroauth_shared::clock::{Clock, SystemClock};
 use zeroauth_shared::config::Config;
 use zeroauth_shared::http::{Request, Response, html, query, with_query};
-use zeroauth_shared::store::Store;
-use zeroauth_shared::store::dynamodb::DynamoStore;
-use zeroauth_shared::store::memory::MemoryStore;
+use zeroauth_shared::store::StoreError;
 use zeroauth_shared::{App, crypto};
 
-/// Where `serve` keeps its state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum StoreKind {
-    /// In this process; gone when it stops. No setup.
-    Memory,
-    /// The DynamoDB table `ZEROAUTH_TABLE` (AWS, or DynamoDB Local via AWS_ENDPOINT_URL_DYNAMODB).
-    Dynamodb,
-}
+use crate::store_arg::StoreSpec;
 
 /// Arguments of `zeroauth serve`.
 #[derive(Args, Debug)]
@@ -33,9 +24,6 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
-    /// Where to keep state.
-    #[arg(long, value_enum, default_value_t = StoreKind::Memory)]
-    store: StoreKind,
     /// Load clients and users from a TOML or JSON file at start.
     #[arg(long, value_name = "FILE")]
     seed: Option<std::path::PathBuf>,
@@ -47,7 +35,7 @@ pub struct ServeArgs {
 const DEMO_PATH: &str = "/demo/callback";
 
 /// Runs the server until Ctrl-C.
-pub async fn run(args: ServeArgs) -> Result<(), String> {
+pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
     zeroauth_shared::init_tracing(false);
     let addr: SocketAddr = format!("{}:{}", args.host, args.port)
         .parse()
@@ -64,23 +52,17 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
              sign-in sessions end when it stops."
         );
     }
-    let store: Arc<dyn Store> = match args.store {
-        StoreKind::Memory => Arc::new(MemoryStore::new()),
-        StoreKind::Dynamodb => Arc::new(DynamoStore::from_env(config.table.clone()).await),
-    };
+    let store = spec.open(config.table.clone()).await?;
     let issuer = config.issuer.clone();
     let app = App::new(store, config);
     if let Some(path) = &args.seed {
         load_seed(&app, path).await?;
     }
-    let demo = !args.no_demo && args.seed.is_none() && args.store == StoreKind::Memory;
+    let demo = !args.no_demo && args.seed.is_none() && spec == StoreSpec::Memory;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr}: {e} (is another server on port {}? try --port)", args.port)
     })?;
-    println!(
-        "ZeroAuth is listening on {issuer} ({} store)",
-        if args.store == StoreKind::Memory { "embedded" } else { "DynamoDB" }
-    );
+    println!("ZeroAuth is listening on {issuer} (store: {})", spec.describe());
     if demo {
         print_demo(&app, &issuer).await?;
     }
@@ -108,18 +90,26 @@ async fn load_seed(app: &App, path: &std::path::Path) -> Result<(), String> {
     let now = SystemClock.now();
     for c in seed.clients {
         let name = c.name.clone();
-        let (client, secret) = admin::create_client(app.store.as_ref(), c, now)
-            .await
-            .map_err(|e| format!("seed client {name:?}: {e}"))?;
-        let secret = secret.as_ref().map_or("(public)".to_owned(), |s| s.secret().to_owned());
-        println!("Seeded client {} ({name}), secret {secret}", client.client_id);
+        match admin::create_client(app.store.as_ref(), c, now).await {
+            Ok((client, secret)) => {
+                let secret = secret.as_ref().map_or("(public)".to_owned(), |s| s.secret().to_owned());
+                println!("Seeded client {} ({name}), secret {secret}", client.client_id);
+            }
+            Err(AdminError::Store(StoreError::Conflict(what))) => {
+                println!("Seed: {what} is already in the store")
+            }
+            Err(e) => return Err(format!("seed client {name:?}: {e}")),
+        }
     }
     for u in seed.users {
         let name = u.username.clone();
-        admin::create_user(app.store.as_ref(), u, now)
-            .await
-            .map_err(|e| format!("seed user {name:?}: {e}"))?;
-        println!("Seeded user {name}");
+        match admin::create_user(app.store.as_ref(), u, now).await {
+            Ok(_) => println!("Seeded user {name}"),
+            Err(AdminError::Store(StoreError::Conflict(what))) => {
+                println!("Seed: {what} is already in the store")
+            }
+            Err(e) => return Err(format!("seed user {name:?}: {e}")),
+        }
     }
     Ok(())
 }

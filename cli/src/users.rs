@@ -9,7 +9,8 @@ use zeroauth_shared::domain::User;
 use zeroauth_shared::secret::Password;
 use zeroauth_shared::store::Store;
 
-use crate::{JsonFlag, dynamo, explain, explain_admin, now, print};
+use crate::store_arg::StoreSpec;
+use crate::{JsonFlag, explain, explain_admin, now, open_store, print};
 
 #[derive(Subcommand)]
 pub(crate) enum UserCommand {
@@ -102,9 +103,9 @@ fn read_password() -> Result<Password, String> {
     Ok(Password::new(p))
 }
 
-pub(crate) async fn user(cmd: UserCommand) -> Result<(), String> {
-    let store = dynamo().await;
-    let store: &dyn Store = &store;
+pub(crate) async fn user(cmd: UserCommand, spec: StoreSpec) -> Result<(), String> {
+    let store = open_store(&spec).await?;
+    let store: &dyn Store = store.as_ref();
     match cmd {
         UserCommand::Create(a) => {
             let password = read_password()?;

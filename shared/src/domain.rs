@@ -98,7 +98,7 @@ impl User {
 
 /// What a redeemed code turned into, kept on the code record so a replay can
 /// find (and revoke) it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Redemption {
     /// The grant the redemption created.
     pub grant_id: String,
@@ -107,7 +107,7 @@ pub struct Redemption {
 }
 
 /// An authorization code (RFC 6749 4.1.2), stored under its digest.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodeRecord {
     /// SHA-256 digest of the code.
     pub digest: String,
@@ -141,7 +141,7 @@ pub struct CodeRecord {
 }
 
 /// A grant: the family of tokens issued from one authorization.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Grant {
     /// Random id, also embedded in the family's tokens.
     pub grant_id: String,
@@ -169,7 +169,7 @@ pub struct Grant {
 }
 
 /// An access token, stored under its digest.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessTokenRecord {
     /// SHA-256 digest of the token.
     pub digest: String,

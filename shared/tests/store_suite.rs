@@ -1,4 +1,5 @@
-//! One store suite, run against the embedded store and against DynamoDB Local.
+//! One store suite, run against the embedded store, the file store (SQLite)
+//! and DynamoDB Local.
 
 use std::sync::Arc;
 
@@ -17,6 +18,14 @@ macro_rules! suite {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
                     super::$name(std::sync::Arc::new(zeroauth_shared::store::memory::MemoryStore::new())).await
+                }
+            )*
+        }
+        mod file {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(std::sync::Arc::new(super::fresh_file_store())).await
                 }
             )*
         }
@@ -51,6 +60,14 @@ suite!(
     standalone_access_token_can_be_revoked,
     throttle_counter_counts_within_its_window_and_restarts_after,
 );
+
+/// A file store in a new file of its own under the system's temporary directory.
+fn fresh_file_store() -> zeroauth_shared::store::file::FileStore {
+    let name =
+        format!("zeroauth-suite-{}.db", zeroauth_shared::crypto::random_string(9).expect("randomness"));
+    let path = std::env::temp_dir().join(name);
+    zeroauth_shared::store::file::FileStore::open(&path).unwrap_or_else(|e| panic!("{e}"))
+}
 
 // Keep the unused-import lint quiet for the helpers the macro names by path.
 #[allow(dead_code)]

@@ -1,6 +1,7 @@
-//! Storage: narrow traits whose doc comments are their contract, and two
-//! implementations that honour it, [`memory::MemoryStore`] and
-//! [`dynamodb::DynamoStore`]. Both pass one test suite.
+//! Storage: narrow traits whose doc comments are their contract, and the
+//! implementations that honour it: [`memory::MemoryStore`],
+//! [`dynamodb::DynamoStore`] and (feature `file-store`) `file::FileStore`.
+//! All pass one test suite.
 //!
 //! Every method that reads takes `now` (epoch seconds) and treats an item
 //! whose `expires_at <= now` as absent, whether or not it still exists:
@@ -11,6 +12,8 @@ use async_trait::async_trait;
 use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, User};
 
 pub mod dynamodb;
+#[cfg(feature = "file-store")]
+pub mod file;
 pub mod memory;
 
 /// Storage failures. `Conflict` and `NotFound` are the caller's to map to an
