@@ -1,7 +1,13 @@
 //! The embedded in-process store: the zero-setup default of `zeroauth serve`.
 //! One mutex guards every map, so each method is atomic as the contract asks.
+//!
+//! Memory stays proportional to live items: every map of expiring items keeps
+//! a queue of expiry times, and each write removes a few expired items, so
+//! the maps stop growing (and rehashing) once items expire as fast as they
+//! are made.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -12,14 +18,98 @@ use super::{
 };
 use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, Redemption, User};
 
+/// Expired items removed per map on each write: more than one, so a backlog
+/// left by an idle spell shrinks while new items keep arriving.
+const SWEEP_STEP: usize = 16;
+
+/// Something with an expiry time.
+trait Expires {
+    fn expires_at(&self) -> i64;
+}
+impl Expires for CodeRecord {
+    fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+}
+impl Expires for Grant {
+    fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+}
+impl Expires for AccessTokenRecord {
+    fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+}
+/// A throttle counter: hits, and the end of its window.
+impl Expires for (u32, i64) {
+    fn expires_at(&self) -> i64 {
+        self.1
+    }
+}
+
+/// A map of expiring items and the queue of their expiry times (an item
+/// whose expiry moved later has a stale entry, skipped when it comes up).
+struct Expiring<T> {
+    items: HashMap<String, T>,
+    queue: BinaryHeap<Reverse<(i64, String)>>,
+}
+
+impl<T> Default for Expiring<T> {
+    fn default() -> Self {
+        Self { items: HashMap::new(), queue: BinaryHeap::new() }
+    }
+}
+
+impl<T: Expires> Expiring<T> {
+    fn insert(&mut self, key: &str, value: T) {
+        self.schedule(key, value.expires_at());
+        self.items.insert(key.to_owned(), value);
+    }
+
+    /// Queues `key` to be looked at when `expires_at` has passed.
+    fn schedule(&mut self, key: &str, expires_at: i64) {
+        self.queue.push(Reverse((expires_at, key.to_owned())));
+    }
+
+    /// The item while it is live at `now`.
+    fn live(&self, key: &str, now: i64) -> Option<&T> {
+        self.items.get(key).filter(|i| i.expires_at() > now)
+    }
+
+    /// Removes up to [`SWEEP_STEP`] items that have expired by `now`.
+    fn sweep(&mut self, now: i64) {
+        for _ in 0..SWEEP_STEP {
+            match self.queue.peek() {
+                Some(Reverse((at, _))) if *at <= now => {}
+                _ => return,
+            }
+            let Some(Reverse((_, key))) = self.queue.pop() else { return };
+            if self.items.get(&key).is_some_and(|i| i.expires_at() <= now) {
+                self.items.remove(&key);
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct Tables {
     clients: BTreeMap<String, Client>,
     users: BTreeMap<String, User>,
-    codes: HashMap<String, CodeRecord>,
-    grants: HashMap<String, Grant>,
-    access: HashMap<String, AccessTokenRecord>,
-    counters: HashMap<String, (u32, i64)>,
+    codes: Expiring<CodeRecord>,
+    grants: Expiring<Grant>,
+    access: Expiring<AccessTokenRecord>,
+    counters: Expiring<(u32, i64)>,
+}
+
+impl Tables {
+    /// Removes a few expired items of every kind; called on each write.
+    fn sweep(&mut self, now: i64) {
+        self.codes.sweep(now);
+        self.grants.sweep(now);
+        self.access.sweep(now);
+        self.counters.sweep(now);
+    }
 }
 
 /// An in-memory [`Store`](super::Store); its contents die with the process.
@@ -41,8 +131,13 @@ impl MemoryStore {
     }
 }
 
-fn live<T>(item: Option<&T>, expires_at: impl Fn(&T) -> i64, now: i64) -> Option<&T> {
-    item.filter(|i| expires_at(i) > now)
+#[cfg(test)]
+impl MemoryStore {
+    /// How many items of each expiring kind are held, expired or not.
+    fn held(&self) -> usize {
+        let t = self.lock();
+        t.codes.items.len() + t.grants.items.len() + t.access.items.len() + t.counters.items.len()
+    }
 }
 
 #[async_trait]
@@ -116,17 +211,20 @@ impl UserStore for MemoryStore {
 #[async_trait]
 impl CodeStore for MemoryStore {
     async fn put_code(&self, code: &CodeRecord) -> StoreResult<()> {
-        self.lock().codes.insert(code.digest.clone(), code.clone());
+        let mut t = self.lock();
+        t.sweep(code.issued_at);
+        t.codes.insert(&code.digest, code.clone());
         Ok(())
     }
 
     async fn get_code(&self, digest: &str, now: i64) -> StoreResult<Option<CodeRecord>> {
-        Ok(live(self.lock().codes.get(digest), |c| c.expires_at, now).cloned())
+        Ok(self.lock().codes.live(digest, now).cloned())
     }
 
     async fn consume_code(&self, digest: &str, issuance: &Issuance, now: i64) -> StoreResult<ConsumeOutcome> {
         let mut t = self.lock();
-        let Some(code) = t.codes.get_mut(digest).filter(|c| c.expires_at > now) else {
+        t.sweep(now);
+        let Some(code) = t.codes.items.get_mut(digest).filter(|c| c.expires_at > now) else {
             return Ok(ConsumeOutcome::Invalid);
         };
         if let Some(verdict) = redemption_verdict(code, issuance, now) {
@@ -136,8 +234,8 @@ impl CodeStore for MemoryStore {
             grant_id: issuance.grant.grant_id.clone(),
             consume_id: issuance.consume_id.clone(),
         });
-        t.grants.insert(issuance.grant.grant_id.clone(), issuance.grant.clone());
-        t.access.insert(issuance.access.digest.clone(), issuance.access.clone());
+        t.grants.insert(&issuance.grant.grant_id, issuance.grant.clone());
+        t.access.insert(&issuance.access.digest, issuance.access.clone());
         Ok(ConsumeOutcome::Consumed)
     }
 }
@@ -145,16 +243,18 @@ impl CodeStore for MemoryStore {
 #[async_trait]
 impl TokenStore for MemoryStore {
     async fn put_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()> {
-        self.lock().access.insert(token.digest.clone(), token.clone());
+        let mut t = self.lock();
+        t.sweep(token.issued_at);
+        t.access.insert(&token.digest, token.clone());
         Ok(())
     }
 
     async fn get_access_token(&self, digest: &str, now: i64) -> StoreResult<Option<AccessTokenRecord>> {
-        Ok(live(self.lock().access.get(digest), |a| a.expires_at, now).cloned())
+        Ok(self.lock().access.live(digest, now).cloned())
     }
 
     async fn get_grant(&self, grant_id: &str, now: i64) -> StoreResult<Option<Grant>> {
-        Ok(live(self.lock().grants.get(grant_id), |g| g.expires_at, now).cloned())
+        Ok(self.lock().grants.live(grant_id, now).cloned())
     }
 
     async fn rotate_refresh(
@@ -164,7 +264,8 @@ impl TokenStore for MemoryStore {
         now: i64,
     ) -> StoreResult<RotateOutcome> {
         let mut t = self.lock();
-        let Some(grant) = t.grants.get_mut(grant_id).filter(|g| g.expires_at > now) else {
+        t.sweep(now);
+        let Some(grant) = t.grants.items.get_mut(grant_id).filter(|g| g.expires_at > now) else {
             return Ok(RotateOutcome::Invalid);
         };
         if let Some(verdict) = rotation_verdict(grant, rotation, now) {
@@ -173,20 +274,24 @@ impl TokenStore for MemoryStore {
         grant.refresh_digest = Some(rotation.new_digest.clone());
         grant.retired_digests = rotation.retired.clone();
         grant.refresh_expires_at = rotation.new_refresh_expires_at;
+        let extended = grant.expires_at < rotation.new_refresh_expires_at;
         grant.expires_at = grant.expires_at.max(rotation.new_refresh_expires_at);
-        t.access.insert(rotation.access.digest.clone(), rotation.access.clone());
+        if extended {
+            t.grants.schedule(grant_id, rotation.new_refresh_expires_at);
+        }
+        t.access.insert(&rotation.access.digest, rotation.access.clone());
         Ok(RotateOutcome::Rotated)
     }
 
     async fn revoke_grant(&self, grant_id: &str) -> StoreResult<()> {
-        if let Some(g) = self.lock().grants.get_mut(grant_id) {
+        if let Some(g) = self.lock().grants.items.get_mut(grant_id) {
             g.revoked = true;
         }
         Ok(())
     }
 
     async fn revoke_access_token(&self, digest: &str) -> StoreResult<()> {
-        self.lock().access.remove(digest);
+        self.lock().access.items.remove(digest);
         Ok(())
     }
 }
@@ -195,20 +300,81 @@ impl TokenStore for MemoryStore {
 impl ThrottleStore for MemoryStore {
     async fn hit(&self, key: &str, window_end: i64, now: i64) -> StoreResult<u32> {
         let mut t = self.lock();
-        let entry = t.counters.entry(key.to_owned()).or_insert((0, window_end));
-        if entry.1 <= now {
-            *entry = (0, window_end);
+        t.sweep(now);
+        let hits = match t.counters.live(key, now) {
+            Some(&(hits, end)) => (hits.saturating_add(1), end),
+            None => (1, window_end),
+        };
+        if hits.0 == 1 {
+            t.counters.insert(key, hits);
+        } else if let Some(c) = t.counters.items.get_mut(key) {
+            *c = hits;
         }
-        entry.0 = entry.0.saturating_add(1);
-        Ok(entry.0)
+        Ok(hits.0)
     }
 
     async fn hits(&self, key: &str, now: i64) -> StoreResult<u32> {
-        Ok(live(self.lock().counters.get(key), |c| c.1, now).map_or(0, |c| c.0))
+        Ok(self.lock().counters.live(key, now).map_or(0, |c| c.0))
     }
 
     async fn clear(&self, key: &str) -> StoreResult<()> {
-        self.lock().counters.remove(key);
+        self.lock().counters.items.remove(key);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::Scope;
+
+    fn token(digest: String, issued_at: i64, ttl: i64) -> AccessTokenRecord {
+        AccessTokenRecord {
+            digest,
+            grant_id: None,
+            client_id: "c".into(),
+            username: None,
+            sub: None,
+            scope: Scope::from_stored("a"),
+            issued_at,
+            expires_at: issued_at + ttl,
+        }
+    }
+
+    #[tokio::test]
+    async fn memory_stays_proportional_to_live_tokens() {
+        let store = MemoryStore::new();
+        // One token a "second" for 10,000 seconds, each living 10 seconds.
+        for i in 0..10_000 {
+            store.put_access_token(&token(format!("t{i}"), i, 10)).await.unwrap();
+        }
+        assert!(store.held() <= 11, "expired tokens are removed as writes go on: {} held", store.held());
+        assert!(store.get_access_token("t9999", 9_999).await.unwrap().is_some(), "live tokens stay");
+    }
+
+    #[tokio::test]
+    async fn a_backlog_left_by_an_idle_spell_drains_while_writes_go_on() {
+        let store = MemoryStore::new();
+        for i in 0..1_000 {
+            store.put_access_token(&token(format!("old{i}"), 0, 10)).await.unwrap();
+        }
+        // Much later: each new write removes several expired tokens.
+        for i in 0..100 {
+            store.put_access_token(&token(format!("new{i}"), 1_000, 3_600)).await.unwrap();
+        }
+        assert_eq!(store.held(), 100, "the 1,000 expired tokens are gone after 100 writes");
+    }
+
+    #[tokio::test]
+    async fn an_item_whose_expiry_moved_later_is_not_swept_early() {
+        let store = MemoryStore::new();
+        let mut t = store.lock();
+        t.counters.insert("k", (1, 10));
+        t.counters.items.insert("k".into(), (1, 100));
+        t.counters.schedule("k", 100);
+        t.sweep(50);
+        assert!(t.counters.live("k", 50).is_some(), "the stale queue entry at 10 is skipped");
+        t.sweep(100);
+        assert!(t.counters.items.is_empty());
     }
 }

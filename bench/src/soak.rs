@@ -1,0 +1,152 @@
+//! `zeroauth serve` under sustained load: the release binary on the embedded
+//! and the file store, `wrk -t1 -c8` on `client_credentials` for a fixed
+//! time with a short token lifetime, and the server's resident memory
+//! sampled every second, so a store that keeps expired tokens shows up as
+//! growth and one that stalls to rehash shows up in p99.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The access-token lifetime the server runs with, in seconds.
+pub const TOKEN_TTL: u64 = 5;
+const CLIENT: &str = "soak";
+const SECRET: &str = "soak-secret-0123456789";
+
+/// What one run measured.
+pub struct Soak {
+    /// Requests per second.
+    pub rps: f64,
+    /// wrk's latency percentiles, in milliseconds.
+    pub p50_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Resident memory (KiB) once a second, from the start of the load.
+    pub rss_kib: Vec<u64>,
+    /// Responses other than 2xx.
+    pub errors: u64,
+}
+
+impl Soak {
+    /// Resident memory growth (MiB) from twice the token lifetime (when the
+    /// first tokens have expired and been swept) to the end of the run.
+    pub fn growth_after_lifetime_mib(&self) -> f64 {
+        let from = usize::try_from(2 * TOKEN_TTL).unwrap_or(10);
+        match (self.rss_kib.get(from), self.rss_kib.last()) {
+            (Some(a), Some(b)) => (*b as f64 - *a as f64) / 1024.0,
+            _ => f64::NAN,
+        }
+    }
+
+    /// Resident memory at the end, in MiB.
+    pub fn final_mib(&self) -> f64 {
+        self.rss_kib.last().map_or(f64::NAN, |k| *k as f64 / 1024.0)
+    }
+}
+
+/// Runs `zeroauth serve --store <store>` from `release` under wrk for `seconds`.
+pub fn run(release: &Path, store: &str, seconds: u64) -> Result<Soak, String> {
+    let work = std::env::temp_dir().join(format!("zeroauth-soak-{}", std::process::id()));
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let seed = work.join("seed.toml");
+    let seed_text = format!(
+        "[[clients]]\nclient_id = \"{CLIENT}\"\nclient_secret = \"{SECRET}\"\nname = \"Soak\"\ngrants = [\"client_credentials\"]\nscope = \"read\"\n"
+    );
+    std::fs::write(&seed, seed_text).map_err(|e| e.to_string())?;
+    let store = store.replace("{dir}", &work.display().to_string());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let mut server = Command::new(release.join("zeroauth"))
+        .args(["serve", "--port", &port.to_string(), "--no-demo", "--store", &store])
+        .arg("--seed")
+        .arg(&seed)
+        .env("ZEROAUTH_ACCESS_TOKEN_TTL", TOKEN_TTL.to_string())
+        .env_remove("ZEROAUTH_STORE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("start zeroauth serve: {e}"))?;
+    let ready = server
+        .stdout
+        .take()
+        .map(BufReader::new)
+        .is_some_and(|r| r.lines().map_while(Result::ok).any(|l| l.contains("Stop it with Ctrl-C")));
+    let result =
+        if ready { load(server.id(), port, seconds, &work) } else { Err("serve did not start".into()) };
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+fn load(pid: u32, port: u16, seconds: u64, work: &Path) -> Result<Soak, String> {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT}:{SECRET}"));
+    let script = work.join("token.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = \"grant_type=client_credentials\"\n\
+             wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n\
+             wrk.headers[\"Authorization\"] = \"Basic {basic}\"\n\
+             function done(summary, latency, requests)\n  io.write(string.format(\"non2xx %d\\n\", summary.errors.status))\nend\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let wrk = Command::new("wrk")
+        .args(["-t1", "-c8", &format!("-d{seconds}s"), "--latency", "-s"])
+        .arg(&script)
+        .arg(format!("http://127.0.0.1:{port}/token"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("wrk is needed (scripts/bench installs it): {e}"))?;
+    let started = Instant::now();
+    let mut rss_kib = Vec::new();
+    while started.elapsed() < Duration::from_secs(seconds) {
+        rss_kib.push(rss(pid).unwrap_or(0));
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let out = wrk.wait_with_output().map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let pct = |p: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(p))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(to_ms)
+            .ok_or_else(|| format!("no {p} line in wrk's output: {text}"))
+    };
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("no Requests/sec in wrk's output: {text}"))?;
+    let errors =
+        text.lines().find_map(|l| l.strip_prefix("non2xx ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    Ok(Soak { rps, p50_ms: pct("50%")?, p99_ms: pct("99%")?, rss_kib, errors })
+}
+
+/// wrk's `123.45us`, `1.23ms` or `2.00s` in milliseconds.
+fn to_ms(v: &str) -> Option<f64> {
+    let (num, scale) = if let Some(n) = v.strip_suffix("us") {
+        (n, 1e-3)
+    } else if let Some(n) = v.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1e3)
+    } else {
+        return None;
+    };
+    num.parse::<f64>().ok().map(|n| n * scale)
+}
+
+/// The process's resident memory in KiB.
+fn rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
