@@ -4,6 +4,7 @@
 //! sampled every second, so a store that keeps expired tokens shows up as
 //! growth and one that stalls to rehash shows up in p99.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -45,8 +46,19 @@ impl Soak {
     }
 }
 
-/// Runs `zeroauth serve --store <store>` from `release` under wrk for `seconds`.
-pub fn run(release: &Path, store: &str, seconds: u64) -> Result<Soak, String> {
+/// One configuration to run.
+pub struct Case {
+    /// `--store`; `{dir}` stands for a fresh temporary directory.
+    pub store: &'static str,
+    /// Tokio worker threads (`TOKIO_WORKER_THREADS`); `None`: one per core.
+    pub workers: Option<usize>,
+    /// POST `/token` (client_credentials), or else GET the OpenID
+    /// configuration, which reads no store (the control).
+    pub tokens: bool,
+}
+
+/// Runs `zeroauth serve` from `release` as `case` says, under wrk for `seconds`.
+pub fn run(release: &Path, case: &Case, seconds: u64) -> Result<Soak, String> {
     let work = std::env::temp_dir().join(format!("zeroauth-soak-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let seed = work.join("seed.toml");
@@ -54,17 +66,23 @@ pub fn run(release: &Path, store: &str, seconds: u64) -> Result<Soak, String> {
         "[[clients]]\nclient_id = \"{CLIENT}\"\nclient_secret = \"{SECRET}\"\nname = \"Soak\"\ngrants = [\"client_credentials\"]\nscope = \"read\"\n"
     );
     std::fs::write(&seed, seed_text).map_err(|e| e.to_string())?;
-    let store = store.replace("{dir}", &work.display().to_string());
+    let store = case.store.replace("{dir}", &work.display().to_string());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| e.to_string())?
         .port();
-    let mut server = Command::new(release.join("zeroauth"))
+    let mut server = Command::new(release.join("zeroauth"));
+    server
         .args(["serve", "--port", &port.to_string(), "--no-demo", "--store", &store])
         .arg("--seed")
         .arg(&seed)
         .env("ZEROAUTH_ACCESS_TOKEN_TTL", TOKEN_TTL.to_string())
         .env_remove("ZEROAUTH_STORE")
+        .env_remove("TOKIO_WORKER_THREADS");
+    if let Some(n) = case.workers {
+        server.env("TOKIO_WORKER_THREADS", n.to_string());
+    }
+    let mut server = server
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -74,32 +92,37 @@ pub fn run(release: &Path, store: &str, seconds: u64) -> Result<Soak, String> {
         .take()
         .map(BufReader::new)
         .is_some_and(|r| r.lines().map_while(Result::ok).any(|l| l.contains("Stop it with Ctrl-C")));
-    let result =
-        if ready { load(server.id(), port, seconds, &work) } else { Err("serve did not start".into()) };
+    let result = if ready {
+        load(server.id(), port, seconds, &work, case.tokens)
+    } else {
+        Err("serve did not start".into())
+    };
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&work);
     result
 }
 
-fn load(pid: u32, port: u16, seconds: u64, work: &Path) -> Result<Soak, String> {
+fn load(pid: u32, port: u16, seconds: u64, work: &Path, tokens: bool) -> Result<Soak, String> {
     use base64::Engine;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT}:{SECRET}"));
-    let script = work.join("token.lua");
-    std::fs::write(
-        &script,
+    let script = work.join("load.lua");
+    let request = if tokens {
         format!(
             "wrk.method = \"POST\"\nwrk.body = \"grant_type=client_credentials\"\n\
              wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n\
-             wrk.headers[\"Authorization\"] = \"Basic {basic}\"\n\
-             function done(summary, latency, requests)\n  io.write(string.format(\"non2xx %d\\n\", summary.errors.status))\nend\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
+             wrk.headers[\"Authorization\"] = \"Basic {basic}\"\n"
+        )
+    } else {
+        String::new()
+    };
+    let done = "function done(summary, latency, requests)\n  io.write(string.format(\"non2xx %d\\n\", summary.errors.status))\nend\n";
+    std::fs::write(&script, format!("{request}{done}")).map_err(|e| e.to_string())?;
+    let path = if tokens { "/token" } else { "/.well-known/openid-configuration" };
     let wrk = Command::new("wrk")
         .args(["-t1", "-c8", &format!("-d{seconds}s"), "--latency", "-s"])
         .arg(&script)
-        .arg(format!("http://127.0.0.1:{port}/token"))
+        .arg(format!("http://127.0.0.1:{port}{path}"))
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("wrk is needed (scripts/bench installs it): {e}"))?;
@@ -149,4 +172,52 @@ fn rss(pid: u32) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// `zeroauth serve` under wrk on both embedded stores; the memory store's
+/// runs (one worker, then one per core) for the targets table.
+pub fn report(md: &mut String, release: &Path, secs: u64, cores: usize) -> Option<(Soak, Soak)> {
+    let _ = writeln!(
+        md,
+        "\n## `zeroauth serve` under sustained load\n\nThe release `zeroauth serve` as its own process, `wrk -t1 -c8 -d{secs}s` on `client_credentials` (a token written per request), access tokens living {} s so expired ones pile up unless the store removes them; resident memory sampled every second. wrk needs one of this machine's cores, so each store runs with one Tokio worker (the other core left to wrk), and the memory store also with the default of one worker per core; the discovery document, which reads no store, is the control for what sharing the cores costs.\n\n| store | workers | request | req/s | p50 | p99 | non-2xx | memory at the end | growth after {} s |\n|---|---|---|---|---|---|---|---|---|",
+        TOKEN_TTL,
+        2 * TOKEN_TTL
+    );
+    let cases = [
+        ("embedded (memory)", Case { store: "memory", workers: Some(1), tokens: true }),
+        ("embedded (memory)", Case { store: "memory", workers: None, tokens: true }),
+        ("embedded (memory)", Case { store: "memory", workers: None, tokens: false }),
+        ("file (SQLite)", Case { store: "file:{dir}/soak.db", workers: Some(1), tokens: true }),
+    ];
+    let mut kept = Vec::new();
+    for (name, case) in &cases {
+        let workers = case.workers.map_or_else(|| format!("{cores} (one per core)"), |n| n.to_string());
+        let request = if case.tokens { "POST /token" } else { "GET discovery" };
+        match run(release, case, secs) {
+            Ok(m) => {
+                let _ = writeln!(
+                    md,
+                    "| {name} | {workers} | {request} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.1} MiB | {:+.1} MiB |",
+                    m.rps,
+                    m.p50_ms,
+                    m.p99_ms,
+                    m.errors,
+                    m.final_mib(),
+                    m.growth_after_lifetime_mib()
+                );
+                eprintln!(
+                    "serve on {name}, {workers} workers, {request}: {:.0} req/s, p99 {:.2} ms",
+                    m.rps, m.p99_ms
+                );
+                if case.store == "memory" && case.tokens {
+                    kept.push(m);
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(md, "| {name} | {workers} | {request} | failed: {e} | | | | | |");
+            }
+        }
+    }
+    let mut kept = kept.into_iter();
+    Some((kept.next()?, kept.next()?))
 }
