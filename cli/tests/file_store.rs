@@ -2,7 +2,7 @@
 //! running `zeroauth serve` and the operator commands, kept across restarts
 //! and across a killed server, and refusing files that are not its own.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use zeroauth_shared::oauth::tokens;
 use zeroauth_shared::store::file::FileStore;
-use zeroauth_shared::store::{ClientStore, TokenStore};
+use zeroauth_shared::store::{ClientStore, TokenStore, UserStore};
 
 fn zeroauth(store: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_zeroauth"));
@@ -132,6 +132,14 @@ async fn a_running_server_sees_what_the_cli_registers_and_keeps_it_across_restar
 async fn killing_the_server_mid_burst_loses_no_committed_token() {
     let store = temp_dir("file-kill").join("zeroauth.db");
     let (id, secret) = machine_client(&store);
+    let mut user = zeroauth(&store)
+        .args(["user", "create", "--username", "walker", "--password-stdin", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run zeroauth user create");
+    user.stdin.take().map(|mut s| s.write_all(b"walker-password\n")).transpose().expect("write the password");
+    assert!(user.wait().expect("user create").success());
     let mut served = serve(&store);
     let mut burst = tokio::task::JoinSet::new();
     for _ in 0..8 {
@@ -165,7 +173,8 @@ async fn killing_the_server_mid_burst_loses_no_committed_token() {
         let found = reopened.get_access_token(&tokens::digest(t), now).await.expect("a read");
         assert!(found.is_some(), "a token the server answered 200 for was lost");
     }
-    assert!(reopened.get_client(&id).await.expect("a read").is_some());
+    assert!(reopened.get_client(&id).await.expect("a read").is_some(), "the client is kept");
+    assert!(reopened.get_user("walker").await.expect("a read").is_some(), "the person is kept");
 }
 
 #[test]
