@@ -16,6 +16,7 @@ use zeroauth_shared::http::Request;
 use zeroauth_shared::oauth::{Scope, tokens};
 use zeroauth_shared::router::{Mount, route};
 use zeroauth_shared::secret::SigningKey;
+use zeroauth_shared::sign_in;
 use zeroauth_shared::store::Store;
 
 /// The signing key every benchmark uses (also given to the Lambda binaries).
@@ -184,7 +185,7 @@ impl Fixtures {
             .method("POST")
             .uri("/callback")
             .header("content-type", "application/x-www-form-urlencoded")
-            .header("cookie", format!("za_csrf={csrf}"))
+            .header("cookie", format!("{}={csrf}", sign_in::cookie_name(&self.app, sign_in::CSRF_COOKIE)))
             .body(Bytes::from(body))
             .expect("a request")
     }

@@ -91,10 +91,8 @@ async fn load_seed(app: &App, path: &std::path::Path) -> Result<(), String> {
     for c in seed.clients {
         let name = c.name.clone();
         match admin::create_client(app.store.as_ref(), c, now).await {
-            Ok((client, secret)) => {
-                let secret = secret.as_ref().map_or("(public)".to_owned(), |s| s.secret().to_owned());
-                println!("Seeded client {} ({name}), secret {secret}", client.client_id);
-            }
+            // The seed file holds the secret already: it is never printed.
+            Ok((client, _)) => println!("Seeded client {} ({name})", client.client_id),
             Err(AdminError::Store(StoreError::Conflict(what))) => {
                 println!("Seed: {what} is already in the store")
             }

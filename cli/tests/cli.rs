@@ -318,7 +318,9 @@ password = "local-password"
     )
     .unwrap();
     let s = serve(&cli, &["--seed", seed.to_str().unwrap()], "Stop it with Ctrl-C");
-    assert!(s.stdout_lines.join("\n").contains("Seeded user alice"));
+    let out = s.stdout_lines.join("\n");
+    assert!(out.contains("Seeded user alice") && out.contains("Seeded client batch (Batch)"), "{out}");
+    assert!(!out.contains("batch-secret-0123456789"), "seeded secrets are never printed: {out}");
     let (status, body) = client_credentials(&s.base, "batch", "batch-secret-0123456789").await;
     assert_eq!(status, 200);
     assert!(body.contains("\"scope\":\"reports\""), "{body}");

@@ -20,6 +20,23 @@ pub type Response = http::Response<String>;
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The longest client id or username accepted from a request. Such values
+/// become storage keys (DynamoDB's sort keys end at 1,024 bytes), so they
+/// are checked here, before any key is built.
+pub const MAX_ID_BYTES: usize = 255;
+
+/// An identifier from a request (a client id, a username): `invalid_request`
+/// when it is blank or longer than [`MAX_ID_BYTES`].
+pub fn check_id<'a>(name: &str, value: &'a str) -> Result<&'a str, OAuthError> {
+    if value.trim().is_empty() {
+        return Err(OAuthError::invalid_request(format!("`{name}` is blank")));
+    }
+    if value.len() > MAX_ID_BYTES {
+        return Err(OAuthError::invalid_request(format!("`{name}` is longer than {MAX_ID_BYTES} bytes")));
+    }
+    Ok(value)
+}
+
 /// The caller's IP address, put in the request's extensions by the adapter
 /// that received it (the local server or the Lambda runtime).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +57,11 @@ impl Params {
             return Err(OAuthError::invalid_request(format!("parameter `{name}` is repeated; send it once")));
         }
         Ok(first.map(|(_, v)| v.as_str()).filter(|v| !v.is_empty()))
+    }
+
+    /// The value of `name`, checked as an identifier ([`check_id`]).
+    pub fn get_id(&self, name: &str) -> Result<Option<&str>, OAuthError> {
+        self.get(name)?.map(|v| check_id(name, v)).transpose()
     }
 
     /// The value of `name`, which must be present.
@@ -98,14 +120,38 @@ fn media_type(headers: &HeaderMap) -> Option<String> {
     Some(v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
 }
 
+/// A JSON object's members in order, repeats kept (serde_json's own map
+/// keeps only the last), so that a repeated name is refused like a
+/// repeated form field.
+struct Members(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
 fn parse_json(body: &[u8]) -> Result<Params, OAuthError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| OAuthError::invalid_request(format!("the body is not valid JSON: {e}")))?;
-    let serde_json::Value::Object(map) = value else {
-        return Err(OAuthError::invalid_request("the JSON body must be an object"));
-    };
-    let mut pairs = Vec::with_capacity(map.len());
-    for (k, v) in map {
+    let Members(members) = serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => OAuthError::invalid_request("the JSON body must be an object"),
+        _ => OAuthError::invalid_request(format!("the body is not valid JSON: {e}")),
+    })?;
+    let mut pairs = Vec::with_capacity(members.len());
+    for (k, v) in members {
         let text = match v {
             serde_json::Value::String(s) => s,
             serde_json::Value::Number(n) => n.to_string(),
@@ -143,6 +189,7 @@ pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, ClientSe
     if id.is_empty() {
         return Err(bad("the client id is empty"));
     }
+    check_id("client_id", &id)?;
     Ok(Some((id, ClientSecret::new(decode(secret)?))))
 }
 
@@ -311,6 +358,9 @@ mod tests {
     fn repeated_parameter_is_invalid_request() {
         let p = parse_form(b"scope=a&scope=b").unwrap();
         assert_eq!(p.get("scope").unwrap_err().code, ErrorCode::InvalidRequest);
+        let j = body_params(&req(Some("application/json"), br#"{"client_secret":"x","client_secret":"y"}"#))
+            .unwrap();
+        assert_eq!(j.get("client_secret").unwrap_err().code, ErrorCode::InvalidRequest, "JSON repeats too");
     }
 
     #[test]

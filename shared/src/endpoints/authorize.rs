@@ -18,7 +18,9 @@ use crate::oauth::redirect_uri::{self, Resolved};
 use crate::oauth::{Scope, pkce, tokens};
 use crate::sign_in::response::{issue_code, redirect_error};
 use crate::sign_in::sealed::{self, PendingRequest};
-use crate::sign_in::{CSRF_COOKIE, CSRF_LEN, LOGIN_PURPOSE, cookie_attributes, page, signed_in_user};
+use crate::sign_in::{
+    CSRF_COOKIE, CSRF_LEN, LOGIN_PURPOSE, cookie_attributes, cookie_name, page, signed_in_user,
+};
 
 /// `GET /authorize`. An `Err` is shown as the HTML error page.
 pub async fn authorize(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -34,7 +36,7 @@ pub async fn authorize(app: &App, req: Request) -> Result<Response, OAuthError> 
 /// The client and the redirect URI; an error here is shown as a page.
 async fn client_and_redirect(app: &App, params: &Params) -> Result<(Client, Resolved), OAuthError> {
     let client_id = params
-        .get("client_id")?
+        .get_id("client_id")?
         .ok_or_else(|| OAuthError::invalid_request("The request has no client_id."))?;
     let client = app.store.get_client(client_id).await.map_err(OAuthError::store("reading the client"))?;
     let client = client.filter(|c| !c.disabled).ok_or_else(|| {
@@ -67,7 +69,8 @@ async fn begin(
 
     let session = if prompt.login { None } else { signed_in_user(app, req, now).await? };
     let consent = !client.trusted || prompt.consent;
-    let (csrf, new_csrf) = match cookie(req.headers(), CSRF_COOKIE).filter(|c| c.len() == CSRF_LEN) {
+    let csrf_name = cookie_name(app, CSRF_COOKIE);
+    let (csrf, new_csrf) = match cookie(req.headers(), &csrf_name).filter(|c| c.len() == CSRF_LEN) {
         Some(c) => (c.to_owned(), false),
         None => (tokens::rng(crypto::random_string(32))?, true),
     };
@@ -140,7 +143,7 @@ fn sign_in_page(
     let mut res = html(StatusCode::OK, body);
     if new_csrf {
         let attrs = cookie_attributes(app, app.config.login_ttl, "Strict");
-        set_cookie(&mut res, &format!("{CSRF_COOKIE}={csrf}; {attrs}"));
+        set_cookie(&mut res, &format!("{}={csrf}; {attrs}", cookie_name(app, CSRF_COOKIE)));
     }
     res
 }

@@ -15,7 +15,7 @@ use crate::http::{Params, Request, Response, body_params, cookie, html};
 use crate::sign_in::password::{self, Outcome};
 use crate::sign_in::response::{issue_code, redirect_error};
 use crate::sign_in::sealed::{self, PendingRequest};
-use crate::sign_in::{CSRF_COOKIE, LOGIN_PURPOSE, page, start_session};
+use crate::sign_in::{CSRF_COOKIE, LOGIN_PURPOSE, cookie_name, page, start_session};
 
 /// What the page says after any failed sign-in: it does not tell an unknown
 /// username from a wrong password.
@@ -91,8 +91,8 @@ fn open_form<'p>(
         .ok_or_else(|| {
             page_error("This sign-in page has expired or was altered. Start again from the application.")
         })?;
-    let csrf_ok =
-        cookie(req.headers(), CSRF_COOKIE).is_some_and(|c| crypto::ct_eq(&crypto::digest(c), &pending.csrf));
+    let csrf_ok = cookie(req.headers(), &cookie_name(app, CSRF_COOKIE))
+        .is_some_and(|c| crypto::ct_eq(&crypto::digest(c), &pending.csrf));
     if !csrf_ok {
         return Err(page_error(
             "This sign-in form was not opened in this browser session (its cookie is missing). \

@@ -28,7 +28,7 @@ pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> 
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": KNOWN_SCOPES,
         "subject_types_supported": ["public"],
         "claims_supported": claims::SUPPORTED,

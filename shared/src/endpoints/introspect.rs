@@ -13,7 +13,11 @@ use crate::oauth::client_auth::authenticate;
 use crate::oauth::tokens::{self, Found};
 
 /// `POST /introspect`: the token's metadata if it is active, `{"active": false}` otherwise.
-/// The caller must authenticate as a client (a resource server is one).
+///
+/// RFC 7662 2.1: "the endpoint MUST also require some form of authorization
+/// to access this endpoint". Only a confidential client may ask, and it is
+/// told only about tokens issued to it; anything else is inactive to it, so
+/// no client learns of another's tokens.
 ///
 /// Round trips: the client and the token are read at once, then the user.
 pub async fn introspect(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -22,10 +26,17 @@ pub async fn introspect(app: &App, req: Request) -> Result<Response, OAuthError>
     let token = params.require("token")?;
     let now = app.now();
     let (client, found) = tokio::join!(authenticate(app, &creds), tokens::find(app, token));
-    client?;
+    let client = client?;
+    if client.is_public() {
+        return Err(OAuthError::invalid_client(
+            "public clients cannot introspect tokens; a resource server authenticates with its secret",
+        ));
+    }
     let body = match found? {
-        Some(Found::Access(at)) => access_token(app, at).await?,
-        Some(Found::Refresh(g)) if refresh_is_current(&g, token, now) => Some(refresh_token(app, &g)),
+        Some(Found::Access(at)) if at.client_id == client.client_id => access_token(app, at).await?,
+        Some(Found::Refresh(g)) if g.client_id == client.client_id && refresh_is_current(&g, token, now) => {
+            refresh_token(app, &g).await?
+        }
         _ => None,
     };
     Ok(json_response(StatusCode::OK, &body.unwrap_or_else(|| json!({ "active": false }))))
@@ -65,8 +76,14 @@ fn refresh_is_current(g: &Grant, token: &str, now: i64) -> bool {
         && g.refresh_digest.as_deref().is_some_and(|d| crypto::ct_eq(d, &tokens::digest(token)))
 }
 
-fn refresh_token(app: &App, g: &Grant) -> Value {
-    json!({
+/// A current refresh token's metadata, unless its user is disabled or gone.
+async fn refresh_token(app: &App, g: &Grant) -> Result<Option<Value>, OAuthError> {
+    let user =
+        app.store.get_user(&g.username).await.map_err(OAuthError::store("reading the grant's user"))?;
+    if !user.is_some_and(|u| u.is_active()) {
+        return Ok(None);
+    }
+    Ok(Some(json!({
         "active": true,
         "scope": g.scope,
         "client_id": g.client_id,
@@ -76,5 +93,5 @@ fn refresh_token(app: &App, g: &Grant) -> Value {
         "iat": g.created_at,
         "token_type": "refresh_token",
         "iss": app.config.issuer,
-    })
+    })))
 }

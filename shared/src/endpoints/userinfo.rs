@@ -23,9 +23,11 @@ pub async fn userinfo(app: &App, req: Request) -> Result<Response, OAuthError> {
     Ok(json_response(StatusCode::OK, &claims::for_scope(&user, &record.scope)))
 }
 
-/// The token from the Authorization header, a POST form body, or the query
-/// (RFC 6750 2.1–2.3). Sent more than one way: `invalid_request` (RFC 6750 2).
-/// Not sent at all: a 401 with no error code (RFC 6750 3.1).
+/// The token from the Authorization header or a POST form body (RFC 6750
+/// 2.1, 2.2). In the query it is refused: RFC 6750 2.3 says SHOULD NOT, and
+/// RFC 9700 2 says clients MUST NOT, since URLs end up in logs and history.
+/// Sent more than one way: `invalid_request` (RFC 6750 2). Not sent at all:
+/// a 401 with no error code (RFC 6750 3.1).
 fn presented_token(req: &Request) -> Result<String, OAuthError> {
     let mut found = Vec::new();
     if let Some(t) = bearer_token(req.headers())? {
@@ -38,10 +40,13 @@ fn presented_token(req: &Request) -> Result<String, OAuthError> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let body: Params = if form_post { body_params(req)? } else { Params::default() };
-    for params in [body, query(req)?] {
-        if let Some(t) = params.get("access_token")? {
-            found.push(t.to_owned());
-        }
+    if query(req)?.get("access_token")?.is_some() {
+        return Err(OAuthError::invalid_request(
+            "send the access token in the Authorization header (Bearer) or a form body, never in the URL",
+        ));
+    }
+    if let Some(t) = body.get("access_token")? {
+        found.push(t.to_owned());
     }
     match found.len() {
         0 => Err(OAuthError::new(ErrorCode::InvalidToken, "")),

@@ -39,7 +39,7 @@ impl ClientCredentials {
     /// method in each request"). No credentials at all is `invalid_client`.
     pub fn from_request(headers: &HeaderMap, params: &Params) -> Result<Self, OAuthError> {
         let basic = basic_credentials(headers)?;
-        let body_id = params.get("client_id")?;
+        let body_id = params.get_id("client_id")?;
         let body_secret = params.get("client_secret")?;
         match basic {
             Some((id, secret)) => {

@@ -14,9 +14,10 @@ use crate::error::OAuthError;
 use crate::http::{Request, Response, cookie, set_cookie};
 use sealed::Session;
 
-/// Cookie holding the CSRF secret the sign-in form is bound to.
+/// Cookie holding the CSRF secret the sign-in form is bound to (named
+/// through [`cookie_name`]).
 pub const CSRF_COOKIE: &str = "za_csrf";
-/// Cookie holding the signed-in session.
+/// Cookie holding the signed-in session (named through [`cookie_name`]).
 pub const SESSION_COOKIE: &str = "za_session";
 /// Signing purpose of the sign-in form's request blob.
 pub const LOGIN_PURPOSE: &str = "login-request";
@@ -24,6 +25,14 @@ pub const LOGIN_PURPOSE: &str = "login-request";
 pub const SESSION_PURPOSE: &str = "session";
 /// Length of a CSRF cookie value: 32 random bytes, base64url.
 pub const CSRF_LEN: usize = 43;
+
+/// A sign-in cookie's name. On an https issuer it carries the `__Host-`
+/// prefix, so browsers accept it only with Secure, Path=/ and no Domain, and
+/// a sibling subdomain cannot plant or overwrite it (RFC 6265bis 4.1.3.2).
+/// Plain-http loopback (the local server) cannot use the prefix.
+pub fn cookie_name(app: &App, name: &str) -> String {
+    if app.config.issuer.starts_with("https://") { format!("__Host-{name}") } else { name.to_owned() }
+}
 
 /// Cookie attributes: HttpOnly, Path=/, SameSite, Max-Age, and Secure unless
 /// the issuer is plain-http loopback (the local server).
@@ -34,7 +43,7 @@ pub fn cookie_attributes(app: &App, max_age: i64, same_site: &str) -> String {
 
 /// The user of a valid session cookie, if they still exist and are enabled.
 pub async fn signed_in_user(app: &App, req: &Request, now: i64) -> Result<Option<User>, OAuthError> {
-    let Some(raw) = cookie(req.headers(), SESSION_COOKIE) else {
+    let Some(raw) = cookie(req.headers(), &cookie_name(app, SESSION_COOKIE)) else {
         return Ok(None);
     };
     let Some(session) = sealed::open::<Session>(&app.config.signing_key, SESSION_PURPOSE, raw, now) else {
@@ -53,5 +62,5 @@ pub fn start_session(app: &App, res: &mut Response, user: &User, now: i64) {
     let session = Session { username: user.username.clone(), exp: now + app.config.session_ttl };
     let value = sealed::seal(&app.config.signing_key, SESSION_PURPOSE, &session);
     let attrs = cookie_attributes(app, app.config.session_ttl, "Lax");
-    set_cookie(res, &format!("{SESSION_COOKIE}={value}; {attrs}"));
+    set_cookie(res, &format!("{}={value}; {attrs}", cookie_name(app, SESSION_COOKIE)));
 }

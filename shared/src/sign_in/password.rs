@@ -53,7 +53,7 @@ pub async fn read(
     pending: &PendingRequest,
     now: i64,
 ) -> Result<Reads, OAuthError> {
-    let username = params.get("username")?.map(|u| u.trim().to_lowercase());
+    let username = params.get_id("username")?.map(|u| u.trim().to_lowercase());
     let Some(username) = username else {
         let user = if pending.force_login { None } else { signed_in_user(app, req, now).await? };
         return Ok(Reads::Session(user));

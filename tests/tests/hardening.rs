@@ -1,0 +1,145 @@
+//! Findings of the outside security review, each shown over HTTP against
+//! DynamoDB Local (the finding's number in the review is in the test's doc).
+
+use serde_json::json;
+use zeroauth_e2e::{PASSWORD, Server};
+
+/// Finding 11: RFC 6750 2.3 says SHOULD NOT and RFC 9700 2 says clients
+/// MUST NOT put the access token in the URL.
+#[tokio::test]
+async fn userinfo_refuses_a_token_in_the_query_string() {
+    let (s, c) = Server::with_alice().await;
+    let code = s.browser().code_for(&c, "alice", &[]).await;
+    let access = s.exchange(&c, &code, &[]).await.field("access_token");
+    let res = s.http.get(s.url(&format!("/userinfo?access_token={access}"))).send().await.expect("an answer");
+    assert_eq!(res.status().as_u16(), 400);
+    let challenge = res.headers()["www-authenticate"].to_str().unwrap_or_default().to_owned();
+    assert!(challenge.contains("error=\"invalid_request\""), "{challenge}");
+    assert_eq!(s.userinfo(&access).await.status, 200, "the header still works");
+}
+
+/// Finding 9: a repeated JSON key was taken as the last one, so a wrong
+/// secret followed by the right one got a token.
+#[tokio::test]
+async fn repeated_json_keys_are_refused_like_repeated_form_fields() {
+    let s = Server::dynamodb().await;
+    let m = s.client(|c| c.grants = vec!["client_credentials".into()]).await;
+    let secret = m.secret.clone().unwrap_or_default();
+    let body = format!(
+        r#"{{"grant_type":"client_credentials","client_id":"{}","client_secret":"wrong","client_secret":"{secret}"}}"#,
+        m.id
+    );
+    let res = s
+        .http
+        .post(s.url("/token"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(res.status().as_u16(), 400);
+    let v: serde_json::Value = res.json().await.unwrap_or_default();
+    assert_eq!(v["error"], "invalid_request", "{v}");
+}
+
+/// Finding 3: RFC 7662 2.1 requires authorizing the caller; a client sees
+/// only its own tokens.
+#[tokio::test]
+async fn a_client_cannot_introspect_another_clients_token() {
+    let (s, web) = Server::with_alice().await;
+    let other = s.confidential_client().await;
+    let code = s.browser().code_for(&web, "alice", &[]).await;
+    let t = s.exchange(&web, &code, &[]).await;
+    for token in [t.field("access_token"), t.field("refresh_token")] {
+        let mine = s.post_form("/introspect", Some(&web), &[("token", &token)]).await.json();
+        assert_eq!(mine["active"], true, "{mine}");
+        let theirs = s.post_form("/introspect", Some(&other), &[("token", &token)]).await.json();
+        assert_eq!(theirs, json!({ "active": false }), "another client learns nothing");
+    }
+}
+
+/// Finding 3: a public client proves nothing by sending its id.
+#[tokio::test]
+async fn public_clients_cannot_introspect_and_discovery_no_longer_offers_it() {
+    let s = Server::dynamodb().await;
+    let public = s.public_client().await;
+    let r = s.post_form("/introspect", None, &[("client_id", &public.id), ("token", "za_at_x")]).await;
+    assert_eq!((r.status, r.field("error")), (401, "invalid_client".into()));
+    let meta = s.http.get(s.url("/.well-known/oauth-authorization-server")).send().await.expect("an answer");
+    let meta: serde_json::Value = meta.json().await.unwrap_or_default();
+    assert_eq!(
+        meta["introspection_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post"])
+    );
+}
+
+/// Finding 8: a disabled person's refresh token introspected as active.
+#[tokio::test]
+async fn a_disabled_users_refresh_token_introspects_as_inactive() {
+    let (s, c) = Server::with_alice().await;
+    let code = s.browser().code_for(&c, "alice", &[]).await;
+    let refresh = s.exchange(&c, &code, &[]).await.field("refresh_token");
+    let mut alice = s.store.get_user("alice").await.expect("a read").expect("alice");
+    alice.disabled = true;
+    s.store.update_user(&alice).await.expect("disable alice");
+    let seen = s.post_form("/introspect", Some(&c), &[("token", &refresh)]).await.json();
+    assert_eq!(seen, json!({ "active": false }));
+}
+
+/// Finding 4: input past DynamoDB's key limits, or blank, came back as 500.
+#[tokio::test]
+async fn oversized_or_blank_identifiers_are_refused_with_a_4xx() {
+    let (s, c) = Server::with_alice().await;
+    let long = "c".repeat(1_100);
+    let page = s.browser().authorize(&[("client_id", &long)]).await;
+    assert_eq!(page.status, 400, "the HTML error page: {page:?}");
+    for path in ["/token", "/revoke", "/introspect"] {
+        let form = [("grant_type", "client_credentials"), ("client_id", long.as_str()), ("token", "x")];
+        let r = s.post_form(path, None, &form).await;
+        assert_eq!((path, r.status, r.field("error")), (path, 400, "invalid_request".into()));
+    }
+    let basic = s
+        .http
+        .post(s.url("/token"))
+        .basic_auth(&long, Some("secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .expect("an answer");
+    assert!(basic.status().is_client_error(), "{}", basic.status());
+
+    let mut b = s.browser();
+    let page = b.login_page(&[("client_id", &c.id), ("redirect_uri", &c.redirect_uri)]).await;
+    for username in ["    ".to_owned(), "u".repeat(1_100)] {
+        let r = b
+            .submit(&[
+                ("request", &page.request),
+                ("username", &username),
+                ("password", PASSWORD),
+                ("decision", "approve"),
+            ])
+            .await;
+        assert_eq!(r.status, 400, "a {}-byte username: {r:?}", username.len());
+    }
+}
+
+/// Finding 16: on an https issuer the sign-in cookies are `__Host-`
+/// prefixed, so a sibling subdomain cannot plant them.
+#[tokio::test]
+async fn an_https_issuer_uses_host_prefixed_cookies() {
+    let s = Server::dynamodb_with(|c| c.issuer = "https://auth.example".into()).await;
+    let c = s.confidential_client().await;
+    s.user("alice").await;
+    let mut b = s.browser();
+    let page = b.login_page(&[("client_id", &c.id), ("redirect_uri", &c.redirect_uri)]).await;
+    let set = page.reply.header("set-cookie").unwrap_or_default();
+    assert!(set.starts_with("__Host-za_csrf=") && set.contains("Secure") && set.contains("Path=/"), "{set}");
+    assert!(!set.contains("Domain"), "{set}");
+    let done = b.approve(&page, "alice").await;
+    assert_eq!(done.status, 303, "the prefixed CSRF cookie is the one checked: {done:?}");
+    assert!(b.cookies.contains_key("__Host-za_session"), "{:?}", b.cookies.keys());
+    // The signed-in session is read back under its prefixed name.
+    let again = b.authorize(&[("client_id", &c.id), ("redirect_uri", &c.redirect_uri)]).await;
+    assert!(again.text.contains("Signed in as"), "{}", again.text);
+}
