@@ -94,6 +94,20 @@ impl User {
     pub fn is_active(&self) -> bool {
         !self.disabled
     }
+
+    /// Whether this is the active person with the subject `sub`. Records
+    /// find a person by username, which can be freed and taken again by
+    /// someone else; the immutable `sub` says whether it is still the same
+    /// person.
+    pub fn is_active_as(&self, sub: &str) -> bool {
+        self.is_active() && self.sub == sub
+    }
+
+    /// A short digest of the password hash: it changes with the password,
+    /// so a session bound to it ends when the password changes.
+    pub fn credential_tag(&self) -> String {
+        crate::crypto::digest(&self.password_hash).chars().take(16).collect()
+    }
 }
 
 /// What a redeemed code turned into, kept on the code record so a replay can

@@ -143,3 +143,101 @@ async fn an_https_issuer_uses_host_prefixed_cookies() {
     let again = b.authorize(&[("client_id", &c.id), ("redirect_uri", &c.redirect_uri)]).await;
     assert!(again.text.contains("Signed in as"), "{}", again.text);
 }
+
+/// A trusted client, so a signed-in session answers `prompt=none` with a code.
+async fn trusted(s: &Server) -> zeroauth_e2e::TestClient {
+    s.client(|c| c.trusted = true).await
+}
+
+/// Where `prompt=none` sends the browser: `Ok(code)` or `Err(error)`.
+async fn prompt_none(
+    b: &mut zeroauth_e2e::Browser<'_>,
+    c: &zeroauth_e2e::TestClient,
+) -> Result<String, String> {
+    let r = b.authorize(&[("client_id", &c.id), ("redirect_uri", &c.redirect_uri), ("prompt", "none")]).await;
+    let mut q = r.location_params();
+    q.remove("code").ok_or_else(|| q.remove("error").unwrap_or_default())
+}
+
+/// Finding 1 (high): with `dan` deleted and the name given to someone else,
+/// the first dan's token, refresh token and session reached the new dan.
+#[tokio::test]
+async fn a_reused_username_inherits_nothing_of_the_person_who_had_it() {
+    let s = Server::dynamodb().await;
+    let c = trusted(&s).await;
+    s.user("dan").await;
+    let mut b = s.browser();
+    let code = b.code_for(&c, "dan", &[]).await;
+    let t = s.exchange(&c, &code, &[]).await;
+    assert!(prompt_none(&mut b, &c).await.is_ok(), "the first dan has a session");
+
+    assert!(s.store.delete_user("dan").await.expect("delete dan"));
+    s.user("dan").await;
+
+    assert_eq!(s.userinfo(&t.field("access_token")).await.status, 401, "the old access token");
+    let refreshed = s
+        .post_form(
+            "/token",
+            Some(&c),
+            &[("grant_type", "refresh_token"), ("refresh_token", &t.field("refresh_token"))],
+        )
+        .await;
+    assert_eq!(
+        (refreshed.status, refreshed.field("error")),
+        (400, "invalid_grant".into()),
+        "the old refresh token"
+    );
+    assert_eq!(prompt_none(&mut b, &c).await, Err("login_required".into()), "the old session");
+    let seen = s.post_form("/introspect", Some(&c), &[("token", &t.field("access_token"))]).await.json();
+    assert_eq!(seen, json!({ "active": false }));
+}
+
+/// Finding 6: a new password, or disabling the person, left their sessions
+/// working. (Signing out arrives with the logout endpoint.)
+#[tokio::test]
+async fn a_new_password_or_disabling_the_person_ends_their_sessions() {
+    let s = Server::dynamodb().await;
+    let c = trusted(&s).await;
+    s.user("erin").await;
+    let mut b = s.browser();
+    b.code_for(&c, "erin", &[]).await;
+    assert!(prompt_none(&mut b, &c).await.is_ok(), "signed in");
+    let new = zeroauth_shared::secret::Password::new("a different password");
+    zeroauth_shared::admin::set_password(s.store.as_ref(), "erin", new).await.expect("set the password");
+    assert_eq!(prompt_none(&mut b, &c).await, Err("login_required".into()), "after a password change");
+
+    let mut b = s.browser();
+    let page = b.login_page(&[("client_id", &c.id), ("redirect_uri", &c.redirect_uri)]).await;
+    let signed_in = b
+        .submit(&[
+            ("request", &page.request),
+            ("username", "erin"),
+            ("password", "a different password"),
+            ("decision", "approve"),
+        ])
+        .await;
+    assert_eq!(signed_in.status, 303, "{signed_in:?}");
+    assert!(prompt_none(&mut b, &c).await.is_ok(), "signed in again");
+    let mut erin = s.store.get_user("erin").await.expect("a read").expect("erin");
+    erin.disabled = true;
+    s.store.update_user(&erin).await.expect("disable erin");
+    assert_eq!(prompt_none(&mut b, &c).await, Err("login_required".into()), "after disabling");
+}
+
+/// Finding 7: a deleted or disabled client's access tokens kept working.
+#[tokio::test]
+async fn a_deleted_or_disabled_clients_tokens_stop_working() {
+    let (s, c) = Server::with_alice().await;
+    let code = s.browser().code_for(&c, "alice", &[]).await;
+    let access = s.exchange(&c, &code, &[]).await.field("access_token");
+    assert_eq!(s.userinfo(&access).await.status, 200);
+    let mut client = s.store.get_client(&c.id).await.expect("a read").expect("the client");
+    client.disabled = true;
+    s.store.update_client(&client).await.expect("disable the client");
+    assert_eq!(s.userinfo(&access).await.status, 401, "a disabled client's token");
+    client.disabled = false;
+    s.store.update_client(&client).await.expect("enable the client");
+    assert_eq!(s.userinfo(&access).await.status, 200, "enabled again");
+    assert!(s.store.delete_client(&c.id).await.expect("delete the client"));
+    assert_eq!(s.userinfo(&access).await.status, 401, "a deleted client's token");
+}

@@ -47,7 +47,7 @@ async fn access_token(app: &App, at: AccessTokenRecord) -> Result<Option<Value>,
     if let Some(username) = &at.username {
         let user =
             app.store.get_user(username).await.map_err(OAuthError::store("reading the token's user"))?;
-        if !user.is_some_and(|u| u.is_active()) {
+        if !user.is_some_and(|u| at.sub.as_deref().is_some_and(|sub| u.is_active_as(sub))) {
             return Ok(None);
         }
     }
@@ -80,7 +80,7 @@ fn refresh_is_current(g: &Grant, token: &str, now: i64) -> bool {
 async fn refresh_token(app: &App, g: &Grant) -> Result<Option<Value>, OAuthError> {
     let user =
         app.store.get_user(&g.username).await.map_err(OAuthError::store("reading the grant's user"))?;
-    if !user.is_some_and(|u| u.is_active()) {
+    if !user.is_some_and(|u| u.is_active_as(&g.sub)) {
         return Ok(None);
     }
     Ok(Some(json!({

@@ -9,17 +9,27 @@ use crate::oauth::{claims, tokens};
 
 /// `GET|POST /userinfo`. An `Err` is answered with `WWW-Authenticate: Bearer`.
 ///
-/// Round trips: the token and its grant are read at once, then the user.
+/// The token must be live, its person still the one it was issued to (the
+/// same `sub`, enabled), and its client still registered and enabled: a
+/// client's tokens die with it.
+///
+/// Round trips: the token and its grant are read at once, then the user and
+/// the client at once.
 pub async fn userinfo(app: &App, req: Request) -> Result<Response, OAuthError> {
     let token = presented_token(&req)?;
     let unauthorized =
         || OAuthError::new(ErrorCode::InvalidToken, "the access token is unknown, expired or revoked");
     let record = tokens::live_access_token(app, &token).await?.ok_or_else(unauthorized)?;
-    let Some(username) = &record.username else {
+    let (Some(username), Some(sub)) = (&record.username, &record.sub) else {
         return Err(OAuthError::new(ErrorCode::InvalidToken, "this access token was not issued for a user"));
     };
-    let user = app.store.get_user(username).await.map_err(OAuthError::store("reading the token's user"))?;
-    let user = user.filter(|u| u.is_active()).ok_or_else(unauthorized)?;
+    let (user, client) = tokio::join!(app.store.get_user(username), app.store.get_client(&record.client_id));
+    let user = user.map_err(OAuthError::store("reading the token's user"))?;
+    let client = client.map_err(OAuthError::store("reading the token's client"))?;
+    if client.is_none_or(|c| c.disabled) {
+        return Err(unauthorized());
+    }
+    let user = user.filter(|u| u.is_active_as(sub)).ok_or_else(unauthorized)?;
     Ok(json_response(StatusCode::OK, &claims::for_scope(&user, &record.scope)))
 }
 

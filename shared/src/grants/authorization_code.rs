@@ -88,7 +88,7 @@ pub async fn exchange(
         ConsumeOutcome::Invalid => return Err(OAuthError::invalid_grant(UNKNOWN)),
     }
     let grant_id = &minted.issuance.grant.grant_id;
-    if !user.map_err(OAuthError::store("reading the user"))?.is_some_and(|u| u.is_active()) {
+    if !user.map_err(OAuthError::store("reading the user"))?.is_some_and(|u| u.is_active_as(&record.sub)) {
         return Err(
             revoke_family(app, grant_id, "the user who approved this code is disabled or deleted").await
         );

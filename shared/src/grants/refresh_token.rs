@@ -89,7 +89,7 @@ pub async fn refresh(
         RotateOutcome::Reused => return Err(revoke_family(app, &grant.grant_id, REUSED).await),
         RotateOutcome::Invalid => return Err(invalid()),
     }
-    if !user.map_err(OAuthError::store("reading the user"))?.is_some_and(|u| u.is_active()) {
+    if !user.map_err(OAuthError::store("reading the user"))?.is_some_and(|u| u.is_active_as(&grant.sub)) {
         return Err(
             revoke_family(app, &grant.grant_id, "the user of this grant is disabled or deleted").await
         );

@@ -9,6 +9,7 @@ pub mod response;
 pub mod sealed;
 
 use crate::app::App;
+use crate::crypto;
 use crate::domain::User;
 use crate::error::OAuthError;
 use crate::http::{Request, Response, cookie, set_cookie};
@@ -54,12 +55,20 @@ pub async fn signed_in_user(app: &App, req: &Request, now: i64) -> Result<Option
         .get_user(&session.username)
         .await
         .map_err(OAuthError::store("reading the session's user"))?;
-    Ok(user.filter(User::is_active))
+    // The session ends when the person is disabled or deleted, when the
+    // username now names someone else, or when the password changed.
+    Ok(user
+        .filter(|u| u.is_active_as(&session.sub) && crypto::ct_eq(&u.credential_tag(), &session.credential)))
 }
 
 /// Sets the session cookie for `user` on `res`.
 pub fn start_session(app: &App, res: &mut Response, user: &User, now: i64) {
-    let session = Session { username: user.username.clone(), exp: now + app.config.session_ttl };
+    let session = Session {
+        username: user.username.clone(),
+        sub: user.sub.clone(),
+        credential: user.credential_tag(),
+        exp: now + app.config.session_ttl,
+    };
     let value = sealed::seal(&app.config.signing_key, SESSION_PURPOSE, &session);
     let attrs = cookie_attributes(app, app.config.session_ttl, "Lax");
     set_cookie(res, &format!("{}={value}; {attrs}", cookie_name(app, SESSION_COOKIE)));

@@ -39,8 +39,13 @@ pub struct PendingRequest {
 /// The signed-in session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
-    /// The signed-in user.
+    /// The signed-in user, as they sign in.
     pub username: String,
+    /// The person: the session ends if the username now names someone else.
+    pub sub: String,
+    /// [`User::credential_tag`](crate::domain::User::credential_tag) when
+    /// signing in: the session ends when the password changes.
+    pub credential: String,
     /// Epoch seconds after which the session is over.
     pub exp: i64,
 }
@@ -94,7 +99,7 @@ mod tests {
 
     #[test]
     fn sealed_session_opens_until_it_expires() {
-        let s = Session { username: "alice".into(), exp: 100 };
+        let s = Session { username: "alice".into(), sub: "s".into(), credential: "c".into(), exp: 100 };
         let sealed = seal(&key(), "session", &s);
         assert_eq!(open::<Session>(&key(), "session", &sealed, 99), Some(s));
         assert_eq!(open::<Session>(&key(), "session", &sealed, 100), None);
@@ -102,9 +107,13 @@ mod tests {
 
     #[test]
     fn tampered_or_repurposed_values_are_refused() {
-        let s = Session { username: "alice".into(), exp: 100 };
+        let s = Session { username: "alice".into(), sub: "s".into(), credential: "c".into(), exp: 100 };
         let sealed = seal(&key(), "session", &s);
-        let forged = seal(&key(), "session", &Session { username: "mallory".into(), exp: 100 });
+        let forged = seal(
+            &key(),
+            "session",
+            &Session { username: "mallory".into(), sub: "s".into(), credential: "c".into(), exp: 100 },
+        );
         let (Some((payload, _)), Some((_, tag))) = (forged.split_once('.'), sealed.split_once('.')) else {
             panic!("sealed values have a payload and a tag");
         };
