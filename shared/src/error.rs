@@ -38,6 +38,8 @@ pub enum ErrorCode {
     UnsupportedTokenType,
     /// The server failed; the description says nothing more.
     ServerError,
+    /// RFC 6749 4.1.2.1: a dependency is briefly unavailable; try again (503).
+    TemporarilyUnavailable,
     /// The path is not one of ZeroAuth's (404).
     NotFound,
     /// The path exists but not for this method (405).
@@ -63,6 +65,7 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "invalid_request",
@@ -75,6 +78,7 @@ impl ErrorCode {
             Self::InvalidClient | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             Self::AccessDenied => StatusCode::FORBIDDEN,
             Self::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

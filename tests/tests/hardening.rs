@@ -241,3 +241,41 @@ async fn a_deleted_or_disabled_clients_tokens_stop_working() {
     assert!(s.store.delete_client(&c.id).await.expect("delete the client"));
     assert_eq!(s.userinfo(&access).await.status, 401, "a deleted client's token");
 }
+
+/// Finding 2: 30 wrong passwords for one account sent at once were all
+/// checked (the counter was read before the check and written after). Now
+/// the attempt is counted first, so at most the limit (10) are checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_cannot_pass_the_per_account_limit() {
+    let (s, c) = Server::with_alice().await;
+    let mut b = s.browser();
+    let page = b.login_page(&[("client_id", &c.id), ("redirect_uri", &c.redirect_uri)]).await;
+    let cookie: String = b.cookies.iter().map(|(k, v)| format!("{k}={v}; ")).collect();
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..30 {
+        let (http, url, cookie) = (s.http.clone(), s.url("/callback"), cookie.clone());
+        let form = zeroauth_e2e::form_encode(&[
+            ("request", &page.request),
+            ("username", "alice"),
+            ("password", &format!("wrong guess {i}")),
+            ("decision", "approve"),
+        ]);
+        guesses.spawn(async move {
+            let res = http
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", cookie)
+                .body(form)
+                .send()
+                .await;
+            res.map(|r| r.status().as_u16()).unwrap_or(0)
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = guesses.join_next().await {
+        statuses.push(s.unwrap_or(0));
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, throttled), (10, 20), "{statuses:?}");
+}

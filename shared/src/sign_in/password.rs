@@ -4,7 +4,7 @@
 use crate::app::App;
 use crate::crypto::{self, DUMMY_PASSWORD_HASH, MAX_PASSWORD_BYTES};
 use crate::domain::User;
-use crate::error::OAuthError;
+use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Request, client_ip};
 use crate::secret::Password;
 use crate::sign_in::sealed::PendingRequest;
@@ -39,13 +39,20 @@ pub struct Attempt {
     user_key: String,
     ip_key: Option<String>,
     user: Option<User>,
-    user_hits: u32,
+    /// This attempt's number in the account's window, counted before the
+    /// password is checked.
+    attempt: u32,
     ip_hits: u32,
 }
 
 /// Reads, all at once, what signing in needs: the session's user when the
-/// form asked no password, otherwise the user and the per-account and
-/// per-IP failure counters.
+/// form asked no password; otherwise the user and the per-IP failure
+/// counter, while this attempt is counted against the account.
+///
+/// The account's counter is one atomic increment made *before* the password
+/// is checked, so however many guesses arrive at once, at most the limit of
+/// them are checked per window. If it cannot be counted, nothing is checked:
+/// the sign-in fails closed with 503.
 pub async fn read(
     app: &App,
     req: &Request,
@@ -61,19 +68,27 @@ pub async fn read(
     let user_key = format!("login:user:{username}");
     let ip_key = client_ip(req).map(|ip| format!("login:ip:{ip}"));
     let store = &app.store;
-    let (user, user_hits, ip_hits) =
-        tokio::join!(store.get_user(&username), store.hits(&user_key, now), async {
+    let window_end = now + app.config.throttle_window;
+    let (user, attempt, ip_hits) =
+        tokio::join!(store.get_user(&username), store.hit(&user_key, window_end, now), async {
             match &ip_key {
                 Some(k) => store.hits(k, now).await,
                 None => Ok(0),
             }
         });
-    let fault = OAuthError::store("reading the sign-in's user and counters");
-    let (user, user_hits, ip_hits) = match (user, user_hits, ip_hits) {
-        (Ok(u), Ok(a), Ok(b)) => (u, a, b),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(fault(e)),
+    let attempt = attempt.map_err(|e| {
+        OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "Signing in is unavailable for a moment. Try again.",
+        )
+        .with_cause(e)
+    })?;
+    let fault = OAuthError::store("reading the sign-in's user and counter");
+    let (user, ip_hits) = match (user, ip_hits) {
+        (Ok(u), Ok(b)) => (u, b),
+        (Err(e), _) | (_, Err(e)) => return Err(fault(e)),
     };
-    Ok(Reads::Password(Attempt { username, user_key, ip_key, user, user_hits, ip_hits }))
+    Ok(Reads::Password(Attempt { username, user_key, ip_key, user, attempt, ip_hits }))
 }
 
 /// Decides the sign-in: the session's user, or the password checked with
@@ -85,7 +100,7 @@ pub async fn decide(app: &App, params: &Params, reads: Reads, now: i64) -> Resul
         Reads::Session(None) => return Ok(Outcome::BadCredentials(None)),
         Reads::Password(a) => a,
     };
-    if a.user_hits >= app.config.max_failures_per_user || a.ip_hits >= app.config.max_failures_per_ip {
+    if a.attempt > app.config.max_failures_per_user || a.ip_hits >= app.config.max_failures_per_ip {
         return Ok(Outcome::Throttled);
     }
     let password = Password::new(params.get("password")?.unwrap_or(""));
@@ -96,25 +111,25 @@ pub async fn decide(app: &App, params: &Params, reads: Reads, now: i64) -> Resul
             .map_err(OAuthError::server)?
     };
     match a.user {
-        Some(user) if ok && user.is_active() => {
-            Ok(Outcome::SignedIn { user, clear: (a.user_hits > 0).then_some(a.user_key) })
-        }
+        // The attempt counted against the account is forgiven.
+        Some(user) if ok && user.is_active() => Ok(Outcome::SignedIn { user, clear: Some(a.user_key) }),
         _ => {
-            count_failure(app, &a.user_key, a.ip_key.as_deref(), now).await?;
+            count_failure(app, a.ip_key.as_deref(), now).await?;
             Ok(Outcome::BadCredentials(Some(a.username)))
         }
     }
 }
 
-/// Adds one to the account's and the address's failure counters.
-async fn count_failure(app: &App, user_key: &str, ip_key: Option<&str>, now: i64) -> Result<(), OAuthError> {
+/// Adds one to the address's failure counter. Only failures count there:
+/// the many people behind one shared address sign in successfully too.
+async fn count_failure(app: &App, ip_key: Option<&str>, now: i64) -> Result<(), OAuthError> {
+    let Some(key) = ip_key else {
+        return Ok(());
+    };
     let window_end = now + app.config.throttle_window;
-    let store = &app.store;
-    let (a, b) = tokio::join!(store.hit(user_key, window_end, now), async {
-        match ip_key {
-            Some(k) => store.hit(k, window_end, now).await.map(|_| ()),
-            None => Ok(()),
-        }
-    });
-    a.map(|_| ()).and(b).map_err(OAuthError::store("counting a failed sign-in"))
+    app.store
+        .hit(key, window_end, now)
+        .await
+        .map(|_| ())
+        .map_err(OAuthError::store("counting a failed sign-in"))
 }
