@@ -143,7 +143,8 @@ impl Fixtures {
 
     /// `POST /introspect`.
     pub fn introspect(&self, token: &str) -> Request {
-        form("/introspect", &self.m2m_basic, format!("token={token}"))
+        // A client is told only of its own tokens: the web client asks.
+        form("/introspect", &self.web_basic, format!("token={token}"))
     }
 
     /// `POST /revoke` by the web client.

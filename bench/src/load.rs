@@ -79,6 +79,9 @@ impl Requests {
         if status != 200 {
             return Err(format!("{} answered {status}: {body}", flow.name()));
         }
+        if flow == Flow::Introspect && !body.contains("\"active\":true") {
+            return Err(format!("introspection found the token inactive: {body}"));
+        }
         if flow == Flow::Refresh {
             let v: serde_json::Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
             let rt = v["refresh_token"].as_str().ok_or("no refresh_token")?;

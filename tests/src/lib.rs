@@ -70,6 +70,11 @@ impl Server {
         Self::start(Arc::new(fresh_dynamo_store().await), configure).await
     }
 
+    /// A server on a store the test built (one with injected faults, say).
+    pub async fn on_store(store: Arc<dyn Store>) -> Self {
+        Self::start(store, |_| {}).await
+    }
+
     async fn start(store: Arc<dyn Store>, configure: impl FnOnce(&mut Config)) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
         let base = format!("http://{}", listener.local_addr().expect("local address"));

@@ -91,12 +91,31 @@ impl Issued {
     }
 }
 
+/// Attempts at revoking a family after a detected replay, and the pause
+/// before each retry.
+const REVOKE_BACKOFF_MS: [u64; 3] = [0, 50, 250];
+
 /// Revokes a grant whose code was replayed or whose refresh token was
 /// reused (RFC 6749 4.1.2, RFC 9700 4.14.2), and returns the `invalid_grant`
-/// to answer with; a failed revocation is a server error.
+/// to answer with. The family must not outlive a detected replay, so a
+/// failed write is tried again (the store's own retries come first); only
+/// when every attempt fails is the answer a server error.
 async fn revoke_family(app: &App, grant_id: &str, description: &'static str) -> OAuthError {
-    match app.store.revoke_grant(grant_id).await {
-        Ok(()) => OAuthError::invalid_grant(description),
-        Err(e) => OAuthError::store("revoking a token family")(e),
+    let mut last = None;
+    for pause in REVOKE_BACKOFF_MS {
+        if pause > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        }
+        match app.store.revoke_grant(grant_id).await {
+            Ok(()) => return OAuthError::invalid_grant(description),
+            Err(e) => {
+                tracing::warn!(error = %e, "revoking a replayed token family failed; trying again");
+                last = Some(e);
+            }
+        }
+    }
+    match last {
+        Some(e) => OAuthError::store("revoking a token family")(e),
+        None => OAuthError::invalid_grant(description),
     }
 }
