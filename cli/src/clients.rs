@@ -94,47 +94,51 @@ fn client_text(c: &Client) -> String {
     )
 }
 
+/// `client create`: registers the client and prints its secret once.
+async fn create(store: &dyn Store, a: ClientCreate) -> Result<(), String> {
+    let grants = a
+        .grants
+        .iter()
+        .map(|g| match g {
+            Grant::AuthorizationCode => "authorization_code",
+            Grant::RefreshToken => "refresh_token",
+            Grant::ClientCredentials => "client_credentials",
+        })
+        .map(str::to_owned)
+        .collect();
+    let new = NewClient {
+        name: a.name,
+        redirect_uris: a.redirect_uris,
+        grants,
+        scope: a.scope,
+        public: a.public,
+        trusted: a.trusted,
+        client_id: None,
+        client_secret: None,
+    };
+    let (c, secret) = admin::create_client(store, new, now()).await.map_err(explain_admin)?;
+    let mut v = client_json(&c);
+    if let Some(s) = &secret {
+        v["client_secret"] = json!(s.secret());
+    }
+    print(a.json, v, || {
+        let mut out = format!("Created client\n{}", client_text(&c));
+        if let Some(s) = &secret {
+            out.push_str(&format!(
+                "\n  client secret: {}\nStore the secret now: it is not shown again.",
+                s.secret()
+            ));
+        }
+        out
+    });
+    Ok(())
+}
+
 pub(crate) async fn client(cmd: ClientCommand, spec: StoreSpec) -> Result<(), String> {
     let store = open_store(&spec).await?;
     let store: &dyn Store = store.as_ref();
     match cmd {
-        ClientCommand::Create(a) => {
-            let grants = a
-                .grants
-                .iter()
-                .map(|g| match g {
-                    Grant::AuthorizationCode => "authorization_code",
-                    Grant::RefreshToken => "refresh_token",
-                    Grant::ClientCredentials => "client_credentials",
-                })
-                .map(str::to_owned)
-                .collect();
-            let new = NewClient {
-                name: a.name,
-                redirect_uris: a.redirect_uris,
-                grants,
-                scope: a.scope,
-                public: a.public,
-                trusted: a.trusted,
-                client_id: None,
-                client_secret: None,
-            };
-            let (c, secret) = admin::create_client(store, new, now()).await.map_err(explain_admin)?;
-            let mut v = client_json(&c);
-            if let Some(s) = &secret {
-                v["client_secret"] = json!(s.secret());
-            }
-            print(a.json, v, || {
-                let mut out = format!("Created client\n{}", client_text(&c));
-                if let Some(s) = &secret {
-                    out.push_str(&format!(
-                        "\n  client secret: {}\nStore the secret now: it is not shown again.",
-                        s.secret()
-                    ));
-                }
-                out
-            });
-        }
+        ClientCommand::Create(a) => create(store, a).await?,
         ClientCommand::List(f) => {
             let clients = store.list_clients().await.map_err(|e| explain(&e))?;
             let v = json!({ "clients": clients.iter().map(client_json).collect::<Vec<_>>() });
