@@ -4,7 +4,6 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::crypto;
 use crate::domain::{AccessTokenRecord, Grant};
 use crate::error::OAuthError;
 use crate::http::{Request, Response, body_params, json as json_response};
@@ -34,7 +33,9 @@ pub async fn introspect(app: &App, req: Request) -> Result<Response, OAuthError>
     }
     let body = match found? {
         Some(Found::Access(at)) if at.client_id == client.client_id => access_token(app, at).await?,
-        Some(Found::Refresh(g)) if g.client_id == client.client_id && refresh_is_current(&g, token, now) => {
+        Some(Found::Refresh { grant: g, current: true })
+            if g.client_id == client.client_id && !g.revoked && g.refresh_expires_at > now =>
+        {
             refresh_token(app, &g).await?
         }
         _ => None,
@@ -67,13 +68,6 @@ async fn access_token(app: &App, at: AccessTokenRecord) -> Result<Option<Value>,
         body["username"] = json!(u);
     }
     Ok(Some(body))
-}
-
-/// Whether `token` is its grant's current, unexpired refresh token.
-fn refresh_is_current(g: &Grant, token: &str, now: i64) -> bool {
-    !g.revoked
-        && g.refresh_expires_at > now
-        && g.refresh_digest.as_deref().is_some_and(|d| crypto::ct_eq(d, &tokens::digest(token)))
 }
 
 /// A current refresh token's metadata, unless its user is disabled or gone.

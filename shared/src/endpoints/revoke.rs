@@ -30,7 +30,7 @@ pub async fn revoke(app: &App, req: Request) -> Result<Response, OAuthError> {
     let (client, found) = tokio::join!(authenticate(app, &creds), tokens::find(app, token));
     let client = client?;
     let revoked = match found? {
-        Some(Found::Refresh(g)) if g.client_id == client.client_id => {
+        Some(Found::Refresh { grant: g, .. }) if g.client_id == client.client_id => {
             app.store.revoke_grant(&g.grant_id).await
         }
         Some(Found::Access(at)) if at.client_id == client.client_id => {

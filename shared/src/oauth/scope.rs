@@ -20,30 +20,30 @@ impl Scope {
     /// Parses a space-delimited scope from a request: every token must use
     /// only the characters RFC 6749 3.3 allows (`invalid_scope` otherwise).
     pub fn parse(raw: &str) -> Result<Self, OAuthError> {
-        let mut tokens: Vec<String> = Vec::new();
-        for t in raw.split(' ').filter(|t| !t.is_empty()) {
-            if !t.bytes().all(is_scope_char) {
-                return Err(OAuthError::invalid_scope(format!(
-                    "scope `{t}` has characters RFC 6749 3.3 does not allow"
-                )));
-            }
-            if !tokens.iter().any(|x| x == t) {
-                tokens.push(t.to_owned());
-            }
+        let tokens = raw.split(' ').filter(|t| !t.is_empty());
+        if let Some(t) = tokens.clone().find(|t| !t.bytes().all(is_scope_char)) {
+            return Err(OAuthError::invalid_scope(format!(
+                "scope `{t}` has characters RFC 6749 3.3 does not allow"
+            )));
         }
-        Ok(Self(tokens))
+        Ok(Self::from_tokens(tokens))
     }
 
     /// A scope ZeroAuth stored itself (already checked when it was granted
     /// or registered): split on spaces, nothing refused.
     pub fn from_stored(raw: &str) -> Self {
-        let mut tokens: Vec<String> = Vec::new();
-        for t in raw.split(' ').filter(|t| !t.is_empty()) {
-            if !tokens.iter().any(|x| x == t) {
-                tokens.push(t.to_owned());
+        Self::from_tokens(raw.split(' ').filter(|t| !t.is_empty()))
+    }
+
+    /// Stored tokens, in order, without repeats.
+    pub fn from_tokens<'a>(tokens: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut out: Vec<String> = Vec::new();
+        for t in tokens {
+            if !out.iter().any(|x| x == t) {
+                out.push(t.to_owned());
             }
         }
-        Self(tokens)
+        Self(out)
     }
 
     /// What may be granted when `requested` is asked of `allowed`: all of

@@ -123,7 +123,13 @@ pub enum Found {
     /// A live access token.
     Access(AccessTokenRecord),
     /// The grant of a refresh token, current or already rotated away.
-    Refresh(Grant),
+    Refresh {
+        /// The token's grant.
+        grant: Grant,
+        /// Whether the token is the grant's current refresh token (else
+        /// one rotated away).
+        current: bool,
+    },
 }
 
 /// Looks any token up by its kind: refresh tokens by their grant, access
@@ -135,9 +141,10 @@ pub async fn find(app: &App, token: &str) -> Result<Option<Found>, OAuthError> {
     let d = digest(token);
     let grant =
         app.store.get_grant(grant_id, app.now()).await.map_err(OAuthError::store("reading the grant"))?;
-    Ok(grant
-        .filter(|g| g.refresh_digest.as_deref() == Some(d.as_str()) || g.retired_digests.contains(&d))
-        .map(Found::Refresh))
+    Ok(grant.and_then(|grant| {
+        let current = grant.refresh_digest.as_deref().is_some_and(|c| crypto::ct_eq(c, &d));
+        (current || grant.retired_digests.contains(&d)).then_some(Found::Refresh { grant, current })
+    }))
 }
 
 #[cfg(test)]

@@ -301,16 +301,16 @@ impl ThrottleStore for MemoryStore {
     async fn hit(&self, key: &str, window_end: i64, now: i64) -> StoreResult<u32> {
         let mut t = self.lock();
         t.sweep(now);
-        let hits = match t.counters.live(key, now) {
-            Some(&(hits, end)) => (hits.saturating_add(1), end),
-            None => (1, window_end),
-        };
-        if hits.0 == 1 {
-            t.counters.insert(key, hits);
-        } else if let Some(c) = t.counters.items.get_mut(key) {
-            *c = hits;
+        match t.counters.items.get_mut(key).filter(|c| c.1 > now) {
+            Some(c) => {
+                c.0 = c.0.saturating_add(1);
+                Ok(c.0)
+            }
+            None => {
+                t.counters.insert(key, (1, window_end));
+                Ok(1)
+            }
         }
-        Ok(hits.0)
     }
 
     async fn hits(&self, key: &str, now: i64) -> StoreResult<u32> {

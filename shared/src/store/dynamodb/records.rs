@@ -35,7 +35,7 @@ impl TryFrom<&Item> for Client {
             secret_hash: r.opt_s("secret_hash")?,
             redirect_uris: r.strings("redirect_uris")?,
             grant_types,
-            scopes: Scope::from_stored(&r.strings("scopes")?.join(" ")),
+            scopes: Scope::from_tokens(r.strings("scopes")?.iter().map(String::as_str)),
             trusted: r.b("trusted")?,
             disabled: r.b("disabled")?,
             created_at: r.n("created_at")?,
