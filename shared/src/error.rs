@@ -136,9 +136,22 @@ impl OAuthError {
     /// A storage failure while doing `what` (e.g. "reading the client"),
     /// for `map_err` at the call site. Every [`StoreError`] on a request's
     /// path is the server's fault: a missing item is `Ok(None)` there, and
-    /// the caller decides what absence means.
+    /// the caller decides what absence means. A store that is briefly
+    /// unavailable (throttled, timing out) is `temporarily_unavailable`
+    /// (503, answered with `Retry-After`); anything else is `server_error`.
     pub fn store(what: &'static str) -> impl FnOnce(StoreError) -> Self {
-        move |e| Self::server(format!("{what}: {e}"))
+        move |e| match e {
+            StoreError::Unavailable(_) => Self::unavailable().with_cause(format!("{what}: {e}")),
+            _ => Self::server(format!("{what}: {e}")),
+        }
+    }
+
+    /// `temporarily_unavailable` (503): a dependency is briefly unavailable.
+    pub fn unavailable() -> Self {
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the service is briefly unavailable; try again in a moment",
+        )
     }
 
     /// The same error with a cause for the log.
@@ -180,5 +193,15 @@ mod tests {
                 .as_deref()
                 .is_some_and(|c| c.contains("reading the client") && c.contains("connection reset"))
         );
+    }
+
+    #[test]
+    fn a_briefly_unavailable_store_is_temporarily_unavailable() {
+        let e = OAuthError::store("writing the code")(StoreError::Unavailable("throttled".into()));
+        assert_eq!(
+            (e.code, e.status()),
+            (ErrorCode::TemporarilyUnavailable, StatusCode::SERVICE_UNAVAILABLE)
+        );
+        assert!(!e.description.contains("throttled"));
     }
 }

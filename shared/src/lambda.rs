@@ -77,7 +77,7 @@ fn app_for_domain(cache: &Mutex<Option<(String, App)>>, base: &App, domain: &str
 /// connection is ready before the first request (Lambda gives init a full CPU).
 pub async fn init(function: Function) -> Result<App, Error> {
     crate::init_tracing(true);
-    let sdk = aws_config::load_from_env().await;
+    let sdk = crate::store::dynamodb::sdk_config().await;
     let table = std::env::var("ZEROAUTH_TABLE").unwrap_or_else(|_| "zeroauth".into());
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
     let signs = matches!(function, Function::Authorize | Function::Callback);

@@ -9,6 +9,10 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response, bearer_error, error_json};
 use crate::sign_in::response::error_page;
 
+/// Seconds a client is told to wait (`Retry-After`) when the store is briefly
+/// unavailable.
+pub const RETRY_AFTER: &str = "1";
+
 /// The Lambda function that owns an endpoint (SPEC.md section 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
@@ -155,11 +159,15 @@ impl Endpoint {
     /// one place an [`OAuthError`] becomes a response (and is logged).
     fn render(self, e: &OAuthError) -> Response {
         e.log();
-        match self.speaks() {
+        let mut res = match self.speaks() {
             Speaks::Html => error_page(e),
             Speaks::Json => error_json(e),
             Speaks::Bearer => bearer_error(e),
+        };
+        if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER));
         }
+        res
     }
 }
 

@@ -19,6 +19,8 @@ use zeroauth_shared::store::Store;
 use zeroauth_shared::store::memory::MemoryStore;
 use zeroauth_shared::testing::fresh_dynamo_store;
 
+pub mod faults;
+
 /// A running server.
 pub struct Server {
     /// `http://127.0.0.1:<port>`, also the issuer.

@@ -71,7 +71,15 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
     if let Err(e) = cleared {
         tracing::warn!(error = %e, "could not reset the failed sign-in counter");
     }
-    let mut res = issued?;
+    // The redirect URI is trusted by now: a store that is briefly
+    // unavailable is told to the client (RFC 6749 4.1.2.1).
+    let mut res = match issued {
+        Ok(res) => res,
+        Err(e) if e.code == ErrorCode::TemporarilyUnavailable => {
+            return Ok(redirect_error(app, &pending.redirect_uri, &e, state));
+        }
+        Err(e) => return Err(e),
+    };
     start_session(app, &mut res, &user, now);
     Ok(res)
 }

@@ -26,7 +26,13 @@ pub enum StoreError {
     /// No such item.
     #[error("{0} does not exist")]
     NotFound(String),
-    /// The backend failed (network, throttling, a malformed item).
+    /// The backend is briefly unavailable (throttling, a timeout, a dropped
+    /// connection, a 5xx) even after the SDK's bounded retries: worth trying
+    /// again in a moment.
+    #[error("storage briefly unavailable: {0}")]
+    Unavailable(String),
+    /// The backend failed in a way a retry will not fix (a malformed item,
+    /// a refused request).
     #[error("storage failed: {0}")]
     Backend(String),
 }

@@ -173,7 +173,7 @@ impl ThrottleStore for DynamoStore {
                 return Ok(1);
             }
         }
-        Err(StoreError::Backend("throttle counter kept conflicting with concurrent writes".into()))
+        Err(StoreError::Unavailable("throttle counter kept conflicting with concurrent writes".into()))
     }
 
     async fn hits(&self, key: &str, now: i64) -> StoreResult<u32> {

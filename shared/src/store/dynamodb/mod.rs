@@ -5,8 +5,13 @@
 //! than one item are transactions carrying a `ClientRequestToken`, so an SDK
 //! retry of a transaction that had already succeeded is idempotent.
 
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
@@ -39,8 +44,7 @@ impl DynamoStore {
     /// A store configured from the environment (`AWS_REGION`,
     /// `AWS_ENDPOINT_URL_DYNAMODB`, credentials) on `table`.
     pub async fn from_env(table: impl Into<String>) -> Self {
-        let conf = aws_config::load_from_env().await;
-        Self::new(Client::new(&conf), table)
+        Self::new(Client::new(&sdk_config().await), table)
     }
 
     /// The SDK client.
@@ -116,12 +120,14 @@ impl DynamoStore {
             .await;
         match res {
             Ok(_) => Ok(Ok(())),
-            Err(SdkError::ServiceError(se)) => match se.into_err() {
-                TransactWriteItemsError::TransactionCanceledException(e) => {
-                    Ok(Err(e.cancellation_reasons.unwrap_or_default()))
+            Err(SdkError::ServiceError(se)) if se.err().is_transaction_canceled_exception() => {
+                match se.into_err() {
+                    TransactWriteItemsError::TransactionCanceledException(e) => {
+                        Ok(Err(e.cancellation_reasons.unwrap_or_default()))
+                    }
+                    other => Err(StoreError::Backend(DisplayErrorContext(other).to_string())),
                 }
-                other => Err(StoreError::Backend(DisplayErrorContext(other).to_string())),
-            },
+            }
             Err(e) => Err(backend(e)),
         }
     }
@@ -161,13 +167,72 @@ impl DynamoStore {
     }
 }
 
-/// Turns an SDK error into a backend error with its full context.
-pub(crate) fn backend<E, R>(e: SdkError<E, R>) -> StoreError
+/// How long one attempt may take, connection included, before the SDK gives
+/// up on it and (for a retryable call) tries again.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long a whole call may take, retries and backoff included: well inside
+/// the functions' 10-second Lambda timeout, so a request never hangs toward it.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
+/// Attempts per call (the first and two retries), for throttling, timeouts,
+/// dropped connections and 5xx answers.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// The AWS configuration from the environment (`AWS_REGION`,
+/// `AWS_ENDPOINT_URL_*`, credentials) with ZeroAuth's [`timeouts`] and
+/// [`retries`], for the functions and the operator commands alike.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts())
+        .retry_config(retries())
+        .load()
+        .await
+}
+
+/// Bounded timeouts: a connection in 1 s, an attempt in [`ATTEMPT_TIMEOUT`],
+/// the whole call in [`OPERATION_TIMEOUT`].
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// The SDK's standard retries (throttling, timeouts, dropped connections,
+/// 5xx), [`MAX_ATTEMPTS`] attempts with short backoff: a person is waiting.
+pub fn retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_millis(500))
+}
+
+/// Error codes DynamoDB answers when it is briefly over capacity or failing.
+const TRANSIENT_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+];
+
+/// Turns an SDK error into a store error with its full context:
+/// [`StoreError::Unavailable`] for what a later retry may fix (throttling, a
+/// timeout, a dropped connection, a 5xx), [`StoreError::Backend`] otherwise.
+pub(crate) fn backend<E>(e: SdkError<E, HttpResponse>) -> StoreError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
 {
-    StoreError::Backend(DisplayErrorContext(e).to_string())
+    let transient = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(se) => {
+            se.raw().status().as_u16() >= 500 || se.err().code().is_some_and(|c| TRANSIENT_CODES.contains(&c))
+        }
+        _ => false,
+    };
+    let context = DisplayErrorContext(e).to_string();
+    if transient { StoreError::Unavailable(context) } else { StoreError::Backend(context) }
 }
 
 /// Why a transaction was cancelled, per item: the condition failed (with the

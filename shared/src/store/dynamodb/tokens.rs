@@ -61,7 +61,7 @@ impl CodeStore for DynamoStore {
                 None => continue,
             }
         }
-        Err(StoreError::Backend("code redemption kept conflicting with concurrent writes".into()))
+        Err(StoreError::Unavailable("code redemption kept conflicting with concurrent writes".into()))
     }
 }
 
@@ -129,7 +129,7 @@ impl TokenStore for DynamoStore {
                 None => continue,
             }
         }
-        Err(StoreError::Backend("rotation kept conflicting with concurrent writes".into()))
+        Err(StoreError::Unavailable("rotation kept conflicting with concurrent writes".into()))
     }
 
     async fn revoke_grant(&self, grant_id: &str) -> StoreResult<()> {

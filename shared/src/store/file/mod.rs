@@ -49,8 +49,15 @@ pub struct FileStore {
 #[error("{0}")]
 pub struct OpenError(String);
 
+/// A busy or locked file (another writer held it past the busy timeout) is
+/// worth retrying; anything else is not.
 fn backend(e: rusqlite::Error) -> StoreError {
-    StoreError::Backend(format!("the store file failed: {e}"))
+    match code_of(&e) {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(format!("the store file is busy: {e}"))
+        }
+        _ => StoreError::Backend(format!("the store file failed: {e}")),
+    }
 }
 
 fn code_of(e: &rusqlite::Error) -> Option<ErrorCode> {
