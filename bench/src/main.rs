@@ -378,7 +378,13 @@ async fn main() {
 async fn serve(app: zeroauth_shared::App) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(zeroauth_shared::server::serve(app, listener, None, std::future::pending()));
+    tokio::spawn(zeroauth_shared::server::serve(
+        app,
+        listener,
+        None,
+        Default::default(),
+        std::future::pending(),
+    ));
     base
 }
 

@@ -2,6 +2,7 @@
 //! the Lambda functions.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Args;
 use http::StatusCode;
@@ -10,6 +11,7 @@ use zeroauth_shared::admin::{self, NewClient, NewUser, Seed};
 use zeroauth_shared::clock::{Clock, SystemClock};
 use zeroauth_shared::config::Config;
 use zeroauth_shared::http::{Request, Response, html, query, with_query};
+use zeroauth_shared::server::Limits;
 use zeroauth_shared::store::StoreError;
 use zeroauth_shared::{App, crypto};
 
@@ -30,6 +32,14 @@ pub struct ServeArgs {
     /// Do not create the demo client and user.
     #[arg(long)]
     no_demo: bool,
+    /// Connections open at once; more wait until one closes. Keep it well
+    /// under the file limit (`ulimit -n`).
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections: u32,
+    /// Seconds a connection may take to send a request's headers, and that an
+    /// idle keep-alive connection is kept open.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
 }
 
 const DEMO_PATH: &str = "/demo/callback";
@@ -72,7 +82,12 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
         eprintln!("zeroauth: stopping");
     };
     let extra: Option<zeroauth_shared::server::Extra> = if demo { Some(demo_page) } else { None };
-    zeroauth_shared::server::serve(app, listener, extra, shutdown)
+    let limits = Limits {
+        max_connections: args.max_connections as usize,
+        header_timeout: Duration::from_secs(args.header_timeout),
+        body_timeout: Duration::from_secs(args.header_timeout),
+    };
+    zeroauth_shared::server::serve(app, listener, extra, limits, shutdown)
         .await
         .map_err(|e| format!("server failed: {e}"))
 }

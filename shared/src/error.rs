@@ -46,6 +46,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The body is larger than ZeroAuth accepts (413).
     PayloadTooLarge,
+    /// The body did not arrive in time (408, local server only).
+    RequestTimeout,
 }
 
 impl ErrorCode {
@@ -68,7 +70,7 @@ impl ErrorCode {
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
-            Self::PayloadTooLarge => "invalid_request",
+            Self::PayloadTooLarge | Self::RequestTimeout => "invalid_request",
         }
     }
 
@@ -82,6 +84,7 @@ impl ErrorCode {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             _ => StatusCode::BAD_REQUEST,
         }
     }

@@ -85,7 +85,7 @@ impl Server {
         let clock = ManualClock::new(SystemClock.now());
         let app = App::new(store.clone(), config).with_clock(Arc::new(clock.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(zeroauth_shared::server::serve(app, listener, None, async move {
+        tokio::spawn(zeroauth_shared::server::serve(app, listener, None, Default::default(), async move {
             let _ = stopped.await;
         }));
         let http = reqwest::Client::builder()
