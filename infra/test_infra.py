@@ -64,6 +64,22 @@ class TemplateLint(unittest.TestCase):
             self.assertNotRegex(line, r"resolve:(ssm-secure|secretsmanager)")
 
 
+    def test_every_route_goes_to_the_function_that_owns_it(self):
+        # The watch router in Cargo.toml is checked against shared::router by
+        # shared/tests/watch_router.rs; the API routes must say the same.
+        import tomllib
+
+        watch = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        routed = {}
+        for name, res in lint.parse(TEXT)["Resources"].items():
+            if res["Type"] != "AWS::Serverless::Function":
+                continue
+            package = res["Properties"]["CodeUri"].rstrip("/").rsplit("/", 1)[-1]
+            for event in res["Properties"].get("Events", {}).values():
+                routed.setdefault(event["Properties"]["Path"], set()).add(package)
+        self.assertEqual({path: {package} for path, package in watch.items()}, routed)
+
+
 class TableDrift(unittest.TestCase):
     def test_table_create_makes_the_table_the_template_declares(self):
         endpoint = os.environ.get("ZEROAUTH_TEST_DYNAMODB")

@@ -171,6 +171,7 @@ impl Fixtures {
             nonce: None,
             force_login: false,
             csrf: crypto::digest(&csrf),
+            form: crypto::random_string(16).expect("randomness"),
             exp: SystemClock.now() + 600,
         };
         let sealed = zeroauth_shared::sign_in::sealed::seal(

@@ -105,17 +105,17 @@ async fn open_store(spec: &StoreSpec) -> Result<std::sync::Arc<dyn zeroauth_shar
 fn explain(e: &StoreError) -> String {
     let table = table_name();
     match e {
-        StoreError::Backend(msg) if msg.contains("ResourceNotFoundException") => {
+        StoreError::Backend(msg) | StoreError::Unavailable(msg) if msg.contains("ResourceNotFoundException") => {
             format!("table {table:?} does not exist; create it with `zeroauth table create` (ZEROAUTH_TABLE picks the name)")
         }
-        StoreError::Backend(msg) if msg.contains("dispatch failure") || msg.contains("onnection refused") => {
+        StoreError::Backend(msg) | StoreError::Unavailable(msg) if msg.contains("dispatch failure") || msg.contains("onnection refused") => {
             let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| "AWS".into());
             format!("cannot reach DynamoDB ({endpoint}); is it running, and are AWS_REGION and credentials set?")
         }
-        StoreError::Backend(msg) if msg.contains("credentials") || msg.contains("Credentials") => {
+        StoreError::Backend(msg) | StoreError::Unavailable(msg) if msg.contains("credentials") || msg.contains("Credentials") => {
             "no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values for DynamoDB Local)".into()
         }
-        StoreError::Backend(msg) if msg.contains("region") => {
+        StoreError::Backend(msg) | StoreError::Unavailable(msg) if msg.contains("region") => {
             "no AWS region is set; set AWS_REGION (any region for DynamoDB Local)".into()
         }
         other => other.to_string(),

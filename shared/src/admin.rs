@@ -205,6 +205,7 @@ pub async fn create_user(store: &dyn Store, new: NewUser, now: i64) -> Result<Us
         password_hash: hash,
         disabled: false,
         created_at: now,
+        sign_outs: 0,
     };
     store.create_user(&user).await?;
     Ok(user)

@@ -87,6 +87,10 @@ pub struct User {
     pub disabled: bool,
     /// Epoch seconds.
     pub created_at: i64,
+    /// How many times the person signed out: each sign-out ends every
+    /// session started before it.
+    #[serde(default)]
+    pub sign_outs: i64,
 }
 
 impl User {
@@ -103,10 +107,14 @@ impl User {
         self.is_active() && self.sub == sub
     }
 
-    /// A short digest of the password hash: it changes with the password,
-    /// so a session bound to it ends when the password changes.
+    /// A short digest of the password hash and the sign-outs: it changes
+    /// with the password and at each sign-out, so a session bound to it ends then.
     pub fn credential_tag(&self) -> String {
-        crate::crypto::digest(&self.password_hash).chars().take(16).collect()
+        let digest = match self.sign_outs {
+            0 => crate::crypto::digest(&self.password_hash),
+            n => crate::crypto::digest(&format!("{}#{n}", self.password_hash)),
+        };
+        digest.chars().take(16).collect()
     }
 }
 

@@ -67,6 +67,8 @@ pub enum Endpoint {
     AuthorizationServerMetadata,
     /// OpenID Connect Discovery 1.0.
     OpenIdConfiguration,
+    /// OpenID Connect RP-Initiated Logout 1.0.
+    Logout,
 }
 
 /// How an endpoint answers an error.
@@ -81,7 +83,7 @@ enum Speaks {
 
 impl Endpoint {
     /// Every endpoint, in the order discovery lists them.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Self::Authorize,
         Self::Callback,
         Self::Token,
@@ -90,6 +92,7 @@ impl Endpoint {
         Self::Userinfo,
         Self::AuthorizationServerMetadata,
         Self::OpenIdConfiguration,
+        Self::Logout,
     ];
 
     /// The canonical path.
@@ -103,6 +106,7 @@ impl Endpoint {
             Self::Userinfo => "/userinfo",
             Self::AuthorizationServerMetadata => "/.well-known/oauth-authorization-server",
             Self::OpenIdConfiguration => "/.well-known/openid-configuration",
+            Self::Logout => "/logout",
         }
     }
 
@@ -111,7 +115,7 @@ impl Endpoint {
         match self {
             Self::Authorize | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => &[Method::GET],
             Self::Callback | Self::Token | Self::Revoke | Self::Introspect => &[Method::POST],
-            Self::Userinfo => &[Method::GET, Method::POST],
+            Self::Userinfo | Self::Logout => &[Method::GET, Method::POST],
         }
     }
 
@@ -119,7 +123,7 @@ impl Endpoint {
     pub const fn function(self) -> Function {
         match self {
             Self::Authorize => Function::Authorize,
-            Self::Callback => Function::Callback,
+            Self::Callback | Self::Logout => Function::Callback,
             Self::Token | Self::Revoke | Self::Introspect => Function::Token,
             Self::Userinfo | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => {
                 Function::Userinfo
@@ -135,7 +139,7 @@ impl Endpoint {
 
     fn speaks(self) -> Speaks {
         match self {
-            Self::Authorize | Self::Callback => Speaks::Html,
+            Self::Authorize | Self::Callback | Self::Logout => Speaks::Html,
             Self::Userinfo => Speaks::Bearer,
             _ => Speaks::Json,
         }
@@ -148,6 +152,7 @@ impl Endpoint {
             Self::Token => endpoints::token::token(app, req).await,
             Self::Revoke => endpoints::revoke::revoke(app, req).await,
             Self::Introspect => endpoints::introspect::introspect(app, req).await,
+            Self::Logout => endpoints::logout::logout(app, req).await,
             Self::Userinfo => endpoints::userinfo::userinfo(app, req).await,
             Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => {
                 endpoints::discovery::metadata(app, req).await

@@ -100,6 +100,7 @@ fn user(name: &str) -> User {
         password_hash: "$argon2id$x".into(),
         disabled: false,
         created_at: T0,
+        sign_outs: 0,
     }
 }
 

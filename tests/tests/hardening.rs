@@ -193,7 +193,7 @@ async fn a_reused_username_inherits_nothing_of_the_person_who_had_it() {
 }
 
 /// Finding 6: a new password, or disabling the person, left their sessions
-/// working. (Signing out arrives with the logout endpoint.)
+/// working. (Signing out: `signing_out_ends_the_session_everywhere`.)
 #[tokio::test]
 async fn a_new_password_or_disabling_the_person_ends_their_sessions() {
     let s = Server::dynamodb().await;
@@ -278,4 +278,126 @@ async fn parallel_guesses_cannot_pass_the_per_account_limit() {
     let checked = statuses.iter().filter(|s| **s == 401).count();
     let throttled = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!((checked, throttled), (10, 20), "{statuses:?}");
+}
+
+/// Finding 10: a sign-in form that had succeeded could be posted again for
+/// another code — even without the password once the session was set.
+#[tokio::test]
+async fn a_sign_in_form_that_succeeded_cannot_be_posted_again() {
+    let (s, c) = Server::with_alice().await;
+    let mut b = s.browser();
+    let page = b.login_page(&[("client_id", &c.id), ("redirect_uri", &c.redirect_uri)]).await;
+    let wrong = [("request", page.request.as_str()), ("username", "alice"), ("password", "nope nope nope")];
+    let failed = b.submit(&[&wrong[..], &[("decision", "approve")]].concat()).await;
+    assert_eq!(failed.status, 401, "a failed attempt does not spend the form: {failed:?}");
+    let first = b.approve(&page, "alice").await;
+    assert_eq!(first.status, 303, "{first:?}");
+    let again = b.approve(&page, "alice").await;
+    assert_eq!(again.status, 400, "{again:?}");
+    assert!(again.text.contains("already used"), "{}", again.text);
+    assert!(again.header("location").is_none());
+    let without_password = b.submit(&[("request", &page.request), ("decision", "approve")]).await;
+    assert_eq!(without_password.status, 400, "the session does not revive the form: {without_password:?}");
+}
+
+/// Finding 15: ten failures from anyone locked the real person out for
+/// five minutes. A browser they signed in from before (a device cookie)
+/// is counted on its own, so strangers' guesses do not lock it out.
+#[tokio::test]
+async fn strangers_guesses_do_not_lock_the_person_out_of_their_own_browser() {
+    let (s, c) = Server::with_alice().await;
+    let params = [("client_id", c.id.as_str()), ("redirect_uri", c.redirect_uri.as_str())];
+    let mut own = s.browser();
+    own.code_for(&c, "alice", &[]).await;
+    own.cookies.retain(|name, _| name.contains("device"));
+    assert_eq!(own.cookies.len(), 1, "the browser is remembered: {:?}", own.cookies);
+
+    let mut stranger = s.browser();
+    let page = stranger.login_page(&params).await;
+    for i in 0..12 {
+        let guess = format!("guess number {i}");
+        stranger
+            .submit(&[
+                ("request", &page.request),
+                ("username", "alice"),
+                ("password", &guess),
+                ("decision", "approve"),
+            ])
+            .await;
+    }
+    let locked = stranger.approve(&page, "alice").await;
+    assert_eq!(locked.status, 429, "the account is locked for unknown browsers: {locked:?}");
+
+    let page = own.login_page(&params).await;
+    let signed_in = own.approve(&page, "alice").await;
+    assert_eq!(signed_in.status, 303, "the person's own browser still signs in: {signed_in:?}");
+
+    // The remembered browser's own failures are still limited.
+    let page = own.login_page(&params).await;
+    let mut last = 0;
+    for i in 0..11 {
+        let guess = format!("own typo {i}");
+        last = own
+            .submit(&[
+                ("request", &page.request),
+                ("username", "alice"),
+                ("password", &guess),
+                ("decision", "approve"),
+            ])
+            .await
+            .status;
+    }
+    assert_eq!(last, 429, "a remembered browser is throttled on its own counter");
+}
+
+/// Finding 6, the rest: signing out ends the session — in this browser and
+/// in any copy of its cookie — and needs a form from this browser.
+#[tokio::test]
+async fn signing_out_ends_the_session_everywhere() {
+    let s = Server::dynamodb().await;
+    let c = trusted(&s).await;
+    s.user("fay").await;
+    let mut b = s.browser();
+    b.code_for(&c, "fay", &[]).await;
+    let mut copy = s.browser();
+    copy.cookies = b.cookies.clone();
+    assert!(prompt_none(&mut copy, &c).await.is_ok(), "the copied cookie is signed in");
+
+    let page = b.open(&s.url("/logout")).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.text.contains("fay"), "{}", page.text);
+    let request = zeroauth_e2e::hidden_request(&page.text).expect("a sign-out form");
+
+    // Posted without this browser's CSRF cookie (from another site): refused.
+    let forged = s
+        .http
+        .post(s.url("/logout"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(zeroauth_e2e::form_encode(&[("request", &request)]))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(forged.status().as_u16(), 400);
+    assert!(prompt_none(&mut b, &c).await.is_ok(), "still signed in");
+
+    let res = s
+        .http
+        .post(s.url("/logout"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", b.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
+        .body(zeroauth_e2e::form_encode(&[("request", &request)]))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(res.status().as_u16(), 200);
+    let cleared = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.starts_with("za_session=;") && v.contains("Max-Age=0")));
+    assert!(cleared, "the session cookie is cleared");
+    assert_eq!(prompt_none(&mut copy, &c).await, Err("login_required".into()), "the copy is signed out too");
+    let meta = s.http.get(s.url("/.well-known/openid-configuration")).send().await.expect("metadata");
+    let meta: serde_json::Value = meta.json().await.expect("JSON");
+    assert_eq!(meta["end_session_endpoint"], json!(s.url("/logout")));
 }

@@ -12,15 +12,13 @@ use crate::app::App;
 use crate::crypto;
 use crate::domain::{Client, GrantType, User};
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{Params, Request, Response, cookie, html, query, set_cookie};
+use crate::http::{Params, Request, Response, html, query};
 use crate::oauth::prompt::Prompt;
 use crate::oauth::redirect_uri::{self, Resolved};
 use crate::oauth::{Scope, pkce, tokens};
 use crate::sign_in::response::{issue_code, redirect_error};
 use crate::sign_in::sealed::{self, PendingRequest};
-use crate::sign_in::{
-    CSRF_COOKIE, CSRF_LEN, LOGIN_PURPOSE, cookie_attributes, cookie_name, page, signed_in_user,
-};
+use crate::sign_in::{LOGIN_PURPOSE, csrf_secret, page, set_csrf_cookie, signed_in_user};
 
 /// `GET /authorize`. An `Err` is shown as the HTML error page.
 pub async fn authorize(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -69,11 +67,7 @@ async fn begin(
 
     let session = if prompt.login { None } else { signed_in_user(app, req, now).await? };
     let consent = !client.trusted || prompt.consent;
-    let csrf_name = cookie_name(app, CSRF_COOKIE);
-    let (csrf, new_csrf) = match cookie(req.headers(), &csrf_name).filter(|c| c.len() == CSRF_LEN) {
-        Some(c) => (c.to_owned(), false),
-        None => (tokens::rng(crypto::random_string(32))?, true),
-    };
+    let (csrf, new_csrf) = csrf_secret(app, req)?;
     let pending = PendingRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect.uri,
@@ -84,6 +78,7 @@ async fn begin(
         nonce,
         force_login: prompt.login,
         csrf: crypto::digest(&csrf),
+        form: tokens::rng(crypto::random_string(16))?,
         exp: now + app.config.login_ttl,
     };
     match (&session, consent, prompt.none) {
@@ -142,8 +137,7 @@ fn sign_in_page(
     });
     let mut res = html(StatusCode::OK, body);
     if new_csrf {
-        let attrs = cookie_attributes(app, app.config.login_ttl, "Strict");
-        set_cookie(&mut res, &format!("{}={csrf}; {attrs}", cookie_name(app, CSRF_COOKIE)));
+        set_csrf_cookie(app, &mut res, csrf);
     }
     res
 }

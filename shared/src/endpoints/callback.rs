@@ -8,18 +8,19 @@
 use http::StatusCode;
 
 use crate::app::App;
-use crate::crypto;
 use crate::domain::Client;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{Params, Request, Response, body_params, cookie, html};
+use crate::http::{Params, Request, Response, body_params, html};
 use crate::sign_in::password::{self, Outcome};
 use crate::sign_in::response::{issue_code, redirect_error};
 use crate::sign_in::sealed::{self, PendingRequest};
-use crate::sign_in::{CSRF_COOKIE, LOGIN_PURPOSE, cookie_name, page, start_session};
+use crate::sign_in::{LOGIN_PURPOSE, csrf_matches, page, start_session};
 
 /// What the page says after any failed sign-in: it does not tell an unknown
 /// username from a wrong password.
 pub const BAD_CREDENTIALS: &str = "The username or password is not right.";
+/// What the page says when a form that already signed someone in is posted again.
+pub const USED_FORM: &str = "This sign-in form was already used. Start again from the application.";
 /// What the page says while sign-ins are throttled.
 pub const THROTTLED: &str = "Too many failed sign-ins. Wait a few minutes, then try again.";
 
@@ -46,8 +47,8 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
         }
         _ => return Err(page_error("The sign-in form was posted without a decision.")),
     }
-    let (user, clear) = match password::decide(app, &params, reads?, now).await? {
-        Outcome::SignedIn { user, clear } => (user, clear),
+    let (user, clear, device) = match password::decide(app, &params, reads?, now).await? {
+        Outcome::SignedIn { user, clear, device } => (user, clear, device),
         Outcome::Throttled => {
             return Ok(retry_page(&client, &pending, sealed, StatusCode::TOO_MANY_REQUESTS, THROTTLED, None));
         }
@@ -62,15 +63,25 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
             ));
         }
     };
-    let (issued, cleared) = tokio::join!(issue_code(app, &pending, &user), async {
-        match &clear {
-            Some(key) => app.store.clear(key).await,
-            None => Ok(()),
-        }
-    });
+    // The code is written while the form is spent; a form spent before
+    // (a replay) gets no code, and the one just written is never sent.
+    let form_key = format!("login:form:{}", pending.form);
+    let (issued, spent, cleared) =
+        tokio::join!(issue_code(app, &pending, &user), app.store.hit(&form_key, pending.exp, now), async {
+            match &clear {
+                Some(key) => app.store.clear(key).await,
+                None => Ok(()),
+            }
+        });
     if let Err(e) = cleared {
         tracing::warn!(error = %e, "could not reset the failed sign-in counter");
     }
+    let spent = spent.map_err(OAuthError::store("spending the sign-in form"));
+    let issued = match (issued, spent) {
+        (Ok(res), Ok(1)) => Ok(res),
+        (Ok(_), Ok(_)) => return Err(page_error(USED_FORM)),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
     // The redirect URI is trusted by now: a store that is briefly
     // unavailable is told to the client (RFC 6749 4.1.2.1).
     let mut res = match issued {
@@ -80,7 +91,7 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
         }
         Err(e) => return Err(e),
     };
-    start_session(app, &mut res, &user, now);
+    start_session(app, &mut res, &user, device, now);
     Ok(res)
 }
 
@@ -99,9 +110,7 @@ fn open_form<'p>(
         .ok_or_else(|| {
             page_error("This sign-in page has expired or was altered. Start again from the application.")
         })?;
-    let csrf_ok = cookie(req.headers(), &cookie_name(app, CSRF_COOKIE))
-        .is_some_and(|c| crypto::ct_eq(&crypto::digest(c), &pending.csrf));
-    if !csrf_ok {
+    if !csrf_matches(app, req, &pending.csrf) {
         return Err(page_error(
             "This sign-in form was not opened in this browser session (its cookie is missing). \
              Check that cookies are allowed, then start again from the application.",

@@ -22,6 +22,7 @@ pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> 
         "userinfo_endpoint": app.url(Endpoint::Userinfo.path()),
         "revocation_endpoint": app.url(Endpoint::Revoke.path()),
         "introspection_endpoint": app.url(Endpoint::Introspect.path()),
+        "end_session_endpoint": app.url(Endpoint::Logout.path()),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],

@@ -41,6 +41,7 @@ mod tests {
             password_hash: String::new(),
             disabled: false,
             created_at: 0,
+            sign_outs: 0,
         };
         let cases: &[(&str, &str, Value)] = &[
             ("should release only sub for openid", "openid", json!({"sub": "za_user_1"})),

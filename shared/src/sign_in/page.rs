@@ -103,3 +103,23 @@ pub fn error(message: &str) -> String {
         },
     )
 }
+
+/// The sign-out confirmation: one button, posting the sealed form back.
+pub fn sign_out(username: &str, request: &str) -> String {
+    layout(
+        "Sign out?",
+        html! {
+            h1 { "Sign out?" }
+            p { "You are signed in as " strong { (username) } ". Signing out ends your session in every browser." }
+            form method="post" action="logout" {
+                input type="hidden" name="request" value=(request);
+                div.buttons { button type="submit" name="decision" value="approve" { "Sign out" } }
+            }
+        },
+    )
+}
+
+/// A page that only says where the person stands.
+pub fn signed_out(message: &str) -> String {
+    layout("Signed out", html! { h1 { (message) } p { "You can close this page." } })
+}

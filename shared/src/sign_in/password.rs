@@ -6,6 +6,7 @@ use crate::crypto::{self, DUMMY_PASSWORD_HASH, MAX_PASSWORD_BYTES};
 use crate::domain::User;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Request, client_ip};
+use crate::oauth::tokens;
 use crate::secret::Password;
 use crate::sign_in::sealed::PendingRequest;
 use crate::sign_in::signed_in_user;
@@ -16,8 +17,11 @@ pub enum Outcome {
     SignedIn {
         /// The person.
         user: User,
-        /// The per-account counter to reset.
+        /// The per-account (or per-device) counter to reset.
         clear: Option<String>,
+        /// After a password sign-in: the device cookie id to set (the
+        /// browser's own, or a new one).
+        device: Option<String>,
     },
     /// Too many recent failures for this account or address.
     Throttled,
@@ -36,6 +40,8 @@ pub enum Reads {
 /// A password sign-in's reads.
 pub struct Attempt {
     username: String,
+    /// The browser's device cookie id, when it signed in as this person before.
+    device: Option<String>,
     user_key: String,
     ip_key: Option<String>,
     user: Option<User>,
@@ -52,7 +58,10 @@ pub struct Attempt {
 /// The account's counter is one atomic increment made *before* the password
 /// is checked, so however many guesses arrive at once, at most the limit of
 /// them are checked per window. If it cannot be counted, nothing is checked:
-/// the sign-in fails closed with 503.
+/// the sign-in fails closed with 503. A browser holding a device cookie for
+/// this username (it signed in as them before) is counted on its own counter
+/// instead (OWASP's device cookies), so strangers' guesses cannot lock the
+/// person out of their own browser.
 pub async fn read(
     app: &App,
     req: &Request,
@@ -65,7 +74,11 @@ pub async fn read(
         let user = if pending.force_login { None } else { signed_in_user(app, req, now).await? };
         return Ok(Reads::Session(user));
     };
-    let user_key = format!("login:user:{username}");
+    let device = super::device_for(app, req, &username, now);
+    let user_key = match &device {
+        Some(id) => format!("login:device:{id}"),
+        None => format!("login:user:{username}"),
+    };
     let ip_key = client_ip(req).map(|ip| format!("login:ip:{ip}"));
     let store = &app.store;
     let window_end = now + app.config.throttle_window;
@@ -88,7 +101,7 @@ pub async fn read(
         (Ok(u), Ok(b)) => (u, b),
         (Err(e), _) | (_, Err(e)) => return Err(fault(e)),
     };
-    Ok(Reads::Password(Attempt { username, user_key, ip_key, user, attempt, ip_hits }))
+    Ok(Reads::Password(Attempt { username, device, user_key, ip_key, user, attempt, ip_hits }))
 }
 
 /// Decides the sign-in: the session's user, or the password checked with
@@ -96,7 +109,7 @@ pub async fn read(
 /// time), throttled per account and per client IP.
 pub async fn decide(app: &App, params: &Params, reads: Reads, now: i64) -> Result<Outcome, OAuthError> {
     let a = match reads {
-        Reads::Session(Some(user)) => return Ok(Outcome::SignedIn { user, clear: None }),
+        Reads::Session(Some(user)) => return Ok(Outcome::SignedIn { user, clear: None, device: None }),
         Reads::Session(None) => return Ok(Outcome::BadCredentials(None)),
         Reads::Password(a) => a,
     };
@@ -112,7 +125,13 @@ pub async fn decide(app: &App, params: &Params, reads: Reads, now: i64) -> Resul
     };
     match a.user {
         // The attempt counted against the account is forgiven.
-        Some(user) if ok && user.is_active() => Ok(Outcome::SignedIn { user, clear: Some(a.user_key) }),
+        Some(user) if ok && user.is_active() => {
+            let device = match a.device {
+                Some(id) => id,
+                None => tokens::rng(crypto::random_string(16))?,
+            };
+            Ok(Outcome::SignedIn { user, clear: Some(a.user_key), device: Some(device) })
+        }
         _ => {
             count_failure(app, a.ip_key.as_deref(), now).await?;
             Ok(Outcome::BadCredentials(Some(a.username)))

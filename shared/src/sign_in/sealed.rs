@@ -32,6 +32,8 @@ pub struct PendingRequest {
     pub force_login: bool,
     /// Digest of the CSRF cookie this form is bound to.
     pub csrf: String,
+    /// This form's random id: a form that signed someone in is spent.
+    pub form: String,
     /// Epoch seconds after which the form is refused.
     pub exp: i64,
 }
@@ -50,6 +52,28 @@ pub struct Session {
     pub exp: i64,
 }
 
+/// A browser a person signed in from before (OWASP's device cookie): its
+/// failed sign-ins are counted on their own, so strangers' failures cannot
+/// lock this person out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Device {
+    /// The username signed in with.
+    pub username: String,
+    /// This cookie's random id, the key of its own failure counter.
+    pub id: String,
+    /// Epoch seconds after which the cookie is refused.
+    pub exp: i64,
+}
+
+/// The sign-out form, bound to the CSRF cookie like the sign-in form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignOut {
+    /// Digest of the CSRF cookie this form is bound to.
+    pub csrf: String,
+    /// Epoch seconds after which the form is refused.
+    pub exp: i64,
+}
+
 /// Something that expires, so [`open`] can refuse it when late.
 pub trait Expiring {
     /// Epoch seconds.
@@ -61,6 +85,16 @@ impl Expiring for PendingRequest {
     }
 }
 impl Expiring for Session {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+impl Expiring for Device {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+impl Expiring for SignOut {
     fn exp(&self) -> i64 {
         self.exp
     }

@@ -52,6 +52,7 @@ impl From<&User> for Item {
             .s("password_hash", &u.password_hash)
             .b("disabled", u.disabled)
             .n("created_at", u.created_at)
+            .n("sign_outs", u.sign_outs)
             .0
     }
 }
@@ -68,6 +69,7 @@ impl TryFrom<&Item> for User {
             password_hash: r.s("password_hash")?,
             disabled: r.b("disabled")?,
             created_at: r.n("created_at")?,
+            sign_outs: r.opt_n("sign_outs")?.unwrap_or(0),
         })
     }
 }
