@@ -58,22 +58,26 @@ impl Recorder {
     }
 }
 
-/// Sequential round trips: calls that overlap in time count once.
-pub fn round_trips(calls: &[Call]) -> usize {
+/// The calls grouped into sequential waves — round trips: calls that
+/// overlap in time are one wave — each as its operation names.
+pub fn waves(calls: &[Call]) -> Vec<Vec<String>> {
     let mut sorted: Vec<&Call> = calls.iter().collect();
     sorted.sort_by_key(|c| c.start);
-    let mut groups = 0;
+    let mut waves: Vec<Vec<String>> = Vec::new();
     let mut group_end: Option<Instant> = None;
     for c in sorted {
-        match group_end {
-            Some(end) if c.start < end => group_end = Some(end.max(c.end)),
+        match (group_end, waves.last_mut()) {
+            (Some(end), Some(wave)) if c.start < end => {
+                group_end = Some(end.max(c.end));
+                wave.push(c.op.clone());
+            }
             _ => {
-                groups += 1;
+                waves.push(vec![c.op.clone()]);
                 group_end = Some(c.end);
             }
         }
     }
-    groups
+    waves
 }
 
 #[derive(Debug, Clone)]

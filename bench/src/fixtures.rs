@@ -92,22 +92,14 @@ impl Fixtures {
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             let code = tokens::mint_code().expect("randomness").secret().to_owned();
-            let record = CodeRecord {
-                digest: tokens::digest(&code),
-                client_id: self.web_id.clone(),
-                redirect_uri: REDIRECT.into(),
-                redirect_uri_given: true,
-                scope: Scope::from_stored("openid profile email"),
-                username: user.username.clone(),
-                sub: user.sub.clone(),
-                code_challenge: None,
-                nonce: None,
-                state: None,
-                issued_at: now,
-                valid_until: now + 3600,
-                expires_at: now + 7200,
-                redeemed: None,
-            };
+            let mut record = sample_code(0);
+            record.digest = tokens::digest(&code);
+            record.client_id = self.web_id.clone();
+            record.username = user.username.clone();
+            record.sub = user.sub.clone();
+            record.issued_at = now;
+            record.valid_until = now + 3600;
+            record.expires_at = now + 7200;
             self.app.store.put_code(&record).await.expect("store a code");
             out.push(code);
         }
@@ -236,4 +228,25 @@ fn get(path: &str, authorization: Option<&str>) -> Request {
         b = b.header("authorization", a);
     }
     b.body(Bytes::new()).expect("a request")
+}
+
+/// A code record to store (the `i`th, for a distinct key), as the sign-in writes one.
+pub fn sample_code(i: i32) -> CodeRecord {
+    let now = SystemClock.now();
+    CodeRecord {
+        digest: format!("bench-code-{i}-{}", crypto::random_string(8).expect("randomness")),
+        client_id: "bench-web".into(),
+        redirect_uri: REDIRECT.into(),
+        redirect_uri_given: true,
+        scope: Scope::from_stored("openid profile email"),
+        username: "bench".into(),
+        sub: "bench".into(),
+        code_challenge: None,
+        nonce: None,
+        state: None,
+        issued_at: now,
+        valid_until: now + 3600,
+        expires_at: now + 7200,
+        redeemed: None,
+    }
 }

@@ -40,6 +40,24 @@ impl Soak {
         }
     }
 
+    /// Resident memory growth (MiB) over the second half of the time after
+    /// twice the token lifetime: near zero when memory is bounded, whatever
+    /// the allocator kept while the live set filled.
+    pub fn late_growth_mib(&self) -> f64 {
+        let from = usize::try_from(2 * TOKEN_TTL).unwrap_or(10);
+        let mid = from + self.rss_kib.len().saturating_sub(from) / 2;
+        match (self.rss_kib.get(mid), self.rss_kib.last()) {
+            (Some(a), Some(b)) => (*b as f64 - *a as f64) / 1024.0,
+            _ => f64::NAN,
+        }
+    }
+
+    /// Whether memory stayed flat once tokens expire: the late growth under
+    /// 2 MiB or 5% of the final size.
+    pub fn memory_flat(&self) -> bool {
+        self.late_growth_mib().abs() < (0.05 * self.final_mib()).max(2.0)
+    }
+
     /// Resident memory at the end, in MiB.
     pub fn final_mib(&self) -> f64 {
         self.rss_kib.last().map_or(f64::NAN, |k| *k as f64 / 1024.0)
@@ -179,7 +197,7 @@ fn rss(pid: u32) -> Option<u64> {
 pub fn report(md: &mut String, release: &Path, secs: u64, cores: usize) -> Option<(Soak, Soak)> {
     let _ = writeln!(
         md,
-        "\n## `zeroauth serve` under sustained load\n\nThe release `zeroauth serve` as its own process, `wrk -t1 -c8 -d{secs}s` on `client_credentials` (a token written per request), access tokens living {} s so expired ones pile up unless the store removes them; resident memory sampled every second. wrk needs one of this machine's cores, so each store runs with one Tokio worker (the other core left to wrk), and the memory store also with the default of one worker per core; the discovery document, which reads no store, is the control for what sharing the cores costs.\n\n| store | workers | request | req/s | p50 | p99 | non-2xx | memory at the end | growth after {} s |\n|---|---|---|---|---|---|---|---|---|",
+        "\n## `zeroauth serve` under sustained load\n\nThe release `zeroauth serve` as its own process, `wrk -t1 -c8 -d{secs}s` on `client_credentials` (a token written per request), access tokens living {} s so expired ones pile up unless the store removes them; resident memory sampled every second. wrk needs one of this machine's cores, so each store runs with one Tokio worker (the other core left to wrk), and the memory store also with the default of one worker per core; the discovery document, which reads no store, is the control for what sharing the cores costs.\n\n| store | workers | request | req/s | p50 | p99 | non-2xx | memory at the end | growth after {} s | growth in the last half |\n|---|---|---|---|---|---|---|---|---|---|",
         TOKEN_TTL,
         2 * TOKEN_TTL
     );
@@ -197,13 +215,14 @@ pub fn report(md: &mut String, release: &Path, secs: u64, cores: usize) -> Optio
             Ok(m) => {
                 let _ = writeln!(
                     md,
-                    "| {name} | {workers} | {request} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.1} MiB | {:+.1} MiB |",
+                    "| {name} | {workers} | {request} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.1} MiB | {:+.1} MiB | {:+.1} MiB |",
                     m.rps,
                     m.p50_ms,
                     m.p99_ms,
                     m.errors,
                     m.final_mib(),
-                    m.growth_after_lifetime_mib()
+                    m.growth_after_lifetime_mib(),
+                    m.late_growth_mib()
                 );
                 eprintln!(
                     "serve on {name}, {workers} workers, {request}: {:.0} req/s, p99 {:.2} ms",
