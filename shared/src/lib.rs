@@ -27,6 +27,7 @@ pub mod endpoints;
 pub mod error;
 pub mod grants;
 pub mod http;
+pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod oauth;
