@@ -64,6 +64,18 @@ class TemplateLint(unittest.TestCase):
             self.assertNotRegex(line, r"resolve:(ssm-secure|secretsmanager)")
 
 
+    def test_only_the_token_function_reads_the_private_key_set(self):
+        functions = {
+            name: res
+            for name, res in lint.parse(TEXT)["Resources"].items()
+            if res["Type"] == "AWS::Serverless::Function"
+        }
+        readers = {name for name, res in functions.items() if "KeysParameter}" in str(res["Properties"]["Policies"])}
+        self.assertEqual(readers, {"TokenFunction"})
+        for name, res in functions.items():
+            env = res["Properties"].get("Environment", {}).get("Variables", {})
+            self.assertEqual("ZEROAUTH_KEYS_PARAMETER" in env, name == "TokenFunction", name)
+
     def test_every_route_goes_to_the_function_that_owns_it(self):
         # The watch router in Cargo.toml is checked against shared::router by
         # shared/tests/watch_router.rs; the API routes must say the same.

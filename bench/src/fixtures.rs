@@ -41,7 +41,9 @@ pub struct Fixtures {
 
 /// An app on `store` with the bench key.
 pub fn app(store: Arc<dyn Store>, issuer: &str) -> App {
-    App::new(store, Config::new(issuer, SigningKey::new(KEY.to_vec())))
+    let mut config = Config::new(issuer, SigningKey::new(KEY.to_vec()));
+    config.keys = zeroauth_shared::keys::Keys::ephemeral().expect("a key set");
+    App::new(store, config)
 }
 
 impl Fixtures {
@@ -162,6 +164,8 @@ impl Fixtures {
             code_challenge: None,
             nonce: None,
             force_login: false,
+            max_age: None,
+            login_hint: None,
             csrf: crypto::digest(&csrf),
             form: crypto::random_string(16).expect("randomness"),
             exp: SystemClock.now() + 600,
@@ -208,6 +212,7 @@ async fn register(
         trusted: false,
         client_id: None,
         client_secret: None,
+        ..Default::default()
     };
     admin::create_client(store, new, now).await.unwrap_or_else(|e| panic!("register {name}: {e}"))
 }
@@ -248,5 +253,6 @@ pub fn sample_code(i: i32) -> CodeRecord {
         valid_until: now + 3600,
         expires_at: now + 7200,
         redeemed: None,
+        auth_time: 0,
     }
 }

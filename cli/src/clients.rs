@@ -2,8 +2,8 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
-use zeroauth_shared::admin::{self, NewClient};
-use zeroauth_shared::domain::Client;
+use zeroauth_shared::admin::{self, NewClient, TokenOptions};
+use zeroauth_shared::domain::{AccessTokenFormat, Client};
 use zeroauth_shared::store::Store;
 
 use crate::store_arg::StoreSpec;
@@ -17,6 +17,8 @@ pub(crate) enum ClientCommand {
     List(JsonFlag),
     /// Show one client.
     Show(ClientId),
+    /// Change a client's name, redirect URIs, scopes or token options.
+    Update(ClientUpdate),
     /// Replace a confidential client's secret; prints the new one once.
     RotateSecret(ClientId),
     /// Delete a client.
@@ -62,9 +64,95 @@ pub(crate) struct ClientCreate {
     /// A first-party client: skips the consent step.
     #[arg(long)]
     trusted: bool,
+    #[command(flatten)]
+    tokens: TokenFlags,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct ClientUpdate {
+    /// The client id.
+    client_id: String,
+    /// A new name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Redirect URIs (repeatable), replacing the registered ones.
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// New allowed scopes, space-separated.
+    #[arg(long)]
+    scope: Option<String>,
+    #[command(flatten)]
+    tokens: TokenFlags,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum Format {
+    /// Random, stored, checked at /introspect (the default).
+    Opaque,
+    /// Signed JWTs (RFC 9068), verified with /jwks; cannot be recalled before they expire.
+    Jwt,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum SigningAlg {
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "ES256")]
+    Es256,
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+impl SigningAlg {
+    fn name(self) -> String {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+        .to_owned()
+    }
+}
+
+/// How a client's tokens are made.
+#[derive(Args)]
+pub(crate) struct TokenFlags {
+    /// Access-token format.
+    #[arg(long, value_enum)]
+    access_token_format: Option<Format>,
+    /// Algorithm of JWT access tokens (default RS256).
+    #[arg(long, value_enum)]
+    access_token_alg: Option<SigningAlg>,
+    /// Algorithm of ID tokens (default RS256).
+    #[arg(long, value_enum)]
+    id_token_alg: Option<SigningAlg>,
+    /// Access-token lifetime in seconds, 60 to 86400 (default 3600 opaque, 600 JWT).
+    #[arg(long, value_name = "SECONDS")]
+    access_token_ttl: Option<i64>,
+    /// A URI /logout may send people back to (repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+}
+
+impl TokenFlags {
+    fn options(&self) -> TokenOptions {
+        TokenOptions {
+            access_token_format: self.access_token_format.map(|f| match f {
+                Format::Opaque => "opaque".to_owned(),
+                Format::Jwt => "jwt".to_owned(),
+            }),
+            access_token_signed_response_alg: self.access_token_alg.map(SigningAlg::name),
+            id_token_signed_response_alg: self.id_token_alg.map(SigningAlg::name),
+            access_token_ttl: self.access_token_ttl,
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+        }
+    }
 }
 
 fn client_json(c: &Client) -> serde_json::Value {
@@ -78,12 +166,23 @@ fn client_json(c: &Client) -> serde_json::Value {
         "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "scope": c.scopes.to_string(),
         "created_at": c.created_at,
+        "access_token_format": c.tokens.access_token_format,
+        "access_token_signed_response_alg": c.tokens.access_token_alg.as_str(),
+        "id_token_signed_response_alg": c.tokens.id_token_alg.as_str(),
+        "access_token_ttl": c.tokens.access_token_ttl,
+        "post_logout_redirect_uris": c.tokens.post_logout_redirect_uris,
     })
 }
 
 fn client_text(c: &Client) -> String {
+    let t = &c.tokens;
+    let access = match t.access_token_format {
+        AccessTokenFormat::Opaque => "opaque".to_owned(),
+        AccessTokenFormat::Jwt => format!("JWT ({})", t.access_token_alg.as_str()),
+    };
+    let ttl = t.access_token_ttl.map(|s| format!(", {s} s")).unwrap_or_default();
     format!(
-        "{}  {}\n  type: {}{}\n  redirect URIs: {}\n  grants: {}\n  scope: {}",
+        "{}  {}\n  type: {}{}\n  redirect URIs: {}\n  grants: {}\n  scope: {}\n  access tokens: {access}{ttl}; ID tokens: {}",
         c.client_id,
         c.name,
         if c.is_public() { "public" } else { "confidential" },
@@ -91,6 +190,7 @@ fn client_text(c: &Client) -> String {
         if c.redirect_uris.is_empty() { "(none)".into() } else { c.redirect_uris.join(" ") },
         c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(" "),
         c.scopes,
+        t.id_token_alg.as_str(),
     )
 }
 
@@ -115,6 +215,16 @@ async fn create(store: &dyn Store, a: ClientCreate) -> Result<(), String> {
         trusted: a.trusted,
         client_id: None,
         client_secret: None,
+        ..Default::default()
+    };
+    let options = a.tokens.options();
+    let new = NewClient {
+        access_token_format: options.access_token_format,
+        access_token_signed_response_alg: options.access_token_signed_response_alg,
+        id_token_signed_response_alg: options.id_token_signed_response_alg,
+        access_token_ttl: options.access_token_ttl,
+        post_logout_redirect_uris: options.post_logout_redirect_uris,
+        ..new
     };
     let (c, secret) = admin::create_client(store, new, now()).await.map_err(explain_admin)?;
     let mut v = client_json(&c);
@@ -139,6 +249,16 @@ pub(crate) async fn client(cmd: ClientCommand, spec: StoreSpec) -> Result<(), St
     let store: &dyn Store = store.as_ref();
     match cmd {
         ClientCommand::Create(a) => create(store, a).await?,
+        ClientCommand::Update(a) => {
+            let changes = admin::ClientChanges {
+                name: a.name,
+                redirect_uris: a.redirect_uris,
+                scope: a.scope,
+                tokens: a.tokens.options(),
+            };
+            let c = admin::update_client(store, &a.client_id, changes).await.map_err(explain_admin)?;
+            print(a.json, client_json(&c), || format!("Updated client\n{}", client_text(&c)));
+        }
         ClientCommand::List(f) => {
             let clients = store.list_clients().await.map_err(|e| explain(&e))?;
             let v = json!({ "clients": clients.iter().map(client_json).collect::<Vec<_>>() });

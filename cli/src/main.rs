@@ -10,6 +10,7 @@ use zeroauth_shared::store::StoreError;
 use zeroauth_shared::store::dynamodb::{DynamoStore, schema};
 
 mod clients;
+mod keys;
 mod serve;
 mod store_arg;
 mod users;
@@ -43,6 +44,9 @@ enum Command {
     /// Manage users (in DynamoDB).
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the keys that sign ID tokens and JWT access tokens.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 #[derive(Subcommand)]
@@ -70,6 +74,7 @@ async fn main() -> ExitCode {
         Command::Table(TableCommand::Create { json }) => table_create(json, operator_store(cli.store)).await,
         Command::Client(cmd) => client(cmd, operator_store(cli.store)).await,
         Command::User(cmd) => user(cmd, operator_store(cli.store)).await,
+        Command::Keys(cmd) => keys::keys(cmd).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -32,6 +32,11 @@ pub struct ServeArgs {
     /// Do not create the demo client and user.
     #[arg(long)]
     no_demo: bool,
+    /// The key set that signs ID tokens and JWT access tokens, as
+    /// `zeroauth keys generate --file FILE` makes it (or ZEROAUTH_KEYS_FILE);
+    /// without one, an ephemeral set is made.
+    #[arg(long, value_name = "FILE", env = "ZEROAUTH_KEYS_FILE")]
+    keys: Option<std::path::PathBuf>,
     /// Connections open at once; more wait until one closes. Keep it well
     /// under the file limit (`ulimit -n`).
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -55,7 +60,17 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
         // SAFETY: set before any other thread starts reading the environment.
         unsafe { std::env::set_var("ZEROAUTH_ISSUER", format!("http://{host}:{}", args.port)) };
     }
-    let (config, ephemeral) = Config::from_env_or_ephemeral_key().map_err(|e| e.to_string())?;
+    let (mut config, ephemeral) = Config::from_env_or_ephemeral_key().map_err(|e| e.to_string())?;
+    config.keys = match &args.keys {
+        Some(path) => crate::keys::load_file(path)?,
+        None => {
+            eprintln!(
+                "zeroauth: no key set given (--keys), so this server made an ephemeral one: ID tokens and \
+                 JWT access tokens it signs cannot be verified after it stops."
+            );
+            zeroauth_shared::keys::Keys::ephemeral().map_err(|e| format!("could not make a key set: {e}"))?
+        }
+    };
     if ephemeral {
         eprintln!(
             "zeroauth: ZEROAUTH_SIGNING_KEY is not set, so this server made an ephemeral signing key: \
@@ -81,6 +96,7 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
         let _ = tokio::signal::ctrl_c().await;
         eprintln!("zeroauth: stopping");
     };
+    let app = with_granted_scopes(app).await?;
     let extra: Option<zeroauth_shared::server::Extra> = if demo { Some(demo_page) } else { None };
     let limits = Limits {
         max_connections: args.max_connections as usize,
@@ -139,6 +155,7 @@ async fn print_demo(app: &App, issuer: &str) -> Result<(), String> {
         trusted: false,
         client_id: Some("demo-client".into()),
         client_secret: None,
+        ..Default::default()
     };
     let (client, secret) =
         admin::create_client(app.store.as_ref(), new, now).await.map_err(|e| e.to_string())?;
@@ -213,4 +230,22 @@ fn maud_page(code: Option<&str>, error: Option<&str>, token_url: &str, redirect:
         }
     }
     .into_string()
+}
+
+/// Discovery lists the scopes the registered clients may be granted (unless
+/// ZEROAUTH_SCOPES_SUPPORTED says otherwise).
+async fn with_granted_scopes(app: App) -> Result<App, String> {
+    if app.config.scopes_supported.is_some() {
+        return Ok(app);
+    }
+    let clients = app.store.list_clients().await.map_err(|e| format!("cannot list the clients: {e}"))?;
+    let mut scopes: Vec<String> = clients.iter().flat_map(|c| c.scopes.iter().map(str::to_owned)).collect();
+    scopes.sort();
+    scopes.dedup();
+    if scopes.is_empty() {
+        return Ok(app);
+    }
+    let mut config = (*app.config).clone();
+    config.scopes_supported = Some(scopes);
+    Ok(App { config: std::sync::Arc::new(config), ..app })
 }

@@ -4,13 +4,15 @@
 use serde::Deserialize;
 
 use crate::crypto;
-use crate::domain::{Client, GrantType, User};
+use crate::domain::{AccessTokenFormat, Client, GrantType, TokenSettings, User};
+use crate::keys::Alg;
+use crate::oauth::jwt::MAX_ACCESS_TOKEN_TTL;
 use crate::oauth::{Scope, redirect_uri};
 use crate::secret::{ClientSecret, Password};
 use crate::store::{Store, StoreError};
 
 /// A client to register.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
     /// Display name shown on the consent page.
@@ -36,6 +38,93 @@ pub struct NewClient {
     /// A fixed secret (seed files); random when absent.
     #[serde(default)]
     pub client_secret: Option<String>,
+    /// `opaque` (default) or `jwt` access tokens (RFC 9068).
+    #[serde(default)]
+    pub access_token_format: Option<String>,
+    /// `RS256` (default), `ES256` or `EdDSA`, for JWT access tokens.
+    #[serde(default)]
+    pub access_token_signed_response_alg: Option<String>,
+    /// `RS256` (default), `ES256` or `EdDSA`, for ID tokens.
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
+    /// Access-token lifetime in seconds (60 to 86400).
+    #[serde(default)]
+    pub access_token_ttl: Option<i64>,
+    /// Where `/logout` may send people back to.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+}
+
+impl NewClient {
+    /// Its token options.
+    pub fn token_options(&self) -> TokenOptions {
+        TokenOptions {
+            access_token_format: self.access_token_format.clone(),
+            access_token_signed_response_alg: self.access_token_signed_response_alg.clone(),
+            id_token_signed_response_alg: self.id_token_signed_response_alg.clone(),
+            access_token_ttl: self.access_token_ttl,
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+        }
+    }
+}
+
+/// A client's token options as an operator names them.
+#[derive(Debug, Clone, Default)]
+pub struct TokenOptions {
+    /// `opaque` or `jwt`.
+    pub access_token_format: Option<String>,
+    /// `RS256`, `ES256` or `EdDSA`, for JWT access tokens.
+    pub access_token_signed_response_alg: Option<String>,
+    /// `RS256`, `ES256` or `EdDSA`, for ID tokens.
+    pub id_token_signed_response_alg: Option<String>,
+    /// Access-token lifetime in seconds.
+    pub access_token_ttl: Option<i64>,
+    /// Post-logout redirect URIs (replacing the old ones) when not empty.
+    pub post_logout_redirect_uris: Vec<String>,
+}
+
+impl TokenOptions {
+    /// The settings these options give `base` (absent options keep its values).
+    pub fn apply(&self, mut base: TokenSettings) -> Result<TokenSettings, AdminError> {
+        let invalid = |m: String| AdminError::Invalid(m);
+        if let Some(f) = &self.access_token_format {
+            base.access_token_format = match f.as_str() {
+                "opaque" => AccessTokenFormat::Opaque,
+                "jwt" => AccessTokenFormat::Jwt,
+                other => {
+                    return Err(invalid(format!(
+                        "access token format {other:?} is unknown; use opaque or jwt"
+                    )));
+                }
+            };
+        }
+        let alg = |name: &str| {
+            Alg::parse(name)
+                .ok_or_else(|| invalid(format!("algorithm {name:?} is unknown; use RS256, ES256 or EdDSA")))
+        };
+        if let Some(a) = &self.access_token_signed_response_alg {
+            base.access_token_alg = alg(a)?;
+        }
+        if let Some(a) = &self.id_token_signed_response_alg {
+            base.id_token_alg = alg(a)?;
+        }
+        if let Some(ttl) = self.access_token_ttl {
+            if !(60..=MAX_ACCESS_TOKEN_TTL).contains(&ttl) {
+                return Err(invalid(format!(
+                    "an access-token lifetime must be 60 to {MAX_ACCESS_TOKEN_TTL} seconds, not {ttl}"
+                )));
+            }
+            base.access_token_ttl = Some(ttl);
+        }
+        if !self.post_logout_redirect_uris.is_empty() {
+            for uri in &self.post_logout_redirect_uris {
+                redirect_uri::check_registrable(uri)
+                    .map_err(|e| invalid(e.replace("redirect URI", "post-logout redirect URI")))?;
+            }
+            base.post_logout_redirect_uris = self.post_logout_redirect_uris.clone();
+        }
+        Ok(base)
+    }
 }
 
 /// A user to register.
@@ -86,6 +175,7 @@ pub async fn create_client(
         redirect_uri::check_registrable(uri).map_err(AdminError::Invalid)?;
     }
     let grant_types = parse_grants(&new.grants)?;
+    let tokens = new.token_options().apply(TokenSettings::default())?;
     if grant_types.contains(&GrantType::AuthorizationCode) && new.redirect_uris.is_empty() {
         return Err(AdminError::Invalid(
             "the authorization_code grant needs at least one --redirect-uri".into(),
@@ -122,6 +212,7 @@ pub async fn create_client(
         trusted: new.trusted,
         disabled: false,
         created_at: now,
+        tokens,
     };
     store.create_client(&client).await?;
     Ok((client, secret))
@@ -144,6 +235,49 @@ fn parse_grants(names: &[String]) -> Result<Vec<GrantType>, AdminError> {
         }
     }
     Ok(grant_types)
+}
+
+/// What `client update` changes; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct ClientChanges {
+    /// A new display name.
+    pub name: Option<String>,
+    /// New redirect URIs (replacing the old ones) when not empty.
+    pub redirect_uris: Vec<String>,
+    /// New allowed scopes.
+    pub scope: Option<String>,
+    /// Token options.
+    pub tokens: TokenOptions,
+}
+
+/// Changes a registered client.
+pub async fn update_client(
+    store: &dyn Store,
+    client_id: &str,
+    changes: ClientChanges,
+) -> Result<Client, AdminError> {
+    let mut client = store
+        .get_client(client_id)
+        .await?
+        .ok_or_else(|| AdminError::Invalid(format!("there is no client {client_id:?}")))?;
+    if let Some(name) = changes.name.as_deref().map(str::trim) {
+        if name.is_empty() {
+            return Err(AdminError::Invalid("the client's --name cannot be empty".into()));
+        }
+        client.name = name.to_owned();
+    }
+    if !changes.redirect_uris.is_empty() {
+        for uri in &changes.redirect_uris {
+            redirect_uri::check_registrable(uri).map_err(AdminError::Invalid)?;
+        }
+        client.redirect_uris = changes.redirect_uris;
+    }
+    if let Some(scope) = &changes.scope {
+        client.scopes = Scope::parse(scope).map_err(|e| AdminError::Invalid(e.description))?;
+    }
+    client.tokens = changes.tokens.apply(client.tokens)?;
+    store.update_client(&client).await?;
+    Ok(client)
 }
 
 /// A fresh client secret for an existing client; the old one stops working.

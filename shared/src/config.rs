@@ -32,6 +32,16 @@ pub struct Config {
     pub max_failures_per_ip: u32,
     /// The throttle window (default 300).
     pub throttle_window: i64,
+    /// ID-token lifetime (default 3600).
+    pub id_token_ttl: i64,
+    /// The scopes the deployment grants, as discovery lists them
+    /// (`ZEROAUTH_SCOPES_SUPPORTED`, or the registered clients' for `serve`);
+    /// `None` lists the OpenID Connect scopes.
+    pub scopes_supported: Option<Vec<String>>,
+    /// The keys that sign ID tokens and JWT access tokens, and the published
+    /// ones that verify them (none until the caller sets them: the functions
+    /// from SSM, `serve` from a file or an ephemeral set).
+    pub keys: std::sync::Arc<crate::keys::Keys>,
 }
 
 /// A configuration value is missing or malformed.
@@ -55,6 +65,9 @@ impl Config {
             max_failures_per_user: 10,
             max_failures_per_ip: 50,
             throttle_window: 300,
+            id_token_ttl: 3600,
+            scopes_supported: None,
+            keys: std::sync::Arc::new(crate::keys::Keys::empty()),
         }
     }
 
@@ -88,6 +101,10 @@ impl Config {
         c.refresh_token_ttl = seconds("ZEROAUTH_REFRESH_TOKEN_TTL", c.refresh_token_ttl)?;
         c.code_ttl = seconds("ZEROAUTH_CODE_TTL", c.code_ttl)?;
         c.code_retention = c.code_retention.max(c.code_ttl * 2);
+        c.id_token_ttl = seconds("ZEROAUTH_ID_TOKEN_TTL", c.id_token_ttl)?;
+        if let Ok(scopes) = std::env::var("ZEROAUTH_SCOPES_SUPPORTED") {
+            c.scopes_supported = Some(scopes.split_whitespace().map(str::to_owned).collect());
+        }
         Ok(c)
     }
 }

@@ -56,6 +56,44 @@ pub struct Client {
     pub disabled: bool,
     /// Epoch seconds.
     pub created_at: i64,
+    /// How its tokens are made and where sign-out may send people.
+    #[serde(default)]
+    pub tokens: TokenSettings,
+}
+
+/// The format of a client's access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessTokenFormat {
+    /// Random and stored; checked at `/introspect` (the default).
+    #[default]
+    Opaque,
+    /// A signed JWT (RFC 9068) an API verifies with the published keys; it
+    /// cannot be recalled before it expires.
+    Jwt,
+}
+
+/// How a client's tokens are made (RFC 9068; OpenID Connect Registration's
+/// `id_token_signed_response_alg`; RP-Initiated Logout's
+/// `post_logout_redirect_uris`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TokenSettings {
+    /// Opaque or JWT access tokens.
+    #[serde(default)]
+    pub access_token_format: AccessTokenFormat,
+    /// The algorithm of its JWT access tokens.
+    #[serde(default)]
+    pub access_token_alg: crate::keys::Alg,
+    /// The algorithm of its ID tokens.
+    #[serde(default)]
+    pub id_token_alg: crate::keys::Alg,
+    /// Its access tokens' lifetime in seconds; `None` for the deployment's
+    /// default (one hour opaque, ten minutes JWT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_ttl: Option<i64>,
+    /// Where `/logout` may send people back to, compared as exact strings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 impl Client {
@@ -160,6 +198,9 @@ pub struct CodeRecord {
     pub expires_at: i64,
     /// Set once the code is redeemed.
     pub redeemed: Option<Redemption>,
+    /// When the person signed in (OpenID Connect `auth_time`), epoch seconds.
+    #[serde(default)]
+    pub auth_time: i64,
 }
 
 /// A grant: the family of tokens issued from one authorization.
@@ -188,6 +229,9 @@ pub struct Grant {
     pub created_at: i64,
     /// The record is kept until this time.
     pub expires_at: i64,
+    /// When the person signed in (OpenID Connect `auth_time`), epoch seconds.
+    #[serde(default)]
+    pub auth_time: i64,
 }
 
 /// An access token, stored under its digest.

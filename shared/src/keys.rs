@@ -14,7 +14,9 @@ use std::sync::{Arc, OnceLock};
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{
@@ -136,11 +138,15 @@ impl KeySetDocument {
 
     /// Parses the document (JSON), checking every key.
     pub fn parse(json: &str) -> Result<Self, KeyError> {
-        let doc: Self = serde_json::from_str(json).map_err(|e| err(format!("not a ZeroAuth key set: {e}")))?;
+        let doc: Self =
+            serde_json::from_str(json).map_err(|e| err(format!("not a ZeroAuth key set: {e}")))?;
         for alg in Alg::ALL {
             let active = doc.keys.iter().filter(|k| k.alg == alg && k.state == KeyState::Active).count();
             if active != 1 {
-                return Err(err(format!("the key set has {active} active {} keys; it needs one", alg.as_str())));
+                return Err(err(format!(
+                    "the key set has {active} active {} keys; it needs one",
+                    alg.as_str()
+                )));
             }
         }
         for k in &doc.keys {
@@ -159,7 +165,8 @@ impl KeySetDocument {
     /// signing more than `keep_retired` seconds ago (longer than any token
     /// they signed lives) are dropped.
     pub fn rotate(&mut self, now: i64, keep_retired: i64) -> Result<(), KeyError> {
-        self.keys.retain(|k| k.state != KeyState::Retired || k.retired_at.is_none_or(|t| t + keep_retired > now));
+        self.keys
+            .retain(|k| k.state != KeyState::Retired || k.retired_at.is_none_or(|t| t + keep_retired > now));
         for alg in Alg::ALL {
             if !self.keys.iter().any(|k| k.alg == alg && k.state == KeyState::Next) {
                 self.keys.push(new_key(alg, KeyState::Next, now)?);
@@ -303,6 +310,11 @@ impl Keys {
         Ok(keys)
     }
 
+    /// No keys at all: nothing can be signed or verified.
+    pub fn empty() -> Self {
+        Self { signers: HashMap::new(), verifiers: HashMap::new(), jwks: r#"{"keys":[]}"#.into() }
+    }
+
     /// Verifying keys only, from a published JWKS (JSON).
     pub fn from_jwks(json: &str) -> Result<Self, KeyError> {
         let set: JwkSet = serde_json::from_str(json).map_err(|e| err(format!("not a JWKS: {e}")))?;
@@ -333,7 +345,9 @@ impl Keys {
         if let Some(k) = EPHEMERAL.get() {
             return Ok(k.clone());
         }
-        let keys = Arc::new(Self::from_document(&KeySetDocument::generate(crate::clock::Clock::now(&crate::clock::SystemClock))?)?);
+        let keys = Arc::new(Self::from_document(&KeySetDocument::generate(crate::clock::Clock::now(
+            &crate::clock::SystemClock,
+        ))?)?);
         Ok(EPHEMERAL.get_or_init(|| keys).clone())
     }
 
@@ -360,8 +374,10 @@ impl Keys {
     /// Signs `claims` with the active `alg` key; `typ` goes in the header
     /// (`JWT` for ID tokens, `at+jwt` for access tokens, RFC 9068 2.1).
     pub fn sign<T: Serialize>(&self, alg: Alg, typ: &str, claims: &T) -> Result<String, KeyError> {
-        let (kid, key) =
-            self.signers.get(&alg).ok_or_else(|| err(format!("this function holds no {} key", alg.as_str())))?;
+        let (kid, key) = self
+            .signers
+            .get(&alg)
+            .ok_or_else(|| err(format!("this function holds no {} key", alg.as_str())))?;
         let mut header = Header::new(alg.jose());
         header.kid = Some(kid.clone());
         header.typ = Some(typ.to_owned());
@@ -370,14 +386,9 @@ impl Keys {
 
     /// The claims of a token this key set signed, if its `kid` is published,
     /// its `alg` is that key's, its `typ` is `typ`, its signature verifies,
-    /// its `iss` is `issuer` and (unless `allow_expired`) it has not expired.
-    pub fn verify<T: DeserializeOwned>(
-        &self,
-        token: &str,
-        typ: &str,
-        issuer: &str,
-        allow_expired: bool,
-    ) -> Option<T> {
+    /// its `iss` is `issuer` and its `exp` is after `now` (the server's
+    /// clock; `None` accepts an expired token, as an `id_token_hint`).
+    pub fn verify<T: DeserializeOwned>(&self, token: &str, typ: &str, issuer: &str, now: Option<i64>) -> Option<T> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         let (alg, key) = self.verifiers.get(header.kid.as_deref()?)?;
         if header.alg != alg.jose() || !header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(typ)) {
@@ -387,9 +398,14 @@ impl Keys {
         v.set_issuer(&[issuer]);
         v.validate_aud = false;
         v.leeway = 0;
-        v.validate_exp = !allow_expired;
+        v.validate_exp = false;
         v.set_required_spec_claims(&["exp", "iss", "sub"]);
-        jsonwebtoken::decode::<T>(token, key, &v).ok().map(|d| d.claims)
+        let claims = jsonwebtoken::decode::<serde_json::Value>(token, key, &v).ok()?.claims;
+        let exp = claims.get("exp").and_then(serde_json::Value::as_i64)?;
+        if now.is_some_and(|now| exp <= now) {
+            return None;
+        }
+        serde_json::from_value(claims).ok()
     }
 }
 
@@ -424,6 +440,8 @@ mod tests {
         exp: i64,
     }
 
+    const NOW: i64 = 1_000_000;
+
     fn claims(exp: i64) -> Claims {
         Claims { iss: "https://as.example".into(), sub: "u1".into(), exp }
     }
@@ -432,19 +450,24 @@ mod tests {
     fn every_algorithm_signs_and_verifies_and_tampering_fails() {
         let doc = KeySetDocument::generate(0).unwrap();
         let keys = Keys::from_document(&doc).unwrap();
-        let far = crate::clock::Clock::now(&crate::clock::SystemClock) + 600;
+        let far = NOW + 600;
         for alg in Alg::ALL {
             let t = keys.sign(alg, "JWT", &claims(far)).unwrap();
-            assert_eq!(keys.verify::<Claims>(&t, "JWT", "https://as.example", false), Some(claims(far)), "{alg:?}");
-            assert_eq!(keys.verify::<Claims>(&t, "at+jwt", "https://as.example", false), None, "wrong typ");
-            assert_eq!(keys.verify::<Claims>(&t, "JWT", "https://other.example", false), None, "wrong iss");
+            assert_eq!(
+                keys.verify::<Claims>(&t, "JWT", "https://as.example", Some(NOW)),
+                Some(claims(far)),
+                "{alg:?}"
+            );
+            assert_eq!(keys.verify::<Claims>(&t, "at+jwt", "https://as.example", Some(NOW)), None, "wrong typ");
+            assert_eq!(keys.verify::<Claims>(&t, "JWT", "https://other.example", Some(NOW)), None, "wrong iss");
             let mut parts: Vec<String> = t.split('.').map(str::to_owned).collect();
-            parts[1] = URL_SAFE_NO_PAD.encode(br#"{"iss":"https://as.example","sub":"admin","exp":9999999999}"#);
-            assert_eq!(keys.verify::<Claims>(&parts.join("."), "JWT", "https://as.example", false), None);
+            parts[1] =
+                URL_SAFE_NO_PAD.encode(br#"{"iss":"https://as.example","sub":"admin","exp":9999999999}"#);
+            assert_eq!(keys.verify::<Claims>(&parts.join("."), "JWT", "https://as.example", Some(NOW)), None);
         }
         let expired = keys.sign(Alg::ES256, "JWT", &claims(1)).unwrap();
-        assert_eq!(keys.verify::<Claims>(&expired, "JWT", "https://as.example", false), None);
-        assert!(keys.verify::<Claims>(&expired, "JWT", "https://as.example", true).is_some());
+        assert_eq!(keys.verify::<Claims>(&expired, "JWT", "https://as.example", Some(NOW)), None);
+        assert!(keys.verify::<Claims>(&expired, "JWT", "https://as.example", None).is_some());
         let debug = format!("{:?} {:?}", doc, keys);
         assert!(!doc.keys.iter().any(|k| debug.contains(&k.pkcs8)), "no private key in Debug output");
     }
@@ -454,16 +477,23 @@ mod tests {
         let mut doc = KeySetDocument::generate(0).unwrap();
         let before = Keys::from_document(&doc).unwrap();
         let old = before.sign(Alg::RS256, "JWT", &claims(i64::MAX / 2)).unwrap();
-        let next_kid = doc.keys.iter().find(|k| k.alg == Alg::RS256 && k.state == KeyState::Next).unwrap().kid.clone();
+        let next_kid =
+            doc.keys.iter().find(|k| k.alg == Alg::RS256 && k.state == KeyState::Next).unwrap().kid.clone();
         assert!(before.jwks().contains(&next_kid), "the next key is published before it signs");
         doc.rotate(100, 1000).unwrap();
         let after = Keys::from_document(&KeySetDocument::parse(&doc.to_json()).unwrap()).unwrap();
-        assert!(after.verify::<Claims>(&old, "JWT", "https://as.example", false).is_some(), "retired still verifies");
+        assert!(
+            after.verify::<Claims>(&old, "JWT", "https://as.example", Some(NOW)).is_some(),
+            "retired still verifies"
+        );
         let new = after.sign(Alg::RS256, "JWT", &claims(i64::MAX / 2)).unwrap();
         assert_eq!(jsonwebtoken::decode_header(&new).unwrap().kid, Some(next_kid), "the next key now signs");
         doc.rotate(1200, 1000).unwrap();
         let dropped = Keys::from_document(&doc).unwrap();
-        assert!(dropped.verify::<Claims>(&old, "JWT", "https://as.example", false).is_none(), "dropped after its time");
+        assert!(
+            dropped.verify::<Claims>(&old, "JWT", "https://as.example", Some(NOW)).is_none(),
+            "dropped after its time"
+        );
     }
 
     #[test]
@@ -480,8 +510,9 @@ mod tests {
         let keys = Keys::ephemeral().unwrap();
         let body = URL_SAFE_NO_PAD.encode(br#"{"iss":"https://as.example","sub":"u1","exp":9999999999}"#);
         let none = format!("{}.{body}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#));
-        assert_eq!(keys.verify::<Claims>(&none, "JWT", "https://as.example", false), None);
-        let unknown = format!("{}.{body}.c2ln", URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT","kid":"nope"}"#));
-        assert_eq!(keys.verify::<Claims>(&unknown, "JWT", "https://as.example", false), None);
+        assert_eq!(keys.verify::<Claims>(&none, "JWT", "https://as.example", Some(NOW)), None);
+        let unknown =
+            format!("{}.{body}.c2ln", URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT","kid":"nope"}"#));
+        assert_eq!(keys.verify::<Claims>(&unknown, "JWT", "https://as.example", Some(NOW)), None);
     }
 }

@@ -11,6 +11,7 @@ use lambda_http::{Body, Error, RequestExt, service_fn};
 use crate::app::App;
 use crate::config::{Config, parse_signing_key};
 use crate::http::ClientIp;
+use crate::keys::{KeySetDocument, Keys};
 use crate::router::{Function, Mount, route};
 use crate::secret::SigningKey;
 use crate::store::dynamodb::DynamoStore;
@@ -72,9 +73,13 @@ fn app_for_domain(cache: &Mutex<Option<(String, App)>>, base: &App, domain: &str
 }
 
 /// Everything a function needs at cold start: tracing, configuration, the
-/// DynamoDB store and — for the two functions that sign — the signing key.
-/// The key is read and a first DynamoDB call made at the same time, so the
-/// connection is ready before the first request (Lambda gives init a full CPU).
+/// DynamoDB store, the key set (private for the token function, which signs
+/// tokens; published for the others, which only verify) and — for the two
+/// functions that sign the sign-in state — the HMAC key. They are read and
+/// a first DynamoDB call made at the same time, so the connection is ready
+/// before the first request (Lambda gives init a full CPU). A key or key set
+/// that is missing, unreadable or malformed stops the function with one
+/// line naming it.
 pub async fn init(function: Function) -> Result<App, Error> {
     crate::init_tracing(true);
     let sdk = crate::store::dynamodb::sdk_config().await;
@@ -82,30 +87,68 @@ pub async fn init(function: Function) -> Result<App, Error> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
     let signs = matches!(function, Function::Authorize | Function::Callback);
     let skip_warm_up = std::env::var("ZEROAUTH_SKIP_WARM_UP").is_ok_and(|v| v == "1");
-    let (warm, key) =
-        tokio::join!(async { if skip_warm_up { Ok(()) } else { store.warm_up().await } }, async {
-            if signs { signing_key(&sdk).await } else { unused_key() }
-        });
+    let (warm, key, keys) = tokio::join!(
+        async { if skip_warm_up { Ok(()) } else { store.warm_up().await } },
+        async { if signs { signing_key(&sdk).await } else { unused_key() } },
+        key_set(&sdk, function)
+    );
     if let Err(e) = warm {
         tracing::warn!(error = %e, "could not reach DynamoDB during init; the first request will try again");
     }
-    let mut config = Config::from_env_with_key(key?)?;
+    let refuse = |e: String| {
+        tracing::error!("{e}");
+        Error::from(e)
+    };
+    let mut config = Config::from_env_with_key(key.map_err(refuse)?)?;
+    config.keys = keys.map_err(refuse)?;
     config.table = store.table().to_owned();
     Ok(App::new(Arc::new(store), config))
 }
 
 /// The signing key from `ZEROAUTH_SIGNING_KEY`, or else from the SSM
 /// SecureString parameter named by `ZEROAUTH_SIGNING_KEY_PARAMETER`.
-async fn signing_key(sdk: &aws_config::SdkConfig) -> Result<SigningKey, Error> {
-    if let Ok(v) = std::env::var("ZEROAUTH_SIGNING_KEY") {
-        return Ok(parse_signing_key(&v)?);
+async fn signing_key(sdk: &aws_config::SdkConfig) -> Result<SigningKey, String> {
+    let (value, source) =
+        setting(sdk, "ZEROAUTH_SIGNING_KEY", "ZEROAUTH_SIGNING_KEY_PARAMETER", "signing key").await?;
+    parse_signing_key(&value).map_err(|e| format!("{source}: {e}"))
+}
+
+/// The key set: the private document for the token function (from
+/// `ZEROAUTH_KEYS`, or the SSM SecureString named by
+/// `ZEROAUTH_KEYS_PARAMETER`); the published JWKS for the others (from
+/// `ZEROAUTH_JWKS`, or the SSM parameter named by `ZEROAUTH_JWKS_PARAMETER`;
+/// a local `ZEROAUTH_KEYS` serves too).
+async fn key_set(sdk: &aws_config::SdkConfig, function: Function) -> Result<Arc<Keys>, String> {
+    let private = function == Function::Token || std::env::var("ZEROAUTH_KEYS").is_ok();
+    if private {
+        let (json, source) = setting(sdk, "ZEROAUTH_KEYS", "ZEROAUTH_KEYS_PARAMETER", "key set").await?;
+        let doc = KeySetDocument::parse(&json).map_err(|e| format!("{source}: {e}"))?;
+        let keys = Keys::from_document(&doc).map_err(|e| format!("{source}: {e}"))?;
+        if function == Function::Token {
+            return Ok(Arc::new(keys));
+        }
+        return Keys::from_jwks(keys.jwks()).map(Arc::new).map_err(|e| format!("{source}: {e}"));
     }
-    let Ok(name) = std::env::var("ZEROAUTH_SIGNING_KEY_PARAMETER") else {
-        return Err(
-            "set ZEROAUTH_SIGNING_KEY_PARAMETER to the SSM SecureString parameter holding the signing key \
-                    (or ZEROAUTH_SIGNING_KEY for local runs)"
-                .into(),
-        );
+    let (json, source) =
+        setting(sdk, "ZEROAUTH_JWKS", "ZEROAUTH_JWKS_PARAMETER", "published key set").await?;
+    Keys::from_jwks(&json).map(Arc::new).map_err(|e| format!("{source}: {e}"))
+}
+
+/// A setting from the variable `inline`, or else from the SSM parameter the
+/// variable `parameter` names (decrypted): its value and where it came from.
+async fn setting(
+    sdk: &aws_config::SdkConfig,
+    inline: &str,
+    parameter: &str,
+    what: &str,
+) -> Result<(String, String), String> {
+    if let Ok(v) = std::env::var(inline) {
+        return Ok((v, inline.to_owned()));
+    }
+    let Ok(name) = std::env::var(parameter) else {
+        return Err(format!(
+            "set {parameter} to the SSM parameter holding the {what} (or {inline} for local runs)"
+        ));
     };
     let out = aws_sdk_ssm::Client::new(sdk)
         .get_parameter()
@@ -115,17 +158,17 @@ async fn signing_key(sdk: &aws_config::SdkConfig) -> Result<SigningKey, Error> {
         .await
         .map_err(|e| {
             format!(
-                "could not read the signing key parameter {name}: {}",
+                "could not read the {what} parameter {name}: {}",
                 aws_sdk_ssm::error::DisplayErrorContext(e)
             )
         })?;
     let value =
         out.parameter.and_then(|p| p.value).ok_or_else(|| format!("parameter {name} has no value"))?;
-    Ok(parse_signing_key(&value).map_err(|e| format!("parameter {name}: {e}"))?)
+    Ok((value, format!("parameter {name}")))
 }
 
 /// Functions that sign nothing still need a key in their configuration; a
 /// random one that is never used for anything keeps them from reading the real one.
-fn unused_key() -> Result<SigningKey, Error> {
-    Ok(SigningKey::new(crate::crypto::random_bytes(32)?))
+fn unused_key() -> Result<SigningKey, String> {
+    crate::crypto::random_bytes(32).map(SigningKey::new).map_err(|e| e.to_string())
 }

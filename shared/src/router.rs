@@ -69,6 +69,8 @@ pub enum Endpoint {
     OpenIdConfiguration,
     /// OpenID Connect RP-Initiated Logout 1.0.
     Logout,
+    /// RFC 7517: the published signing keys.
+    Jwks,
 }
 
 /// How an endpoint answers an error.
@@ -83,7 +85,7 @@ enum Speaks {
 
 impl Endpoint {
     /// Every endpoint, in the order discovery lists them.
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 10] = [
         Self::Authorize,
         Self::Callback,
         Self::Token,
@@ -93,6 +95,7 @@ impl Endpoint {
         Self::AuthorizationServerMetadata,
         Self::OpenIdConfiguration,
         Self::Logout,
+        Self::Jwks,
     ];
 
     /// The canonical path.
@@ -107,13 +110,16 @@ impl Endpoint {
             Self::AuthorizationServerMetadata => "/.well-known/oauth-authorization-server",
             Self::OpenIdConfiguration => "/.well-known/openid-configuration",
             Self::Logout => "/logout",
+            Self::Jwks => "/jwks",
         }
     }
 
     /// The methods it answers (HEAD too wherever GET is).
     pub const fn methods(self) -> &'static [Method] {
         match self {
-            Self::Authorize | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => &[Method::GET],
+            Self::Authorize | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration | Self::Jwks => {
+                &[Method::GET]
+            }
             Self::Callback | Self::Token | Self::Revoke | Self::Introspect => &[Method::POST],
             Self::Userinfo | Self::Logout => &[Method::GET, Method::POST],
         }
@@ -125,7 +131,7 @@ impl Endpoint {
             Self::Authorize => Function::Authorize,
             Self::Callback | Self::Logout => Function::Callback,
             Self::Token | Self::Revoke | Self::Introspect => Function::Token,
-            Self::Userinfo | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => {
+            Self::Userinfo | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration | Self::Jwks => {
                 Function::Userinfo
             }
         }
@@ -153,6 +159,7 @@ impl Endpoint {
             Self::Revoke => endpoints::revoke::revoke(app, req).await,
             Self::Introspect => endpoints::introspect::introspect(app, req).await,
             Self::Logout => endpoints::logout::logout(app, req).await,
+            Self::Jwks => endpoints::discovery::jwks(app, req).await,
             Self::Userinfo => endpoints::userinfo::userinfo(app, req).await,
             Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => {
                 endpoints::discovery::metadata(app, req).await

@@ -119,7 +119,7 @@ proptest! {
     #[test]
     fn sealed_values(raw in ".{0,300}", cut in 0usize..400, flip in any::<u8>()) {
         let key = SigningKey::new(vec![7; 32]);
-        let session = Session { username: "alice".into(), sub: "s".into(), credential: "c".into(), exp: 100 };
+        let session = Session { username: "alice".into(), sub: "s".into(), credential: "c".into(), exp: 100, auth_time: 0 };
         let good = sealed::seal(&key, "session", &session);
         let mut tampered = good.clone().into_bytes();
         if let Some(b) = tampered.get_mut(cut % good.len().max(1)) {
@@ -152,6 +152,7 @@ static RIG: LazyLock<(tokio::runtime::Runtime, App)> = LazyLock::new(|| {
             trusted: false,
             client_id: Some("c1".into()),
             client_secret: Some("a-client-secret-of-some-length".into()),
+            ..Default::default()
         };
         admin::create_client(store.as_ref(), client, 0).await.unwrap_or_else(|e| panic!("{e}"));
         let user =

@@ -83,6 +83,7 @@ fn grant(id: &str, rt: &str) -> Grant {
         revoked: false,
         created_at: T0,
         expires_at: T0 + 1000,
+        auth_time: 0,
     }
 }
 
@@ -115,6 +116,7 @@ fn code() -> CodeRecord {
         valid_until: T0 + 30,
         expires_at: T0 + 600,
         redeemed: None,
+        auth_time: 0,
     }
 }
 
@@ -123,12 +125,16 @@ async fn sdk_retry_of_a_code_redemption_that_succeeded_is_not_a_replay() {
     let (store, lost) = lossy_store().await;
     let code = code();
     store.put_code(&code).await.unwrap();
-    let iss = Issuance { consume_id: "mine".into(), grant: grant("g1", "rt1"), access: access("at1", "g1") };
+    let iss =
+        Issuance { consume_id: "mine".into(), grant: grant("g1", "rt1"), access: Some(access("at1", "g1")) };
     assert_eq!(store.consume_code("d", &iss, T0 + 1).await.unwrap(), ConsumeOutcome::Consumed);
     assert_eq!(lost.load(Ordering::SeqCst), 1, "the first answer was lost and the SDK retried");
     assert!(!store.get_grant("g1", T0 + 1).await.unwrap().unwrap().revoked, "nothing was revoked");
-    let other =
-        Issuance { consume_id: "theirs".into(), grant: grant("g2", "rt2"), access: access("at2", "g2") };
+    let other = Issuance {
+        consume_id: "theirs".into(),
+        grant: grant("g2", "rt2"),
+        access: Some(access("at2", "g2")),
+    };
     assert_eq!(
         store.consume_code("d", &other, T0 + 2).await.unwrap(),
         ConsumeOutcome::Replayed { grant_id: "g1".into() },
@@ -141,7 +147,8 @@ async fn sdk_retry_of_a_rotation_that_succeeded_is_not_a_reuse() {
     let (store, lost) = lossy_store().await;
     let code = code();
     store.put_code(&code).await.unwrap();
-    let iss = Issuance { consume_id: "mine".into(), grant: grant("g1", "rt1"), access: access("at1", "g1") };
+    let iss =
+        Issuance { consume_id: "mine".into(), grant: grant("g1", "rt1"), access: Some(access("at1", "g1")) };
     store.consume_code("d", &iss, T0).await.unwrap();
     assert_eq!(lost.load(Ordering::SeqCst), 1);
     lost.store(0, Ordering::SeqCst);
@@ -150,7 +157,7 @@ async fn sdk_retry_of_a_rotation_that_succeeded_is_not_a_reuse() {
         presented_digest: "rt1".into(),
         new_digest: "rt2".into(),
         new_refresh_expires_at: T0 + 2000,
-        access: access("at2", "g1"),
+        access: Some(access("at2", "g1")),
     };
     assert_eq!(store.rotate_refresh("g1", &r, T0 + 5).await.unwrap(), RotateOutcome::Rotated);
     assert_eq!(lost.load(Ordering::SeqCst), 1, "the rotation's answer was lost and retried");

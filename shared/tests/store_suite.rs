@@ -88,6 +88,7 @@ fn client(id: &str) -> Client {
         trusted: false,
         disabled: false,
         created_at: T0,
+        tokens: Default::default(),
     }
 }
 
@@ -120,6 +121,7 @@ fn code(digest: &str) -> CodeRecord {
         valid_until: T0 + 30,
         expires_at: T0 + 600,
         redeemed: None,
+        auth_time: 0,
     }
 }
 
@@ -136,6 +138,7 @@ fn grant(id: &str, refresh_digest: &str) -> Grant {
         revoked: false,
         created_at: T0,
         expires_at: T0 + 86_400,
+        auth_time: 0,
     }
 }
 
@@ -157,7 +160,7 @@ fn issuance(n: usize) -> Issuance {
     Issuance {
         consume_id: format!("consume-{n}"),
         grant: grant(&gid, &format!("rt-{n}")),
-        access: access(&format!("at-{n}"), Some(&gid)),
+        access: Some(access(&format!("at-{n}"), Some(&gid))),
     }
 }
 
@@ -167,7 +170,7 @@ fn rotation(presented: &str, new: &str, at: &str, gid: &str) -> Rotation {
         presented_digest: presented.into(),
         new_digest: new.into(),
         new_refresh_expires_at: T0 + 2 * 86_400,
-        access: access(at, Some(gid)),
+        access: Some(access(at, Some(gid))),
     }
 }
 

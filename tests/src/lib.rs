@@ -81,6 +81,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
         let base = format!("http://{}", listener.local_addr().expect("local address"));
         let mut config = Config::new(base.clone(), SigningKey::new(vec![42; 32]));
+        config.keys = zeroauth_shared::keys::Keys::ephemeral().expect("a key set");
         configure(&mut config);
         let clock = ManualClock::new(SystemClock.now());
         let app = App::new(store.clone(), config).with_clock(Arc::new(clock.clone()));
@@ -116,6 +117,7 @@ impl Server {
             trusted: false,
             client_id: None,
             client_secret: None,
+            ..Default::default()
         };
         configure(&mut new);
         let (c, secret) = admin::create_client(self.store.as_ref(), new, self.clock.now())

@@ -13,6 +13,7 @@ use crate::crypto;
 use crate::domain::{Client, GrantType, User};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Request, Response, html, query};
+use crate::oauth::oidc::OidcParams;
 use crate::oauth::prompt::Prompt;
 use crate::oauth::redirect_uri::{self, Resolved};
 use crate::oauth::{Scope, pkce, tokens};
@@ -62,10 +63,16 @@ async fn begin(
         client.is_public(),
     )?;
     let prompt = Prompt::parse(params.get("prompt")?)?;
-    let nonce = params.get("nonce")?.map(str::to_owned);
+    let oidc = OidcParams::parse(app, params, &client.client_id)?;
     let now = app.now();
 
     let session = if prompt.login { None } else { signed_in_user(app, req, now).await? };
+    // A sign-in older than max_age, or of someone other than the
+    // id_token_hint names, does not count (OpenID Connect Core 3.1.2.1).
+    let session = session.filter(|s| {
+        oidc.max_age.is_none_or(|m| now - s.auth_time <= m)
+            && oidc.hinted_sub.as_ref().is_none_or(|sub| *sub == s.user.sub)
+    });
     let consent = !client.trusted || prompt.consent;
     let (csrf, new_csrf) = csrf_secret(app, req)?;
     let pending = PendingRequest {
@@ -75,8 +82,10 @@ async fn begin(
         scope,
         state,
         code_challenge,
-        nonce,
+        nonce: oidc.nonce,
         force_login: prompt.login,
+        max_age: oidc.max_age,
+        login_hint: oidc.login_hint,
         csrf: crypto::digest(&csrf),
         form: tokens::rng(crypto::random_string(16))?,
         exp: now + app.config.login_ttl,
@@ -89,8 +98,15 @@ async fn begin(
             ErrorCode::ConsentRequired,
             "prompt=none was asked but this client needs consent",
         )),
-        (Some(user), false, _) => issue_code(app, &pending, user).await,
-        _ => Ok(sign_in_page(app, client, &pending, session.as_ref(), consent, (&csrf, new_csrf))),
+        (Some(who), false, _) => issue_code(app, &pending, who).await,
+        _ => Ok(sign_in_page(
+            app,
+            client,
+            &pending,
+            session.as_ref().map(|s| &s.user),
+            consent,
+            (&csrf, new_csrf),
+        )),
     }
 }
 
@@ -133,7 +149,7 @@ fn sign_in_page(
         signed_in_as: session.map(|u| u.username.as_str()),
         error: None,
         request: &sealed,
-        username: None,
+        username: pending.login_hint.as_deref(),
     });
     let mut res = html(StatusCode::OK, body);
     if new_csrf {

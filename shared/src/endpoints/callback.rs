@@ -48,7 +48,7 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
         _ => return Err(page_error("The sign-in form was posted without a decision.")),
     }
     let (user, clear, device) = match password::decide(app, &params, reads?, now).await? {
-        Outcome::SignedIn { user, clear, device } => (user, clear, device),
+        Outcome::SignedIn { who, clear, device } => (who, clear, device),
         Outcome::Throttled => {
             return Ok(retry_page(&client, &pending, sealed, StatusCode::TOO_MANY_REQUESTS, THROTTLED, None));
         }

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::error::OAuthError;
 use crate::http::{Request, Response, json as json_response};
-use crate::oauth::claims;
+use crate::oauth::{claims, jwt};
 use crate::router::Endpoint;
 
 /// The scopes ZeroAuth knows how to describe and answer at `/userinfo`.
@@ -15,6 +15,7 @@ pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email"];
 
 /// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
 pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> {
+    let known: Vec<String> = KNOWN_SCOPES.iter().map(|s| (*s).to_owned()).collect();
     let body = json!({
         "issuer": app.config.issuer,
         "authorization_endpoint": app.url(Endpoint::Authorize.path()),
@@ -30,7 +31,9 @@ pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> 
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "scopes_supported": KNOWN_SCOPES,
+        "jwks_uri": app.url(Endpoint::Jwks.path()),
+        "id_token_signing_alg_values_supported": jwt::signing_algs(app),
+        "scopes_supported": app.config.scopes_supported.as_deref().unwrap_or(&known),
         "subject_types_supported": ["public"],
         "claims_supported": claims::SUPPORTED,
         "authorization_response_iss_parameter_supported": true,
@@ -40,5 +43,15 @@ pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> 
     res.headers_mut()
         .insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("public, max-age=300"));
     res.headers_mut().remove(http::header::PRAGMA);
+    Ok(res)
+}
+
+/// `GET /jwks`: the published signing keys (RFC 7517), cacheable for five
+/// minutes — a next key is published well before it signs.
+pub async fn jwks(app: &App, _req: Request) -> Result<Response, OAuthError> {
+    let mut res = crate::http::Response::new(app.config.keys.jwks().to_owned());
+    res.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    res.headers_mut()
+        .insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("public, max-age=300"));
     Ok(res)
 }

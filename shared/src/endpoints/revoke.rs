@@ -8,7 +8,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response, body_params, json as json_response};
 use crate::oauth::ClientCredentials;
 use crate::oauth::client_auth::authenticate;
-use crate::oauth::tokens::{self, Found};
+use crate::oauth::tokens::{self, Found, JWT_DIGEST_PREFIX};
 
 /// `POST /revoke`: revokes an access token, or a refresh token and with it
 /// its whole family. Unknown tokens and other clients' tokens answer 200 and
@@ -32,6 +32,21 @@ pub async fn revoke(app: &App, req: Request) -> Result<Response, OAuthError> {
     let revoked = match found? {
         Some(Found::Refresh { grant: g, .. }) if g.client_id == client.client_id => {
             app.store.revoke_grant(&g.grant_id).await
+        }
+        // A JWT access token is not stored: revoking it revokes its family;
+        // a client's own JWT has none and lives until it expires.
+        Some(Found::Access(at))
+            if at.client_id == client.client_id && at.digest.starts_with(JWT_DIGEST_PREFIX) =>
+        {
+            match &at.grant_id {
+                Some(grant_id) => app.store.revoke_grant(grant_id).await,
+                None => {
+                    return Err(OAuthError::new(
+                        ErrorCode::UnsupportedTokenType,
+                        "a client_credentials JWT access token cannot be revoked; it expires at its exp",
+                    ));
+                }
+            }
         }
         Some(Found::Access(at)) if at.client_id == client.client_id => {
             app.store.revoke_access_token(&at.digest).await

@@ -4,10 +4,10 @@
 //! while the code is consumed. Two in all.
 
 use crate::app::App;
-use crate::domain::{AccessTokenRecord, CodeRecord, Grant, GrantType};
+use crate::domain::{CodeRecord, Grant, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::Params;
-use crate::oauth::{AuthenticatedClient, pkce, redirect_uri, tokens};
+use crate::oauth::{AuthenticatedClient, jwt, pkce, redirect_uri, tokens};
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
 use crate::store::{ConsumeOutcome, Issuance};
 
@@ -88,24 +88,29 @@ pub async fn exchange(
         ConsumeOutcome::Invalid => return Err(OAuthError::invalid_grant(UNKNOWN)),
     }
     let grant_id = &minted.issuance.grant.grant_id;
-    if !user.map_err(OAuthError::store("reading the user"))?.is_some_and(|u| u.is_active_as(&record.sub)) {
+    let user = user.map_err(OAuthError::store("reading the user"))?.filter(|u| u.is_active_as(&record.sub));
+    let Some(user) = user else {
         return Err(
             revoke_family(app, grant_id, "the user who approved this code is disabled or deleted").await
         );
-    }
+    };
+    let sign_in = jwt::SignIn { auth_time: record.auth_time, nonce: record.nonce.as_deref() };
+    let id_token = jwt::id_token(app, client, &user, &record.scope, sign_in, &minted.access_token, now)?;
     Ok(Issued {
         access_token: minted.access_token,
-        expires_in: app.config.access_token_ttl,
+        expires_in: minted.expires_in,
         scope: record.scope,
         refresh_token: minted.refresh_token,
         created_at: now,
         state: req.state.or(record.state),
+        id_token,
     })
 }
 
 /// The tokens minted for a redemption, and the records that store them.
 struct Minted {
     access_token: AccessToken,
+    expires_in: i64,
     refresh_token: Option<RefreshToken>,
     issuance: Issuance,
 }
@@ -113,8 +118,9 @@ struct Minted {
 impl Minted {
     fn new(app: &App, client: &AuthenticatedClient, code: &CodeRecord, now: i64) -> Result<Self, OAuthError> {
         let grant_id = tokens::new_grant_id()?;
-        let access_token = tokens::mint_access(Some(&grant_id))?;
-        let access_expires = now + app.config.access_token_ttl;
+        let subject = jwt::Subject { grant: Some((&grant_id, &code.username, &code.sub)) };
+        let access = jwt::mint_access(app, client, subject, &code.scope, now)?;
+        let access_expires = now + access.expires_in;
         let refresh_token = if client.allows(GrantType::RefreshToken) {
             Some(tokens::mint_refresh(&grant_id)?)
         } else {
@@ -135,18 +141,14 @@ impl Minted {
             revoked: false,
             created_at: now,
             expires_at: refresh_expires_at.max(access_expires),
-        };
-        let access = AccessTokenRecord {
-            digest: tokens::digest(access_token.secret()),
-            grant_id: Some(grant_id),
-            client_id: client.client_id.clone(),
-            username: Some(code.username.clone()),
-            sub: Some(code.sub.clone()),
-            scope: code.scope.clone(),
-            issued_at: now,
-            expires_at: access_expires,
+            auth_time: code.auth_time,
         };
         let consume_id = tokens::rng(crate::crypto::random_string(16))?;
-        Ok(Self { access_token, refresh_token, issuance: Issuance { consume_id, grant, access } })
+        Ok(Self {
+            access_token: access.token,
+            expires_in: access.expires_in,
+            refresh_token,
+            issuance: Issuance { consume_id, grant, access: access.record },
+        })
     }
 }

@@ -3,10 +3,10 @@
 //! Round trips: the client is read, then the token written.
 
 use crate::app::App;
-use crate::domain::{AccessTokenRecord, GrantType};
+use crate::domain::GrantType;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::Params;
-use crate::oauth::{AuthenticatedClient, Scope, tokens};
+use crate::oauth::{AuthenticatedClient, Scope, jwt};
 
 use super::Issued;
 
@@ -44,24 +44,18 @@ pub async fn issue(
     }
     let scope = Scope::narrow(req.scope.as_deref(), &client.scopes)?;
     let now = app.now();
-    let token = tokens::mint_access(None)?;
-    let record = AccessTokenRecord {
-        digest: tokens::digest(token.secret()),
-        grant_id: None,
-        client_id: client.client_id.clone(),
-        username: None,
-        sub: None,
-        scope: scope.clone(),
-        issued_at: now,
-        expires_at: now + app.config.access_token_ttl,
-    };
-    app.store.put_access_token(&record).await.map_err(OAuthError::store("storing the access token"))?;
+    let access = jwt::mint_access(app, client, jwt::Subject { grant: None }, &scope, now)?;
+    // A JWT is not stored: the client read is this request's only round trip.
+    if let Some(record) = &access.record {
+        app.store.put_access_token(record).await.map_err(OAuthError::store("storing the access token"))?;
+    }
     Ok(Issued {
-        access_token: token,
-        expires_in: app.config.access_token_ttl,
+        access_token: access.token,
+        expires_in: access.expires_in,
         scope,
         refresh_token: None,
         created_at: now,
         state: req.state,
+        id_token: None,
     })
 }

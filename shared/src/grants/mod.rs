@@ -69,6 +69,8 @@ pub struct Issued {
     pub created_at: i64,
     /// `state`: the token request's, or else the authorization request's.
     pub state: Option<String>,
+    /// The ID token, when the scope includes `openid`.
+    pub id_token: Option<String>,
 }
 
 impl Issued {
@@ -86,6 +88,9 @@ impl Issued {
         }
         if let Some(state) = &self.state {
             body["state"] = json!(state);
+        }
+        if let Some(id_token) = &self.id_token {
+            body["id_token"] = json!(id_token);
         }
         crate::http::json(StatusCode::OK, &body)
     }

@@ -5,11 +5,11 @@
 
 use crate::app::App;
 use crate::crypto;
-use crate::domain::{AccessTokenRecord, Grant, GrantType};
+use crate::domain::{Grant, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::Params;
-use crate::oauth::{AuthenticatedClient, Scope, tokens};
-use crate::secret::{AccessToken, RefreshToken};
+use crate::oauth::{AuthenticatedClient, Scope, jwt, tokens};
+use crate::secret::RefreshToken;
 use crate::store::{RotateOutcome, Rotation, retire};
 
 use super::{Issued, revoke_family};
@@ -72,13 +72,14 @@ pub async fn refresh(
     }
     let scope = Scope::narrow(req.scope.as_deref(), &grant.scope)?;
     let new_refresh = tokens::mint_refresh(&grant.grant_id)?;
-    let access_token = tokens::mint_access(Some(&grant.grant_id))?;
+    let subject = jwt::Subject { grant: Some((&grant.grant_id, &grant.username, &grant.sub)) };
+    let access = jwt::mint_access(app, client, subject, &scope, now)?;
     let rotation = Rotation {
         retired: retire(&grant.retired_digests, &presented),
         presented_digest: presented,
         new_digest: tokens::digest(new_refresh.secret()),
         new_refresh_expires_at: now + app.config.refresh_token_ttl,
-        access: access_record(app, &grant, &access_token, &scope, now),
+        access: access.record,
     };
     let (user, outcome) = tokio::join!(
         app.store.get_user(&grant.username),
@@ -89,37 +90,22 @@ pub async fn refresh(
         RotateOutcome::Reused => return Err(revoke_family(app, &grant.grant_id, REUSED).await),
         RotateOutcome::Invalid => return Err(invalid()),
     }
-    if !user.map_err(OAuthError::store("reading the user"))?.is_some_and(|u| u.is_active_as(&grant.sub)) {
+    let user = user.map_err(OAuthError::store("reading the user"))?.filter(|u| u.is_active_as(&grant.sub));
+    let Some(user) = user else {
         return Err(
             revoke_family(app, &grant.grant_id, "the user of this grant is disabled or deleted").await
         );
-    }
+    };
+    // OpenID Connect Core 12.2: a new ID token, same sub and auth_time, no nonce.
+    let sign_in = jwt::SignIn { auth_time: grant.auth_time, nonce: None };
+    let id_token = jwt::id_token(app, client, &user, &scope, sign_in, &access.token, now)?;
     Ok(Issued {
-        access_token,
-        expires_in: app.config.access_token_ttl,
+        access_token: access.token,
+        expires_in: access.expires_in,
         scope,
         refresh_token: Some(new_refresh),
         created_at: now,
         state: req.state,
+        id_token,
     })
-}
-
-/// The record of the access token issued with a rotation.
-fn access_record(
-    app: &App,
-    grant: &Grant,
-    token: &AccessToken,
-    scope: &Scope,
-    now: i64,
-) -> AccessTokenRecord {
-    AccessTokenRecord {
-        digest: tokens::digest(token.secret()),
-        grant_id: Some(grant.grant_id.clone()),
-        client_id: grant.client_id.clone(),
-        username: Some(grant.username.clone()),
-        sub: Some(grant.sub.clone()),
-        scope: scope.clone(),
-        issued_at: now,
-        expires_at: now + app.config.access_token_ttl,
-    }
 }

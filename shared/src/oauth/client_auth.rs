@@ -116,6 +116,7 @@ mod tests {
             trusted: false,
             disabled,
             created_at: 0,
+            tokens: Default::default(),
         }
     }
 

@@ -3,6 +3,8 @@
 
 pub mod claims;
 pub mod client_auth;
+pub mod jwt;
+pub mod oidc;
 pub mod pkce;
 pub mod prompt;
 pub mod redirect_uri;

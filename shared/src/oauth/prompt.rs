@@ -23,7 +23,8 @@ impl Prompt {
                 "none" => p.none = true,
                 "login" => p.login = true,
                 "consent" => p.consent = true,
-                "select_account" => {}
+                // One account per session: choosing one is signing in again.
+                "select_account" => p.login = true,
                 other => {
                     return Err(OAuthError::invalid_request(format!("prompt `{other}` is not supported")));
                 }
@@ -47,11 +48,7 @@ mod tests {
             ("should ask nothing special when absent", None, p(false, false, false)),
             ("should read none", Some("none"), p(true, false, false)),
             ("should read login and consent together", Some("login consent"), p(false, true, true)),
-            (
-                "should accept select_account (one account per session)",
-                Some("select_account"),
-                p(false, false, false),
-            ),
+            ("should read select_account as signing in again", Some("select_account"), p(false, true, false)),
             ("should fail because the value is unknown", Some("bogus"), Err(())),
             ("should fail because none is combined with login", Some("none login"), Err(())),
         ];

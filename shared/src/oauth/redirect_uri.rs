@@ -100,6 +100,7 @@ mod tests {
             trusted: false,
             disabled: false,
             created_at: 0,
+            tokens: Default::default(),
         }
     }
 

@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::crypto::{self, RandomError};
 use crate::domain::{AccessTokenRecord, Grant};
 use crate::error::OAuthError;
+use crate::oauth::{Scope, jwt};
 use crate::secret::{AccessToken, AuthCode, RefreshToken};
 
 const ACCESS_PREFIX: &str = "za_at_";
@@ -106,8 +107,13 @@ pub fn digest(token: &str) -> String {
 }
 
 /// The access token's record if it is live: stored, unexpired, and its
-/// family (if any) not revoked. One round trip.
+/// family (if any) not revoked. One round trip. A JWT access token is
+/// live when its signature verifies, it has not expired, and its family
+/// (a person's token) is not revoked; its record is made from its claims.
 pub async fn live_access_token(app: &App, token: &str) -> Result<Option<AccessTokenRecord>, OAuthError> {
+    if let Some(claims) = jwt::read_access(app, token) {
+        return live_jwt(app, claims).await;
+    }
     let Some(Kind::Access { grant_id }) = recognise(token) else {
         return Ok(None);
     };
@@ -116,6 +122,33 @@ pub async fn live_access_token(app: &App, token: &str) -> Result<Option<AccessTo
         .await
         .map_err(OAuthError::store("reading the access token"))
 }
+
+/// The record of a verified JWT access token whose family, if it has one,
+/// is still alive and still the same person's and client's.
+async fn live_jwt(app: &App, c: jwt::AccessClaims) -> Result<Option<AccessTokenRecord>, OAuthError> {
+    let record = AccessTokenRecord {
+        digest: format!("{JWT_DIGEST_PREFIX}{}", c.jti),
+        grant_id: None,
+        client_id: c.client_id,
+        username: None,
+        sub: None,
+        scope: Scope::from_stored(&c.scope),
+        issued_at: c.iat,
+        expires_at: c.exp,
+    };
+    let Some(grant_id) = c.za_grant else {
+        return Ok(Some(record));
+    };
+    let grant =
+        app.store.get_grant(&grant_id, app.now()).await.map_err(OAuthError::store("reading the grant"))?;
+    Ok(grant.filter(|g| !g.revoked && g.client_id == record.client_id && g.sub == c.sub).map(|g| {
+        AccessTokenRecord { grant_id: Some(grant_id), username: Some(g.username), sub: Some(g.sub), ..record }
+    }))
+}
+
+/// The `digest` of a JWT access token's record starts with this: such a
+/// record is made from the token's claims and never stored.
+pub const JWT_DIGEST_PREFIX: &str = "jwt:";
 
 /// A presented token, found in the store.
 #[derive(Debug)]

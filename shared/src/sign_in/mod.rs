@@ -71,8 +71,17 @@ pub fn csrf_matches(app: &App, req: &Request, digest: &str) -> bool {
         .is_some_and(|c| crypto::ct_eq(&crypto::digest(c), digest))
 }
 
+/// Who a valid session cookie signs in, and since when.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The person.
+    pub user: User,
+    /// When they signed in with their password (`auth_time`), epoch seconds.
+    pub auth_time: i64,
+}
+
 /// The user of a valid session cookie, if they still exist and are enabled.
-pub async fn signed_in_user(app: &App, req: &Request, now: i64) -> Result<Option<User>, OAuthError> {
+pub async fn signed_in_user(app: &App, req: &Request, now: i64) -> Result<Option<SignedIn>, OAuthError> {
     let Some(raw) = cookie(req.headers(), &cookie_name(app, SESSION_COOKIE)) else {
         return Ok(None);
     };
@@ -87,18 +96,21 @@ pub async fn signed_in_user(app: &App, req: &Request, now: i64) -> Result<Option
     // The session ends when the person is disabled or deleted, when the
     // username now names someone else, or when the password changed.
     Ok(user
-        .filter(|u| u.is_active_as(&session.sub) && crypto::ct_eq(&u.credential_tag(), &session.credential)))
+        .filter(|u| u.is_active_as(&session.sub) && crypto::ct_eq(&u.credential_tag(), &session.credential))
+        .map(|user| SignedIn { user, auth_time: session.auth_time }))
 }
 
 /// Sets the session cookie for `user` on `res`; after a password sign-in
 /// (`device` is the browser's device cookie id, new or kept), remembers the
 /// browser too.
-pub fn start_session(app: &App, res: &mut Response, user: &User, device: Option<String>, now: i64) {
+pub fn start_session(app: &App, res: &mut Response, signed_in: &SignedIn, device: Option<String>, now: i64) {
+    let user = &signed_in.user;
     let session = Session {
         username: user.username.clone(),
         sub: user.sub.clone(),
         credential: user.credential_tag(),
         exp: now + app.config.session_ttl,
+        auth_time: signed_in.auth_time,
     };
     let value = sealed::seal(&app.config.signing_key, SESSION_PURPOSE, &session);
     let attrs = cookie_attributes(app, app.config.session_ttl, "Lax");

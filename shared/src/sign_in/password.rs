@@ -9,14 +9,14 @@ use crate::http::{Params, Request, client_ip};
 use crate::oauth::tokens;
 use crate::secret::Password;
 use crate::sign_in::sealed::PendingRequest;
-use crate::sign_in::signed_in_user;
+use crate::sign_in::{SignedIn, signed_in_user};
 
 /// How a sign-in ended.
 pub enum Outcome {
     /// Signed in; `clear` is the failure counter to reset, if it had counted any.
     SignedIn {
-        /// The person.
-        user: User,
+        /// The person, and when they signed in with their password.
+        who: SignedIn,
         /// The per-account (or per-device) counter to reset.
         clear: Option<String>,
         /// After a password sign-in: the device cookie id to set (the
@@ -32,7 +32,7 @@ pub enum Outcome {
 /// What the sign-in reads before deciding.
 pub enum Reads {
     /// No username was posted: the session's user, if any.
-    Session(Option<User>),
+    Session(Option<SignedIn>),
     /// A username was posted: the user and the failure counters.
     Password(Attempt),
 }
@@ -71,8 +71,10 @@ pub async fn read(
 ) -> Result<Reads, OAuthError> {
     let username = params.get_id("username")?.map(|u| u.trim().to_lowercase());
     let Some(username) = username else {
-        let user = if pending.force_login { None } else { signed_in_user(app, req, now).await? };
-        return Ok(Reads::Session(user));
+        let session = if pending.force_login { None } else { signed_in_user(app, req, now).await? };
+        // OpenID Connect max_age: an older sign-in does not count.
+        let session = session.filter(|s| pending.max_age.is_none_or(|m| now - s.auth_time <= m));
+        return Ok(Reads::Session(session));
     };
     let device = super::device_for(app, req, &username, now);
     let user_key = match &device {
@@ -109,7 +111,7 @@ pub async fn read(
 /// time), throttled per account and per client IP.
 pub async fn decide(app: &App, params: &Params, reads: Reads, now: i64) -> Result<Outcome, OAuthError> {
     let a = match reads {
-        Reads::Session(Some(user)) => return Ok(Outcome::SignedIn { user, clear: None, device: None }),
+        Reads::Session(Some(who)) => return Ok(Outcome::SignedIn { who, clear: None, device: None }),
         Reads::Session(None) => return Ok(Outcome::BadCredentials(None)),
         Reads::Password(a) => a,
     };
@@ -130,7 +132,8 @@ pub async fn decide(app: &App, params: &Params, reads: Reads, now: i64) -> Resul
                 Some(id) => id,
                 None => tokens::rng(crypto::random_string(16))?,
             };
-            Ok(Outcome::SignedIn { user, clear: Some(a.user_key), device: Some(device) })
+            let who = SignedIn { user, auth_time: now };
+            Ok(Outcome::SignedIn { who, clear: Some(a.user_key), device: Some(device) })
         }
         _ => {
             count_failure(app, a.ip_key.as_deref(), now).await?;

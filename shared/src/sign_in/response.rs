@@ -5,17 +5,18 @@
 use http::StatusCode;
 
 use crate::app::App;
-use crate::domain::{CodeRecord, User};
+use crate::domain::CodeRecord;
 use crate::error::OAuthError;
 use crate::http::{Response, html, redirect, with_query};
 use crate::oauth::tokens;
-use crate::sign_in::page;
 use crate::sign_in::sealed::PendingRequest;
+use crate::sign_in::{SignedIn, page};
 
 /// Mints a code for `user` and answers with the redirect to the client
 /// (RFC 9700 4.12: 303 after a POST; the `iss` parameter per RFC 9207).
-pub async fn issue_code(app: &App, pending: &PendingRequest, user: &User) -> Result<Response, OAuthError> {
+pub async fn issue_code(app: &App, pending: &PendingRequest, who: &SignedIn) -> Result<Response, OAuthError> {
     let now = app.now();
+    let (user, auth_time) = (&who.user, who.auth_time);
     let code = tokens::mint_code()?;
     let record = CodeRecord {
         digest: tokens::digest(code.secret()),
@@ -32,6 +33,7 @@ pub async fn issue_code(app: &App, pending: &PendingRequest, user: &User) -> Res
         valid_until: now + app.config.code_ttl,
         expires_at: now + app.config.code_retention,
         redeemed: None,
+        auth_time,
     };
     app.store.put_code(&record).await.map_err(OAuthError::store("storing the code"))?;
     let mut pairs = vec![("code", code.secret())];

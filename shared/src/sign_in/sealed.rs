@@ -30,6 +30,13 @@ pub struct PendingRequest {
     pub nonce: Option<String>,
     /// `prompt=login`: the password is asked even with a session.
     pub force_login: bool,
+    /// OpenID Connect `max_age`: a session older than this many seconds
+    /// does not count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<i64>,
+    /// OpenID Connect `login_hint`: the username to fill in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_hint: Option<String>,
     /// Digest of the CSRF cookie this form is bound to.
     pub csrf: String,
     /// This form's random id: a form that signed someone in is spent.
@@ -50,6 +57,10 @@ pub struct Session {
     pub credential: String,
     /// Epoch seconds after which the session is over.
     pub exp: i64,
+    /// When the person signed in with their password (OpenID Connect
+    /// `auth_time`), epoch seconds.
+    #[serde(default)]
+    pub auth_time: i64,
 }
 
 /// A browser a person signed in from before (OWASP's device cookie): its
@@ -70,6 +81,12 @@ pub struct Device {
 pub struct SignOut {
     /// Digest of the CSRF cookie this form is bound to.
     pub csrf: String,
+    /// A registered `post_logout_redirect_uri` to send the person back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<String>,
+    /// `state`, echoed to `redirect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// Epoch seconds after which the form is refused.
     pub exp: i64,
 }
@@ -133,7 +150,13 @@ mod tests {
 
     #[test]
     fn sealed_session_opens_until_it_expires() {
-        let s = Session { username: "alice".into(), sub: "s".into(), credential: "c".into(), exp: 100 };
+        let s = Session {
+            username: "alice".into(),
+            sub: "s".into(),
+            credential: "c".into(),
+            exp: 100,
+            auth_time: 0,
+        };
         let sealed = seal(&key(), "session", &s);
         assert_eq!(open::<Session>(&key(), "session", &sealed, 99), Some(s));
         assert_eq!(open::<Session>(&key(), "session", &sealed, 100), None);
@@ -141,12 +164,24 @@ mod tests {
 
     #[test]
     fn tampered_or_repurposed_values_are_refused() {
-        let s = Session { username: "alice".into(), sub: "s".into(), credential: "c".into(), exp: 100 };
+        let s = Session {
+            username: "alice".into(),
+            sub: "s".into(),
+            credential: "c".into(),
+            exp: 100,
+            auth_time: 0,
+        };
         let sealed = seal(&key(), "session", &s);
         let forged = seal(
             &key(),
             "session",
-            &Session { username: "mallory".into(), sub: "s".into(), credential: "c".into(), exp: 100 },
+            &Session {
+                username: "mallory".into(),
+                sub: "s".into(),
+                credential: "c".into(),
+                exp: 100,
+                auth_time: 0,
+            },
         );
         let (Some((payload, _)), Some((_, tag))) = (forged.split_once('.'), sealed.split_once('.')) else {
             panic!("sealed values have a payload and a tag");

@@ -235,7 +235,9 @@ impl CodeStore for MemoryStore {
             consume_id: issuance.consume_id.clone(),
         });
         t.grants.insert(&issuance.grant.grant_id, issuance.grant.clone());
-        t.access.insert(&issuance.access.digest, issuance.access.clone());
+        if let Some(a) = &issuance.access {
+            t.access.insert(&a.digest, a.clone());
+        }
         Ok(ConsumeOutcome::Consumed)
     }
 }
@@ -279,7 +281,9 @@ impl TokenStore for MemoryStore {
         if extended {
             t.grants.schedule(grant_id, rotation.new_refresh_expires_at);
         }
-        t.access.insert(&rotation.access.digest, rotation.access.clone());
+        if let Some(a) = &rotation.access {
+            t.access.insert(&a.digest, a.clone());
+        }
         Ok(RotateOutcome::Rotated)
     }
 

@@ -77,8 +77,9 @@ pub struct Issuance {
     pub consume_id: String,
     /// The new grant (token family).
     pub grant: Grant,
-    /// The first access token of the family.
-    pub access: AccessTokenRecord,
+    /// The first access token of the family; `None` when it is a JWT,
+    /// which is not stored (its grant is).
+    pub access: Option<AccessTokenRecord>,
 }
 
 /// The outcome of [`CodeStore::consume_code`].
@@ -142,8 +143,8 @@ pub struct Rotation {
     pub retired: Vec<String>,
     /// The new refresh token is valid until then.
     pub new_refresh_expires_at: i64,
-    /// The new access token.
-    pub access: AccessTokenRecord,
+    /// The new access token; `None` when it is a JWT.
+    pub access: Option<AccessTokenRecord>,
 }
 
 /// How many rotated-away refresh tokens a grant remembers for reuse

@@ -1,7 +1,9 @@
 //! Mapping between domain records and DynamoDB items, both ways.
 
 use super::item::{Builder, Item, Reader, access_key, client_key, code_key, grant_key, malformed, user_key};
-use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, GrantType, Redemption, User};
+use crate::domain::{
+    AccessTokenRecord, Client, CodeRecord, Grant, GrantType, Redemption, TokenSettings, User,
+};
 use crate::oauth::Scope;
 use crate::store::StoreError;
 
@@ -16,8 +18,14 @@ impl From<&Client> for Item {
             .b("trusted", c.trusted)
             .b("disabled", c.disabled)
             .n("created_at", c.created_at)
+            .opt_s("tokens", token_settings(&c.tokens).as_deref())
             .0
     }
+}
+
+/// A client's token settings as stored: JSON, absent when all are defaults.
+fn token_settings(t: &TokenSettings) -> Option<String> {
+    (t != &TokenSettings::default()).then(|| serde_json::to_string(t).unwrap_or_default())
 }
 
 impl TryFrom<&Item> for Client {
@@ -39,6 +47,10 @@ impl TryFrom<&Item> for Client {
             trusted: r.b("trusted")?,
             disabled: r.b("disabled")?,
             created_at: r.n("created_at")?,
+            tokens: match r.opt_s("tokens")? {
+                Some(json) => serde_json::from_str(&json).map_err(|_| malformed("tokens"))?,
+                None => TokenSettings::default(),
+            },
         })
     }
 }
@@ -91,6 +103,7 @@ impl From<&CodeRecord> for Item {
             .n("expires_at", c.expires_at)
             .opt_s("redeemed_grant", c.redeemed.as_ref().map(|r| r.grant_id.as_str()))
             .opt_s("consume_id", c.redeemed.as_ref().map(|r| r.consume_id.as_str()))
+            .n("auth_time", c.auth_time)
             .0
     }
 }
@@ -124,6 +137,7 @@ impl TryFrom<&Item> for CodeRecord {
             valid_until: r.n("valid_until")?,
             expires_at: r.n("expires_at")?,
             redeemed: redemption(item)?,
+            auth_time: r.opt_n("auth_time")?.unwrap_or(0),
         })
     }
 }
@@ -141,6 +155,7 @@ impl From<&Grant> for Item {
             .b("revoked", g.revoked)
             .n("created_at", g.created_at)
             .n("expires_at", g.expires_at)
+            .n("auth_time", g.auth_time)
             .0
     }
 }
@@ -163,6 +178,7 @@ impl TryFrom<&Item> for Grant {
             revoked: r.b("revoked")?,
             created_at: r.n("created_at")?,
             expires_at: r.n("expires_at")?,
+            auth_time: r.opt_n("auth_time")?.unwrap_or(0),
         })
     }
 }

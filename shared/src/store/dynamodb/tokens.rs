@@ -35,11 +35,13 @@ impl CodeStore for DynamoStore {
             .expression_attribute_values(":cid", s(&issuance.consume_id))
             .expression_attribute_values(":now", n(now));
         for _ in 0..CONFLICT_RETRIES {
-            let items = vec![
+            let mut items = vec![
                 self.update(redeem.clone())?,
                 self.put((&issuance.grant).into(), Some("attribute_not_exists(pk)"))?,
-                self.put((&issuance.access).into(), Some("attribute_not_exists(pk)"))?,
             ];
+            if let Some(access) = &issuance.access {
+                items.push(self.put(access.into(), Some("attribute_not_exists(pk)"))?);
+            }
             let reasons = match self.transact(items).await? {
                 Ok(()) => return Ok(ConsumeOutcome::Consumed),
                 Err(reasons) => reasons,
@@ -105,10 +107,10 @@ impl TokenStore for DynamoStore {
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .expression_attribute_values(":now", n(now));
         for _ in 0..CONFLICT_RETRIES {
-            let items = vec![
-                self.update(rotate.clone())?,
-                self.put((&rotation.access).into(), Some("attribute_not_exists(pk)"))?,
-            ];
+            let mut items = vec![self.update(rotate.clone())?];
+            if let Some(access) = &rotation.access {
+                items.push(self.put(access.into(), Some("attribute_not_exists(pk)"))?);
+            }
             let reasons = match self.transact(items).await? {
                 Ok(()) => return Ok(RotateOutcome::Rotated),
                 Err(reasons) => reasons,

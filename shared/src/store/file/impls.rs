@@ -80,8 +80,9 @@ impl CodeStore for FileStore {
             put(c, CODES, digest, Some(code.expires_at), &code, Put::Existing)?;
             let g = &issuance.grant;
             put(c, GRANTS, &g.grant_id, Some(g.expires_at), g, Put::New)?;
-            let a = &issuance.access;
-            put(c, ACCESS, &a.digest, Some(a.expires_at), a, Put::New)?;
+            if let Some(a) = &issuance.access {
+                put(c, ACCESS, &a.digest, Some(a.expires_at), a, Put::New)?;
+            }
             Ok((ConsumeOutcome::Consumed, true))
         })
     }
@@ -121,8 +122,9 @@ impl TokenStore for FileStore {
             grant.refresh_expires_at = rotation.new_refresh_expires_at;
             grant.expires_at = grant.expires_at.max(rotation.new_refresh_expires_at);
             put(c, GRANTS, grant_id, Some(grant.expires_at), &grant, Put::Existing)?;
-            let a = &rotation.access;
-            put(c, ACCESS, &a.digest, Some(a.expires_at), a, Put::New)?;
+            if let Some(a) = &rotation.access {
+                put(c, ACCESS, &a.digest, Some(a.expires_at), a, Put::New)?;
+            }
             Ok((RotateOutcome::Rotated, true))
         })
     }
