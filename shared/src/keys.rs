@@ -388,7 +388,13 @@ impl Keys {
     /// its `alg` is that key's, its `typ` is `typ`, its signature verifies,
     /// its `iss` is `issuer` and its `exp` is after `now` (the server's
     /// clock; `None` accepts an expired token, as an `id_token_hint`).
-    pub fn verify<T: DeserializeOwned>(&self, token: &str, typ: &str, issuer: &str, now: Option<i64>) -> Option<T> {
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: &str,
+        issuer: &str,
+        now: Option<i64>,
+    ) -> Option<T> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         let (alg, key) = self.verifiers.get(header.kid.as_deref()?)?;
         if header.alg != alg.jose() || !header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(typ)) {
@@ -458,8 +464,16 @@ mod tests {
                 Some(claims(far)),
                 "{alg:?}"
             );
-            assert_eq!(keys.verify::<Claims>(&t, "at+jwt", "https://as.example", Some(NOW)), None, "wrong typ");
-            assert_eq!(keys.verify::<Claims>(&t, "JWT", "https://other.example", Some(NOW)), None, "wrong iss");
+            assert_eq!(
+                keys.verify::<Claims>(&t, "at+jwt", "https://as.example", Some(NOW)),
+                None,
+                "wrong typ"
+            );
+            assert_eq!(
+                keys.verify::<Claims>(&t, "JWT", "https://other.example", Some(NOW)),
+                None,
+                "wrong iss"
+            );
             let mut parts: Vec<String> = t.split('.').map(str::to_owned).collect();
             parts[1] =
                 URL_SAFE_NO_PAD.encode(br#"{"iss":"https://as.example","sub":"admin","exp":9999999999}"#);

@@ -257,3 +257,76 @@ async fn iiniit_scopes_refresh_and_error_codes() {
     let denied = b.submit(&[("request", &page.request), ("decision", "deny")]).await;
     assert_eq!(denied.location_params()["error"], "access_denied");
 }
+
+/// The published key set, as an API caches it.
+async fn published_keys(s: &Server) -> zeroauth_shared::keys::Keys {
+    let jwks = s.http.get(s.url("/jwks")).send().await.unwrap().text().await.unwrap();
+    zeroauth_shared::keys::Keys::from_jwks(&jwks).unwrap()
+}
+
+/// iiniit's "JWT tokens": its code flow and refresh, form-encoded with the
+/// secret in the body, give JWT access tokens its API verifies offline.
+#[tokio::test]
+async fn iiniit_jwt_access_tokens_verify_offline() {
+    let s = Server::dynamodb().await;
+    let app = s
+        .client(|c| {
+            c.scope = Some("read:user read:projects".into());
+            c.access_token_format = Some("jwt".into());
+        })
+        .await;
+    s.user("dev").await;
+    let code = s.browser().code_for(&app, "dev", &[("scope", "read:user read:projects")]).await;
+    let secret = app.secret.clone().unwrap();
+    let creds = [("client_id", app.id.as_str()), ("client_secret", secret.as_str())];
+    let mut form =
+        vec![("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &app.redirect_uri)];
+    form.extend_from_slice(&creds);
+    let r = s.post_form("/token", None, &form).await;
+    assert_eq!((r.status, r.json()["expires_in"].as_i64()), (200, Some(600)), "{r:?}");
+    let keys = published_keys(&s).await;
+    let claims: serde_json::Value = keys
+        .verify(&r.field("access_token"), "at+jwt", &s.base, Some(s.clock_now()))
+        .expect("verifies offline");
+    assert_eq!(
+        (claims["scope"].as_str(), claims["client_id"].as_str()),
+        (Some("read:user read:projects"), Some(app.id.as_str()))
+    );
+    let rt = r.field("refresh_token");
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", rt.as_str())];
+    form.extend_from_slice(&creds);
+    let refreshed = s.post_form("/token", None, &form).await;
+    let again: serde_json::Value = keys
+        .verify(&refreshed.field("access_token"), "at+jwt", &s.base, Some(s.clock_now()))
+        .expect("verifies");
+    assert_eq!(again["sub"], claims["sub"]);
+}
+
+/// ItsYou.online's "JWT for API calls": client_credentials as a form post
+/// with the secret in the body gives a JWT its API verifies offline.
+#[tokio::test]
+async fn itsyou_online_jwt_for_api_calls() {
+    let s = Server::dynamodb().await;
+    let org = s
+        .client(|c| {
+            c.grants = vec!["client_credentials".into()];
+            c.redirect_uris = vec![];
+            c.access_token_format = Some("jwt".into());
+            c.access_token_signed_response_alg = Some("EdDSA".into());
+        })
+        .await;
+    let secret = org.secret.clone().unwrap();
+    let cc = s
+        .post_form(
+            "/token",
+            None,
+            &[("grant_type", "client_credentials"), ("client_id", &org.id), ("client_secret", &secret)],
+        )
+        .await;
+    assert_eq!(cc.status, 200, "{cc:?}");
+    let claims: serde_json::Value = published_keys(&s)
+        .await
+        .verify(&cc.field("access_token"), "at+jwt", &s.base, Some(s.clock_now()))
+        .expect("verifies offline");
+    assert_eq!(claims["sub"].as_str(), Some(org.id.as_str()));
+}

@@ -176,7 +176,8 @@ async fn jwt_access_tokens_follow_rfc_9068_and_are_refused_when_altered_or_expir
         (header(&token)["typ"].as_str(), header(&token)["alg"].as_str()),
         (Some("at+jwt"), Some("ES256"))
     );
-    let claims: Value = published(&s).await.verify(&token, "at+jwt", &s.base, Some(s.clock_now())).expect("verifies");
+    let claims: Value =
+        published(&s).await.verify(&token, "at+jwt", &s.base, Some(s.clock_now())).expect("verifies");
     for name in ["iss", "sub", "aud", "client_id", "scope", "iat", "exp", "jti"] {
         assert!(!claims[name].is_null(), "{name} in {claims}");
     }
@@ -217,7 +218,8 @@ async fn a_persons_jwt_access_token_reads_userinfo_until_its_family_is_revoked()
     let c = jwt_client(&s).await;
     let r = sign_in(&s, &c, &[("scope", "openid profile")]).await;
     let token = r.field("access_token");
-    let claims: Value = published(&s).await.verify(&token, "at+jwt", &s.base, Some(s.clock_now())).expect("verifies");
+    let claims: Value =
+        published(&s).await.verify(&token, "at+jwt", &s.base, Some(s.clock_now())).expect("verifies");
     let info = s.userinfo(&token).await;
     assert_eq!((info.status, &info.json()["sub"]), (200, &claims["sub"]), "{info:?}");
     let id = id_claims(&published(&s).await, &s, &r.field("id_token"));
