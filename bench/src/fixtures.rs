@@ -33,6 +33,8 @@ pub struct Fixtures {
     pub app: App,
     /// `Basic` header of the machine client.
     pub m2m_basic: String,
+    /// `Basic` header of the machine client with JWT access tokens.
+    pub m2m_jwt_basic: String,
     /// Id of the web client.
     pub web_id: String,
     /// `Basic` header of the web client.
@@ -53,6 +55,11 @@ impl Fixtures {
         let store = app.store.as_ref();
         let (m2m, m2m_secret) =
             register(store, "Bench M2M", &[], &["client_credentials"], "reports", now).await;
+        let (m2m_jwt, m2m_jwt_secret) =
+            register(store, "Bench M2M JWT", &[], &["client_credentials"], "reports", now).await;
+        let mut jwt_client = m2m_jwt.clone();
+        jwt_client.tokens.access_token_format = zeroauth_shared::domain::AccessTokenFormat::Jwt;
+        store.update_client(&jwt_client).await.expect("make the client's access tokens JWTs");
         let (web, web_secret) = register(
             store,
             "Bench Web",
@@ -80,6 +87,7 @@ impl Fixtures {
         };
         Self {
             m2m_basic: basic(&m2m.client_id, m2m_secret),
+            m2m_jwt_basic: basic(&m2m_jwt.client_id, m2m_jwt_secret),
             web_basic: basic(&web.client_id, web_secret),
             web_id: web.client_id,
             app,
@@ -120,6 +128,11 @@ impl Fixtures {
     /// `POST /token` client_credentials.
     pub fn client_credentials(&self) -> Request {
         form("/token", &self.m2m_basic, "grant_type=client_credentials".into())
+    }
+
+    /// `POST /token` client_credentials for the client with JWT access tokens.
+    pub fn client_credentials_jwt(&self) -> Request {
+        form("/token", &self.m2m_jwt_basic, "grant_type=client_credentials".into())
     }
 
     /// `POST /token` code exchange.

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use zeroauth_shared::keys::{Alg, KeySetDocument};
 use zeroauth_shared::router::{Mount, route};
 use zeroauth_shared::store::Store;
 use zeroauth_shared::store::dynamodb::{DynamoStore, schema};
@@ -39,6 +40,7 @@ const AWS_DDB_ROUND_TRIP_MS: f64 = 6.0;
 const AUTHORIZE: &str = "GET /authorize (sign-in page)";
 const CALLBACK: &str = "POST /callback (password, approve)";
 const CLIENT_CREDENTIALS: &str = "POST /token client_credentials";
+const CLIENT_CREDENTIALS_JWT: &str = "POST /token client_credentials (JWT access token)";
 const USERINFO: &str = "GET /userinfo";
 
 struct Args {
@@ -104,6 +106,9 @@ async fn main() {
     );
     eprintln!("argon2id: {} ms", ms(argon.p50));
 
+    // Signing and verifying tokens.
+    let signing = signing_costs(&mut md);
+
     // DynamoDB work per operation.
     let recorder = ddb::Recorder::default();
     let store = fresh_table(&args.ddb, Some(&recorder)).await;
@@ -116,6 +121,7 @@ async fn main() {
         ("POST /token authorization_code", fx.exchange(&code)),
         ("POST /token refresh_token", fx.refresh(&rt)),
         (CLIENT_CREDENTIALS, fx.client_credentials()),
+        (CLIENT_CREDENTIALS_JWT, fx.client_credentials_jwt()),
         (USERINFO, fx.userinfo(&at)),
         ("POST /introspect", fx.introspect(&at)),
         ("POST /revoke (access token)", fx.revoke(&at)),
@@ -159,7 +165,7 @@ async fn main() {
     // Cold start.
     let _ = writeln!(
         md,
-        "\n## Cold start\n\nEach release binary (x86_64 here; the deployed ones are arm64) is started {starts} times against a minimal Lambda Runtime API on loopback and DynamoDB Local; *init* is process start to the first `GET /next` (tracing, configuration, and one `GetItem` to open the DynamoDB connection), *first response* is process start to the response posted. DynamoDB Local's own time is measured separately, per operation on a new connection, and *ours* subtracts, for each round trip on the path, the slowest operation of that round trip (and one `GetItem` for init's warm-up).\n"
+        "\n## Cold start\n\nEach release binary (x86_64 here; the deployed ones are arm64) is started {starts} times against a minimal Lambda Runtime API on loopback and DynamoDB Local; *init* is process start to the first `GET /next` (tracing, configuration, the key set parsed — the private RS256, ES256 and EdDSA keys for `zeroauth-token`, which signs, the published JWKS for the others — and one `GetItem` to open the DynamoDB connection), *first response* is process start to the response posted. DynamoDB Local's own time is measured separately, per operation on a new connection, and *ours* subtracts, for each round trip on the path, the slowest operation of that round trip (and one `GetItem` for init's warm-up).\n"
     );
     let ddb_times = ddb_latencies(&args.ddb).await;
     let ddb_rt = ddb_times.get("GetItem").copied().unwrap_or_default();
@@ -174,7 +180,19 @@ async fn main() {
     let table = store.table().to_owned();
     let cfx = Fixtures::new(fixtures::app(Arc::new(store), "https://bench.execute-api.local")).await;
     let (cat, _) = cfx.tokens().await;
-    let env = lambda_env(&args.ddb, &table);
+    let base_env = lambda_env(&args.ddb, &table);
+    // The token function reads the private key set, the others the published one.
+    let doc = KeySetDocument::generate(0).expect("a key set");
+    let jwks = serde_json::to_string(&doc.public().expect("public keys")).expect("JSON");
+    let env_for = |bin: &str| {
+        let mut env = base_env.clone();
+        env.push(if bin == "zeroauth-token" {
+            ("ZEROAUTH_KEYS".to_owned(), doc.to_json())
+        } else {
+            ("ZEROAUTH_JWKS".to_owned(), jwks.clone())
+        });
+        env
+    };
     let cases: Vec<(&str, &str, zeroauth_shared::http::Request)> = vec![
         ("zeroauth-authorize", AUTHORIZE, cfx.authorize()),
         ("zeroauth-callback", CALLBACK, cfx.callback()),
@@ -199,7 +217,7 @@ async fn main() {
         let mut inits = Vec::new();
         let mut totals = Vec::new();
         for _ in 0..starts {
-            match cold::start_once(&path, &env, &event).await {
+            match cold::start_once(&path, &env_for(bin), &event).await {
                 Ok(s) if s.status < 400 => {
                     inits.push(s.init);
                     totals.push(s.total);
@@ -227,6 +245,7 @@ async fn main() {
     }
     // The effect of connecting during init.
     let path = args.release.join("zeroauth-token");
+    let env = env_for("zeroauth-token");
     let event = cold::event(&cfx.client_credentials());
     let mut with = Vec::new();
     let mut without = Vec::new();
@@ -327,10 +346,15 @@ async fn main() {
     }
     let cc = get(CLIENT_CREDENTIALS);
     let cc_cost = [lambda(512.0, cc.0, 0.0), ddb_cost(cc), HTTP_API_PER_REQUEST];
+    let cc_jwt = get(CLIENT_CREDENTIALS_JWT);
+    let sign_ms = signing.get(&Alg::RS256).map_or(0.0, |d| d.as_secs_f64() * 1e3);
+    let cc_jwt_cost = [lambda(512.0, cc_jwt.0, sign_ms), ddb_cost(cc_jwt), HTTP_API_PER_REQUEST];
     let _ = writeln!(md, "| per million | Lambda | DynamoDB | HTTP API | total |\n|---|---|---|---|---|");
-    for (name, c) in
-        [("sign-ins (authorize + callback + code exchange)", signin), ("client_credentials tokens", cc_cost)]
-    {
+    for (name, c) in [
+        ("sign-ins (authorize + callback + code exchange)", signin),
+        ("client_credentials tokens", cc_cost),
+        ("client_credentials JWT access tokens (RS256)", cc_jwt_cost),
+    ] {
         let _ = writeln!(
             md,
             "| {name} | ${:.2} | ${:.2} | ${:.2} | **${:.2}** |",
@@ -349,6 +373,7 @@ async fn main() {
         .max()
         .unwrap_or(0);
     let verdict = |ok: bool| if ok { "met" } else { "**not met**" };
+    let cc_jwt_total = (cc_jwt_cost[0] + cc_jwt_cost[1] + cc_jwt_cost[2]) * 1e6;
     let _ = writeln!(md, "\n## Against the targets\n\n| target | measured | |\n|---|---|---|");
     let _ = writeln!(
         md,
@@ -366,6 +391,14 @@ async fn main() {
         md,
         "| ≤ 2 sequential DynamoDB round trips on any token-endpoint request | at most {token_trips} | {} |",
         verdict(token_trips <= 2)
+    );
+    let _ = writeln!(
+        md,
+        "| client_credentials with JWT access tokens: 1 round trip, 1 read unit, 0 write units, ≤ $1.40 per million | {} round trip, {} read units, {} write units, ${cc_jwt_total:.2} | {} |",
+        cc_jwt.0,
+        cc_jwt.1,
+        cc_jwt.2,
+        verdict(cc_jwt.0 == 1 && cc_jwt.1 <= 1.0 && cc_jwt.2 == 0.0 && cc_jwt_total <= 1.40)
     );
     let _ = writeln!(
         md,
@@ -401,6 +434,46 @@ async fn serve(app: zeroauth_shared::App) -> String {
         std::future::pending(),
     ));
     base
+}
+
+/// The time to sign and to verify one ID-token-sized JWT with each
+/// algorithm (release build, one core), written to `md`; the signing medians.
+fn signing_costs(md: &mut String) -> std::collections::BTreeMap<Alg, Duration> {
+    let keys = zeroauth_shared::keys::Keys::from_document(&KeySetDocument::generate(0).expect("a key set"))
+        .expect("the keys");
+    let claims = serde_json::json!({
+        "iss": "https://auth.example", "sub": "za_user_0123456789abcdef", "aud": "za_client_0123456789ab",
+        "azp": "za_client_0123456789ab", "exp": 4_000_000_000i64, "iat": 1_700_000_000, "auth_time": 1_700_000_000,
+        "nonce": "n-0S6_WzA2Mj", "at_hash": "77QmUPtjPfzWtF2AnpK9RQ", "preferred_username": "bench",
+    });
+    let _ = writeln!(
+        md,
+        "## Signing tokens
+
+One ID token (the claims of a sign-in with `openid profile`), signed and verified with `jsonwebtoken` on aws-lc-rs, 200 runs each, release build, one core.
+
+| algorithm | sign p50 | verify p50 |
+|---|---|---|"
+    );
+    let mut out = std::collections::BTreeMap::new();
+    for alg in Alg::ALL {
+        let (mut signs, mut verifies) = (Vec::new(), Vec::new());
+        for _ in 0..200 {
+            let t = Instant::now();
+            let token = keys.sign(alg, "JWT", &claims).expect("signed");
+            signs.push(t.elapsed());
+            let t = Instant::now();
+            let ok = keys.verify::<serde_json::Value>(&token, "JWT", "https://auth.example", Some(0));
+            verifies.push(t.elapsed());
+            assert!(ok.is_some(), "verifies");
+        }
+        let (sign, verify) = (summarize(signs).p50, summarize(verifies).p50);
+        let _ = writeln!(md, "| {} | {} µs | {} µs |", alg.as_str(), us(sign), us(verify));
+        eprintln!("{}: sign {} µs, verify {} µs", alg.as_str(), us(sign), us(verify));
+        out.insert(alg, sign);
+    }
+    let _ = writeln!(md);
+    out
 }
 
 /// DynamoDB Local's median time for each operation the cold-start paths
