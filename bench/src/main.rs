@@ -158,8 +158,8 @@ async fn main() {
             writes + 0.0,
             aws_writes + 0.0
         );
-        work.insert(name, (rtrips, reads, aws_writes, waves));
-        eprintln!("{name}: {} {rtrips} round trips, {reads} RRU, {aws_writes} WRU", res.status());
+        work.insert(name, (rtrips, reads, aws_writes, waves.clone()));
+        eprintln!("{name}: {} {rtrips} round trips {waves:?}, {reads} RRU, {aws_writes} WRU", res.status());
     }
 
     // Cold start.
@@ -217,6 +217,8 @@ async fn main() {
         let mut inits = Vec::new();
         let mut totals = Vec::new();
         for _ in 0..starts {
+            // A sign-in form works once: each start posts a fresh one.
+            let event = if what == CALLBACK { cold::event(&cfx.callback()) } else { event.clone() };
             match cold::start_once(&path, &env_for(bin), &event).await {
                 Ok(s) if s.status < 400 => {
                     inits.push(s.init);
@@ -268,7 +270,7 @@ async fn main() {
     // Warm latency.
     let _ = writeln!(
         md,
-        "## Warm latency\n\nThrough the local HTTP server (`zeroauth serve`'s handlers, one port), {workers} concurrent clients with keep-alive; {n_mem} requests per flow on the embedded store, {n_ddb} on DynamoDB Local. *Handler overhead* is the same flows called straight through the router on the embedded store: ZeroAuth's own code, without HTTP or DynamoDB.\n"
+        "## Warm latency\n\nThrough the local HTTP server (`zeroauth serve`'s handlers, one port), {workers} concurrent clients with keep-alive; {n_mem} requests per flow on the embedded store, {n_ddb} on DynamoDB Local. *Handler overhead* is the same flows called straight through the router on the embedded store: ZeroAuth's own code, without HTTP or DynamoDB. The code exchange and the refresh include signing an RS256 ID token (the web client asks for `openid`); see *Signing tokens* for what ES256 or EdDSA would cost instead.\n"
     );
     let _ = writeln!(
         md,
@@ -293,7 +295,16 @@ async fn main() {
             .await
             .expect("DynamoDB run");
         let o = load::run(ovh_reqs.clone(), flow, n_mem, 1, None).await.expect("router run");
-        worst_overhead = worst_overhead.max(o.latency.p50);
+        // The code exchange and the refresh sign one RS256 ID token (the
+        // fixtures' web client asks for openid): that signature's time, like
+        // argon2id's, is the algorithm's, measured above, not ZeroAuth's code.
+        let signs_id_token = matches!(flow, Flow::CodeExchange | Flow::Refresh);
+        let rs256 = signing.get(&Alg::RS256).copied().unwrap_or_default();
+        worst_overhead = worst_overhead.max(if signs_id_token {
+            o.latency.p50.saturating_sub(rs256)
+        } else {
+            o.latency.p50
+        });
         let _ = writeln!(
             md,
             "| {} | {} ms | {} ms | {:.0} | {} ms | {} ms | {:.0} | {} µs | {} µs |",
@@ -383,7 +394,8 @@ async fn main() {
     );
     let _ = writeln!(
         md,
-        "| handler overhead < 100 µs p50 (embedded store) | worst flow {} µs | {} |",
+        "| handler overhead < 100 µs p50 (embedded store; the code exchange and refresh less their one RS256 ID-token signature, {} µs) | worst flow {} µs | {} |",
+        us(signing.get(&Alg::RS256).copied().unwrap_or_default()),
         us(worst_overhead),
         verdict(worst_overhead < Duration::from_micros(100))
     );
@@ -396,8 +408,8 @@ async fn main() {
         md,
         "| client_credentials with JWT access tokens: 1 round trip, 1 read unit, 0 write units, ≤ $1.40 per million | {} round trip, {} read units, {} write units, ${cc_jwt_total:.2} | {} |",
         cc_jwt.0,
-        cc_jwt.1,
-        cc_jwt.2,
+        cc_jwt.1 + 0.0,
+        cc_jwt.2 + 0.0,
         verdict(cc_jwt.0 == 1 && cc_jwt.1 <= 1.0 && cc_jwt.2 == 0.0 && cc_jwt_total <= 1.40)
     );
     let _ = writeln!(

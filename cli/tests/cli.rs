@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use zeroauth_shared::testing::endpoint;
 
 /// A `zeroauth` invocation on its own table in DynamoDB Local.
@@ -371,4 +371,86 @@ fn every_command_speaks_plain_words_without_json() {
     );
     ok(&["user", "disable", "carol"], None, "Disabled carol");
     ok(&["user", "delete", "carol"], None, "Deleted user carol");
+}
+
+#[test]
+fn keys_generate_list_and_rotate_a_key_file() {
+    let cli = Cli::new();
+    let dir = std::env::temp_dir()
+        .join(format!("zeroauth-keys-{}", zeroauth_shared::crypto::random_string(6).unwrap()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("keys.json");
+    let file = file.to_str().unwrap();
+    let made = cli.json(&["keys", "generate", "--file", file, "--json"], None);
+    let keys = made["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 6, "{made}");
+    assert!(keys.iter().all(|k| k.get("pkcs8").is_none()), "no private part is printed");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(file).unwrap().permissions().mode() & 0o777, 0o600);
+    let again = cli.fails(&["keys", "generate", "--file", file], None);
+    assert!(again.contains("already holds a key set") && again.contains("rotate"), "{again}");
+    let active = |v: &Value| -> Vec<String> {
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|k| k["state"] == "active")
+            .map(|k| k["kid"].to_string())
+            .collect()
+    };
+    let before = active(&cli.json(&["keys", "list", "--file", file, "--json"], None));
+    let rotated = cli.json(&["keys", "rotate", "--file", file, "--json"], None);
+    assert_eq!(
+        rotated["keys"].as_array().unwrap().len(),
+        9,
+        "a retired, an active and a next key per algorithm"
+    );
+    assert!(active(&rotated).iter().all(|k| !before.contains(k)), "new keys sign");
+    let words = stdout(&cli.run(&["keys", "list", "--file", file], None));
+    assert!(words.contains("retired (published until its tokens expire)"), "{words}");
+    let short = cli.fails(&["keys", "rotate", "--file", file, "--keep-retired", "60"], None);
+    assert!(short.contains("--keep-retired must be at least"), "{short}");
+    let nowhere = cli.fails(&["keys", "list"], None);
+    assert!(nowhere.contains("--file FILE, or --parameter NAME"), "{nowhere}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn client_update_sets_token_options_and_refuses_bad_ones() {
+    let cli = Cli::with_table();
+    let c = cli.json(&["client", "create", "--name", "Api", "--grant", "client_credentials", "--json"], None);
+    let id = c["client_id"].as_str().unwrap();
+    assert_eq!(c["access_token_format"], "opaque");
+    let updated = cli.json(
+        &[
+            "client",
+            "update",
+            id,
+            "--access-token-format",
+            "jwt",
+            "--access-token-alg",
+            "EdDSA",
+            "--access-token-ttl",
+            "300",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(
+        (
+            &updated["access_token_format"],
+            &updated["access_token_signed_response_alg"],
+            &updated["access_token_ttl"]
+        ),
+        (&json!("jwt"), &json!("EdDSA"), &json!(300))
+    );
+    let shown = cli.json(&["client", "show", id, "--json"], None);
+    assert_eq!(shown["access_token_format"], "jwt", "stored in DynamoDB");
+    let long = cli.fails(&["client", "update", id, "--access-token-ttl", "999999"], None);
+    assert!(long.contains("60 to 86400 seconds"), "{long}");
+    let bad =
+        cli.fails(&["client", "update", id, "--post-logout-redirect-uri", "http://evil.example/"], None);
+    assert!(bad.contains("post-logout redirect URI"), "{bad}");
+    let missing = cli.fails(&["client", "update", "nobody", "--name", "x"], None);
+    assert!(missing.contains("there is no client"), "{missing}");
 }

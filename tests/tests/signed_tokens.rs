@@ -298,3 +298,48 @@ async fn logout_returns_only_to_a_registered_post_logout_redirect_uri() {
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(res.headers()["location"], "https://app.example/bye?state=st");
 }
+
+#[tokio::test]
+async fn userinfo_refuses_altered_unsigned_foreign_and_expired_jwts_with_invalid_token() {
+    let s = Server::dynamodb().await;
+    s.user("alice").await;
+    let c = jwt_client(&s).await;
+    let token = sign_in(&s, &c, &[("scope", "openid profile")]).await.field("access_token");
+    assert_eq!(s.userinfo(&token).await.status, 200);
+    let mut parts = token.split('.');
+    let (head, body, sig) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).unwrap_or_default()).unwrap_or_default();
+    claims["scope"] = json!("openid profile email admin");
+    let tampered = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
+    let enc = |v: Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&v).unwrap_or_default());
+    let kid = header(&token)["kid"].clone();
+    let cases = [
+        ("tampered payload", format!("{head}.{tampered}.{sig}")),
+        ("alg none", format!("{}.{body}.", enc(json!({"alg": "none", "typ": "at+jwt"})))),
+        (
+            "another key's kid (a dropped key)",
+            format!("{}.{body}.{sig}", enc(json!({"alg": "ES256", "typ": "at+jwt", "kid": "dropped"}))),
+        ),
+        (
+            "wrong alg for the key",
+            format!("{}.{body}.{sig}", enc(json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}))),
+        ),
+        ("an ID token as an access token", {
+            let r = sign_in(&s, &c, &[("scope", "openid")]).await;
+            r.field("id_token")
+        }),
+    ];
+    for (name, bad) in &cases {
+        let r = s.userinfo(bad).await;
+        let challenge = r.header("www-authenticate").unwrap_or_default();
+        assert_eq!(r.status, 401, "{name}: {r:?}");
+        assert!(challenge.contains("invalid_token"), "{name}: {challenge}");
+    }
+    s.advance(601);
+    assert_eq!(s.userinfo(&token).await.status, 401, "expired");
+}
