@@ -97,7 +97,8 @@ class TableDrift(unittest.TestCase):
         endpoint = os.environ.get("ZEROAUTH_TEST_DYNAMODB")
         if not endpoint:
             self.fail("ZEROAUTH_TEST_DYNAMODB is not set: run this through scripts/test, which starts DynamoDB Local")
-        binary = os.environ.get("ZEROAUTH_BIN", str(ROOT / "target" / "debug" / "zeroauth"))
+        target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+        binary = os.environ.get("ZEROAUTH_BIN", str(target / "debug" / "zeroauth"))
         if not Path(binary).exists():
             self.fail(f"{binary} does not exist: build it with `cargo build -p zeroauth`")
         table = f"zeroauth-drift-{uuid.uuid4().hex[:10]}"
