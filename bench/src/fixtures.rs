@@ -182,6 +182,7 @@ impl Fixtures {
             csrf: crypto::digest(&csrf),
             form: crypto::random_string(16).expect("randomness"),
             exp: SystemClock.now() + 600,
+            resource: None,
         };
         let sealed = zeroauth_shared::sign_in::sealed::seal(
             &self.app.config.signing_key,
@@ -267,5 +268,6 @@ pub fn sample_code(i: i32) -> CodeRecord {
         expires_at: now + 7200,
         redeemed: None,
         auth_time: 0,
+        resource: None,
     }
 }

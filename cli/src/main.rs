@@ -11,6 +11,7 @@ use zeroauth_shared::store::dynamodb::{DynamoStore, schema};
 
 mod clients;
 mod keys;
+mod resources;
 mod serve;
 mod store_arg;
 mod users;
@@ -47,6 +48,9 @@ enum Command {
     /// Manage the keys that sign ID tokens and JWT access tokens.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Manage protected resources (RFC 8707) that tokens can be bound to.
+    #[command(subcommand)]
+    Resource(resources::ResourceCommand),
 }
 
 #[derive(Subcommand)]
@@ -75,6 +79,7 @@ async fn main() -> ExitCode {
         Command::Client(cmd) => client(cmd, operator_store(cli.store)).await,
         Command::User(cmd) => user(cmd, operator_store(cli.store)).await,
         Command::Keys(cmd) => keys::keys(cmd).await,
+        Command::Resource(cmd) => resources::resource(cmd, operator_store(cli.store)).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

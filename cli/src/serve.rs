@@ -9,7 +9,7 @@ use http::StatusCode;
 use zeroauth_shared::admin::AdminError;
 use zeroauth_shared::admin::{self, NewClient, NewUser, Seed};
 use zeroauth_shared::clock::{Clock, SystemClock};
-use zeroauth_shared::config::Config;
+use zeroauth_shared::config::{Config, Registration, RegistrationPolicy};
 use zeroauth_shared::http::{Request, Response, html, query, with_query};
 use zeroauth_shared::server::Limits;
 use zeroauth_shared::store::StoreError;
@@ -61,6 +61,8 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
         unsafe { std::env::set_var("ZEROAUTH_ISSUER", format!("http://{host}:{}", args.port)) };
     }
     let (mut config, ephemeral) = Config::from_env_or_ephemeral_key().map_err(|e| e.to_string())?;
+    // A laptop server lets clients register themselves unless told otherwise.
+    config.registration = Registration::from_env(RegistrationPolicy::Open).map_err(|e| e.to_string())?;
     config.keys = match &args.keys {
         Some(path) => crate::keys::load_file(path)?,
         None => {
@@ -138,6 +140,16 @@ async fn load_seed(app: &App, path: &std::path::Path) -> Result<(), String> {
                 println!("Seed: {what} is already in the store")
             }
             Err(e) => return Err(format!("seed user {name:?}: {e}")),
+        }
+    }
+    for r in seed.resources {
+        let uri = r.uri.clone();
+        match admin::create_resource(app.store.as_ref(), r, now).await {
+            Ok(_) => println!("Seeded resource {uri}"),
+            Err(AdminError::Store(StoreError::Conflict(what))) => {
+                println!("Seed: {what} is already in the store")
+            }
+            Err(e) => return Err(format!("seed resource {uri:?}: {e}")),
         }
     }
     Ok(())
@@ -239,7 +251,13 @@ async fn with_granted_scopes(app: App) -> Result<App, String> {
         return Ok(app);
     }
     let clients = app.store.list_clients().await.map_err(|e| format!("cannot list the clients: {e}"))?;
-    let mut scopes: Vec<String> = clients.iter().flat_map(|c| c.scopes.iter().map(str::to_owned)).collect();
+    let resources =
+        app.store.list_resources().await.map_err(|e| format!("cannot list the resources: {e}"))?;
+    let mut scopes: Vec<String> = clients
+        .iter()
+        .flat_map(|c| c.scopes.iter().map(str::to_owned))
+        .chain(resources.iter().flat_map(|r| r.scopes.iter().map(str::to_owned)))
+        .collect();
     scopes.sort();
     scopes.dedup();
     if scopes.is_empty() {

@@ -4,10 +4,10 @@
 use serde::Deserialize;
 
 use crate::crypto;
-use crate::domain::{AccessTokenFormat, Client, GrantType, TokenSettings, User};
+use crate::domain::{AccessTokenFormat, Client, ClientSource, GrantType, Resource, TokenSettings, User};
 use crate::keys::Alg;
 use crate::oauth::jwt::MAX_ACCESS_TOKEN_TTL;
-use crate::oauth::{Scope, redirect_uri};
+use crate::oauth::{Scope, redirect_uri, resource};
 use crate::secret::{ClientSecret, Password};
 use crate::store::{Store, StoreError};
 
@@ -53,6 +53,10 @@ pub struct NewClient {
     /// Where `/logout` may send people back to.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// Set for a client that registered itself (RFC 7591): when it expires
+    /// unless used. Such a client is never trusted.
+    #[serde(skip)]
+    pub registered_until: Option<i64>,
 }
 
 impl NewClient {
@@ -118,7 +122,7 @@ impl TokenOptions {
         }
         if !self.post_logout_redirect_uris.is_empty() {
             for uri in &self.post_logout_redirect_uris {
-                redirect_uri::check_registrable(uri)
+                redirect_uri::check_registrable(uri, false)
                     .map_err(|e| invalid(e.replace("redirect URI", "post-logout redirect URI")))?;
             }
             base.post_logout_redirect_uris = self.post_logout_redirect_uris.clone();
@@ -172,7 +176,7 @@ pub async fn create_client(
         return Err(AdminError::Invalid("the client needs a --name".into()));
     }
     for uri in &new.redirect_uris {
-        redirect_uri::check_registrable(uri).map_err(AdminError::Invalid)?;
+        redirect_uri::check_registrable(uri, new.public).map_err(AdminError::Invalid)?;
     }
     let grant_types = parse_grants(&new.grants)?;
     let tokens = new.token_options().apply(TokenSettings::default())?;
@@ -209,10 +213,16 @@ pub async fn create_client(
         redirect_uris: new.redirect_uris,
         grant_types,
         scopes,
-        trusted: new.trusted,
+        trusted: new.trusted && new.registered_until.is_none(),
         disabled: false,
         created_at: now,
         tokens,
+        source: if new.registered_until.is_some() {
+            ClientSource::Registration
+        } else {
+            ClientSource::Operator
+        },
+        expires_at: new.registered_until,
     };
     store.create_client(&client).await?;
     Ok((client, secret))
@@ -268,7 +278,7 @@ pub async fn update_client(
     }
     if !changes.redirect_uris.is_empty() {
         for uri in &changes.redirect_uris {
-            redirect_uri::check_registrable(uri).map_err(AdminError::Invalid)?;
+            redirect_uri::check_registrable(uri, client.is_public()).map_err(AdminError::Invalid)?;
         }
         client.redirect_uris = changes.redirect_uris;
     }
@@ -358,6 +368,46 @@ pub async fn set_password(store: &dyn Store, username: &str, password: Password)
     Ok(())
 }
 
+/// A protected resource to register (RFC 8707).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewResource {
+    /// The canonical URI (absolute, no fragment), e.g. `https://mcp.example.com/mcp`.
+    pub uri: String,
+    /// The scopes it accepts, space-separated.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Confidential clients the resource server authenticates as, which may
+    /// introspect tokens for it.
+    #[serde(default)]
+    pub clients: Vec<String>,
+}
+
+/// Registers a protected resource.
+pub async fn create_resource(store: &dyn Store, new: NewResource, now: i64) -> Result<Resource, AdminError> {
+    let uri = new.uri.trim().to_owned();
+    resource::check_uri(&uri).map_err(AdminError::Invalid)?;
+    let scopes = match new.scope.as_deref() {
+        Some(s) => Scope::parse(s).map_err(|e| AdminError::Invalid(e.description))?,
+        None => Scope::default(),
+    };
+    for id in &new.clients {
+        let client = store.get_client(id).await?;
+        match client {
+            Some(c) if !c.is_public() => {}
+            Some(_) => {
+                return Err(AdminError::Invalid(format!(
+                    "client {id:?} is public: only a confidential client can introspect"
+                )));
+            }
+            None => return Err(AdminError::Invalid(format!("there is no client {id:?}"))),
+        }
+    }
+    let resource = Resource { uri, scopes, clients: new.clients, created_at: now };
+    store.create_resource(&resource).await?;
+    Ok(resource)
+}
+
 /// A seed file for `zeroauth serve --seed` (TOML or JSON).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -368,6 +418,9 @@ pub struct Seed {
     /// Users to register.
     #[serde(default)]
     pub users: Vec<NewUser>,
+    /// Protected resources to register (after the clients).
+    #[serde(default)]
+    pub resources: Vec<NewResource>,
 }
 
 #[cfg(test)]

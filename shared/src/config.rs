@@ -42,6 +42,84 @@ pub struct Config {
     /// ones that verify them (none until the caller sets them: the functions
     /// from SSM, `serve` from a file or an ephemeral set).
     pub keys: std::sync::Arc<crate::keys::Keys>,
+    /// Dynamic client registration (RFC 7591).
+    pub registration: Registration,
+}
+
+/// Who may register clients at `POST /register` (RFC 7591), and for how long.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// Open, behind an initial access token, or off.
+    pub policy: RegistrationPolicy,
+    /// A registered client expires after this long unused (default 30 days).
+    pub client_ttl: i64,
+    /// Registrations one IP address may make per hour (default 20).
+    pub per_ip_per_hour: u32,
+}
+
+/// Whether `POST /register` is served (`ZEROAUTH_REGISTRATION`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistrationPolicy {
+    /// Not served (404) and not advertised.
+    Off,
+    /// Anyone may register a client.
+    Open,
+    /// Only with `Authorization: Bearer` and the initial access token, of
+    /// which only the SHA-256 digest is kept.
+    InitialAccessToken {
+        /// The token's digest.
+        digest: String,
+    },
+}
+
+impl Registration {
+    /// Reads `ZEROAUTH_REGISTRATION` (`off`, `open` or `token`, with
+    /// `ZEROAUTH_REGISTRATION_TOKEN`), `ZEROAUTH_REGISTERED_CLIENT_TTL` and
+    /// `ZEROAUTH_REGISTRATIONS_PER_IP`; `default` when the policy is unset.
+    pub fn from_env(default: RegistrationPolicy) -> Result<Self, ConfigError> {
+        let policy = match std::env::var("ZEROAUTH_REGISTRATION").ok().as_deref().map(str::trim) {
+            None | Some("") => default,
+            Some("off") => RegistrationPolicy::Off,
+            Some("open") => RegistrationPolicy::Open,
+            Some("token") => {
+                let raw = std::env::var("ZEROAUTH_REGISTRATION_TOKEN").ok();
+                let digest = std::env::var("ZEROAUTH_REGISTRATION_TOKEN_DIGEST").ok();
+                match (raw.as_deref().map(str::trim), digest.as_deref().map(str::trim)) {
+                    (Some(t), _) if t.len() >= 16 => {
+                        RegistrationPolicy::InitialAccessToken { digest: crate::crypto::digest(t) }
+                    }
+                    (_, Some(d)) if d.len() == 43 => {
+                        RegistrationPolicy::InitialAccessToken { digest: d.to_owned() }
+                    }
+                    _ => {
+                        return Err(ConfigError(
+                            "ZEROAUTH_REGISTRATION=token needs ZEROAUTH_REGISTRATION_TOKEN (at least 16 \
+                             characters) or ZEROAUTH_REGISTRATION_TOKEN_DIGEST (its SHA-256, base64url)"
+                                .into(),
+                        ));
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "ZEROAUTH_REGISTRATION must be off, open or token, got {other:?}"
+                )));
+            }
+        };
+        let defaults = Self::default();
+        let per_ip = seconds("ZEROAUTH_REGISTRATIONS_PER_IP", i64::from(defaults.per_ip_per_hour))?;
+        Ok(Self {
+            policy,
+            client_ttl: seconds("ZEROAUTH_REGISTERED_CLIENT_TTL", defaults.client_ttl)?,
+            per_ip_per_hour: u32::try_from(per_ip).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+impl Default for Registration {
+    fn default() -> Self {
+        Self { policy: RegistrationPolicy::Off, client_ttl: 30 * 86_400, per_ip_per_hour: 20 }
+    }
 }
 
 /// A configuration value is missing or malformed.
@@ -68,6 +146,7 @@ impl Config {
             id_token_ttl: 3600,
             scopes_supported: None,
             keys: std::sync::Arc::new(crate::keys::Keys::empty()),
+            registration: Registration::default(),
         }
     }
 
@@ -102,6 +181,7 @@ impl Config {
         c.code_ttl = seconds("ZEROAUTH_CODE_TTL", c.code_ttl)?;
         c.code_retention = c.code_retention.max(c.code_ttl * 2);
         c.id_token_ttl = seconds("ZEROAUTH_ID_TOKEN_TTL", c.id_token_ttl)?;
+        c.registration = Registration::from_env(RegistrationPolicy::Off)?;
         if let Ok(scopes) = std::env::var("ZEROAUTH_SCOPES_SUPPORTED") {
             c.scopes_supported = Some(scopes.split_whitespace().map(str::to_owned).collect());
         }

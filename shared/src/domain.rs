@@ -59,6 +59,43 @@ pub struct Client {
     /// How its tokens are made and where sign-out may send people.
     #[serde(default)]
     pub tokens: TokenSettings,
+    /// Who registered it.
+    #[serde(default)]
+    pub source: ClientSource,
+    /// When it stops existing (epoch seconds): self-registered clients
+    /// expire when unused, and a fetched metadata document when its cache
+    /// time runs out. `None` for the operator's clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+/// Who registered a client; only the operator's clients can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientSource {
+    /// The operator (CLI, seed file).
+    #[default]
+    Operator,
+    /// The client itself, at `POST /register` (RFC 7591).
+    Registration,
+    /// A Client ID Metadata Document fetched from its `https` client id.
+    MetadataDocument,
+}
+
+impl ClientSource {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Operator => "operator",
+            Self::Registration => "registration",
+            Self::MetadataDocument => "metadata_document",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Operator, Self::Registration, Self::MetadataDocument].into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 /// The format of a client's access tokens.
@@ -106,6 +143,33 @@ impl Client {
     pub fn allows(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
     }
+
+    /// Whether the record still exists at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|t| t > now)
+    }
+
+    /// Whether it skips consent: only the operator can vouch for a client.
+    pub fn is_trusted(&self) -> bool {
+        self.trusted && self.source == ClientSource::Operator
+    }
+}
+
+/// A protected resource (RFC 8707): an API or MCP server that accepts
+/// ZeroAuth's access tokens, named by its canonical URI, which becomes the
+/// tokens' audience.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    /// The canonical URI: absolute, without a fragment.
+    pub uri: String,
+    /// The scopes it accepts.
+    pub scopes: Scope,
+    /// The confidential clients the resource server authenticates as: they
+    /// may introspect tokens whose audience it is (RFC 7662 2.1).
+    #[serde(default)]
+    pub clients: Vec<String>,
+    /// Epoch seconds.
+    pub created_at: i64,
 }
 
 /// A person who can sign in.
@@ -201,6 +265,10 @@ pub struct CodeRecord {
     /// When the person signed in (OpenID Connect `auth_time`), epoch seconds.
     #[serde(default)]
     pub auth_time: i64,
+    /// The protected resource (RFC 8707) the tokens are for; `None` for
+    /// ZeroAuth's own `/userinfo`.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 /// A grant: the family of tokens issued from one authorization.
@@ -232,6 +300,10 @@ pub struct Grant {
     /// When the person signed in (OpenID Connect `auth_time`), epoch seconds.
     #[serde(default)]
     pub auth_time: i64,
+    /// The protected resource (RFC 8707) the tokens are for; `None` for
+    /// ZeroAuth's own `/userinfo`.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 /// An access token, stored under its digest.
@@ -253,4 +325,7 @@ pub struct AccessTokenRecord {
     pub issued_at: i64,
     /// Epoch seconds; the token is dead from then on.
     pub expires_at: i64,
+    /// The protected resource it is for (RFC 8707), its `aud`.
+    #[serde(default)]
+    pub audience: Option<String>,
 }

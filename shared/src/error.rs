@@ -48,6 +48,14 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The body did not arrive in time (408, local server only).
     RequestTimeout,
+    /// RFC 8707 2: the resource is unknown, malformed or not allowed.
+    InvalidTarget,
+    /// RFC 7591 3.2.2: a redirect URI cannot be registered.
+    InvalidRedirectUri,
+    /// RFC 7591 3.2.2: other client metadata cannot be registered.
+    InvalidClientMetadata,
+    /// Too many requests from one address in a window (429).
+    TooManyRequests,
 }
 
 impl ErrorCode {
@@ -71,6 +79,10 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge | Self::RequestTimeout => "invalid_request",
+            Self::InvalidTarget => "invalid_target",
+            Self::InvalidRedirectUri => "invalid_redirect_uri",
+            Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::TooManyRequests => "too_many_requests",
         }
     }
 
@@ -85,6 +97,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -122,6 +135,11 @@ impl OAuthError {
     /// `invalid_grant` with a description.
     pub fn invalid_grant(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidGrant, description)
+    }
+
+    /// `invalid_target` (RFC 8707) with a description.
+    pub fn invalid_target(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidTarget, description)
     }
 
     /// `invalid_scope` with a description.

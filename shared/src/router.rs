@@ -20,7 +20,7 @@ pub enum Function {
     Authorize,
     /// `POST /callback`.
     Callback,
-    /// `POST /token`, `/revoke`, `/introspect`.
+    /// `POST /token`, `/revoke`, `/introspect`, `/register`.
     Token,
     /// `/userinfo` and the discovery documents.
     Userinfo,
@@ -71,6 +71,8 @@ pub enum Endpoint {
     Logout,
     /// RFC 7517: the published signing keys.
     Jwks,
+    /// RFC 7591: dynamic client registration.
+    Register,
 }
 
 /// How an endpoint answers an error.
@@ -85,7 +87,7 @@ enum Speaks {
 
 impl Endpoint {
     /// Every endpoint, in the order discovery lists them.
-    pub const ALL: [Endpoint; 10] = [
+    pub const ALL: [Endpoint; 11] = [
         Self::Authorize,
         Self::Callback,
         Self::Token,
@@ -96,6 +98,7 @@ impl Endpoint {
         Self::OpenIdConfiguration,
         Self::Logout,
         Self::Jwks,
+        Self::Register,
     ];
 
     /// The canonical path.
@@ -111,6 +114,7 @@ impl Endpoint {
             Self::OpenIdConfiguration => "/.well-known/openid-configuration",
             Self::Logout => "/logout",
             Self::Jwks => "/jwks",
+            Self::Register => "/register",
         }
     }
 
@@ -120,7 +124,9 @@ impl Endpoint {
             Self::Authorize | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration | Self::Jwks => {
                 &[Method::GET]
             }
-            Self::Callback | Self::Token | Self::Revoke | Self::Introspect => &[Method::POST],
+            Self::Callback | Self::Token | Self::Revoke | Self::Introspect | Self::Register => {
+                &[Method::POST]
+            }
             Self::Userinfo | Self::Logout => &[Method::GET, Method::POST],
         }
     }
@@ -130,7 +136,7 @@ impl Endpoint {
         match self {
             Self::Authorize => Function::Authorize,
             Self::Callback | Self::Logout => Function::Callback,
-            Self::Token | Self::Revoke | Self::Introspect => Function::Token,
+            Self::Token | Self::Revoke | Self::Introspect | Self::Register => Function::Token,
             Self::Userinfo | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration | Self::Jwks => {
                 Function::Userinfo
             }
@@ -141,6 +147,13 @@ impl Endpoint {
     pub fn at(path: &str) -> Option<Self> {
         let path = path.trim_end_matches('/');
         Self::ALL.into_iter().find(|e| e.path() == path)
+    }
+
+    /// Whether browsers on other origins may call it (CORS with `*` and no
+    /// credentials): every endpoint but the sign-in pages, which must never
+    /// be read by another origin.
+    pub const fn cors(self) -> bool {
+        !matches!(self, Self::Authorize | Self::Callback | Self::Logout)
     }
 
     fn speaks(self) -> Speaks {
@@ -160,6 +173,7 @@ impl Endpoint {
             Self::Introspect => endpoints::introspect::introspect(app, req).await,
             Self::Logout => endpoints::logout::logout(app, req).await,
             Self::Jwks => endpoints::discovery::jwks(app, req).await,
+            Self::Register => endpoints::register::register(app, req).await,
             Self::Userinfo => endpoints::userinfo::userinfo(app, req).await,
             Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => {
                 endpoints::discovery::metadata(app, req).await
@@ -178,6 +192,9 @@ impl Endpoint {
         };
         if res.status() == StatusCode::SERVICE_UNAVAILABLE {
             res.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static(RETRY_AFTER));
+        }
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            res.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("3600"));
         }
         res
     }
@@ -199,14 +216,18 @@ pub async fn route(app: &App, mount: Mount, req: Request) -> Response {
         ));
     };
     let method = req.method().clone();
+    if method == Method::OPTIONS && endpoint.cors() {
+        return preflight(endpoint, &req);
+    }
     let methods = endpoint.methods();
     let is_head = method == Method::HEAD && methods.contains(&Method::GET);
-    if !methods.contains(&method) && !is_head {
-        return method_not_allowed(endpoint, &method);
-    }
-    let mut res = match endpoint.handle(app, req).await {
-        Ok(res) => res,
-        Err(e) => endpoint.render(&e),
+    let mut res = if !methods.contains(&method) && !is_head {
+        method_not_allowed(endpoint, &method)
+    } else {
+        match endpoint.handle(app, req).await {
+            Ok(res) => res,
+            Err(e) => endpoint.render(&e),
+        }
     };
     if is_head {
         res.body_mut().clear();
@@ -214,7 +235,53 @@ pub async fn route(app: &App, mount: Mount, req: Request) -> Response {
     if res.status() == StatusCode::INTERNAL_SERVER_ERROR {
         tracing::warn!(%method, path = endpoint.path(), "answered 500");
     }
+    if endpoint.cors() {
+        allow_any_origin(&mut res);
+    }
     res
+}
+
+/// CORS on an actual response: any origin may read it, never with
+/// credentials (no cookies are set or read by these endpoints), and a
+/// browser client may read `WWW-Authenticate` to learn why a token failed.
+fn allow_any_origin(res: &mut Response) {
+    let h = res.headers_mut();
+    h.insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, http::HeaderValue::from_static("*"));
+    h.insert(
+        http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        http::HeaderValue::from_static("WWW-Authenticate, Retry-After"),
+    );
+}
+
+/// The answer to a CORS preflight (`OPTIONS`): 204 with the endpoint's
+/// methods and the request headers a client may send.
+fn preflight(endpoint: Endpoint, req: &Request) -> Response {
+    let mut methods: Vec<&str> = endpoint.methods().iter().map(Method::as_str).collect();
+    methods.push("OPTIONS");
+    let mut res = Response::new(String::new());
+    *res.status_mut() = StatusCode::NO_CONTENT;
+    let asked = req
+        .headers()
+        .get(http::header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 1024 && v.split(',').all(|h| is_token(h.trim())))
+        .map(|v| v.to_owned());
+    let h = res.headers_mut();
+    if let Ok(v) = http::HeaderValue::from_str(&methods.join(", ")) {
+        h.insert(http::header::ACCESS_CONTROL_ALLOW_METHODS, v);
+    }
+    let headers = asked.unwrap_or_else(|| "Authorization, Content-Type".to_owned());
+    if let Ok(v) = http::HeaderValue::from_str(&headers) {
+        h.insert(http::header::ACCESS_CONTROL_ALLOW_HEADERS, v);
+    }
+    h.insert(http::header::ACCESS_CONTROL_MAX_AGE, http::HeaderValue::from_static("86400"));
+    allow_any_origin(&mut res);
+    res
+}
+
+/// An HTTP header name (RFC 9110 token).
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn method_not_allowed(endpoint: Endpoint, method: &Method) -> Response {

@@ -84,6 +84,7 @@ fn grant(id: &str, rt: &str) -> Grant {
         created_at: T0,
         expires_at: T0 + 1000,
         auth_time: 0,
+        resource: None,
     }
 }
 
@@ -97,6 +98,7 @@ fn access(digest: &str, gid: &str) -> AccessTokenRecord {
         scope: Scope::from_stored("openid"),
         issued_at: T0,
         expires_at: T0 + 100,
+        audience: None,
     }
 }
 
@@ -117,6 +119,7 @@ fn code() -> CodeRecord {
         expires_at: T0 + 600,
         redeemed: None,
         auth_time: 0,
+        resource: None,
     }
 }
 

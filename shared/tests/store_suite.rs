@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use zeroauth_shared::domain::{AccessTokenRecord, Client, CodeRecord, Grant, GrantType, User};
+use zeroauth_shared::domain::{
+    AccessTokenRecord, Client, ClientSource, CodeRecord, Grant, GrantType, Resource, User,
+};
 use zeroauth_shared::oauth::Scope;
 use zeroauth_shared::store::memory::MemoryStore;
 use zeroauth_shared::store::{ConsumeOutcome, Issuance, RotateOutcome, Rotation, Store, StoreError, retire};
@@ -42,6 +44,9 @@ macro_rules! suite {
 
 suite!(
     clients_are_created_once_listed_updated_and_deleted,
+    a_self_registered_client_keeps_its_source_and_expiry,
+    resources_are_created_once_listed_and_deleted,
+    the_resource_a_code_names_reaches_its_grant_and_access_token,
     users_are_created_once_listed_updated_and_deleted,
     expired_code_is_invisible_even_while_still_stored,
     code_is_consumed_exactly_once_under_32_concurrent_consumers,
@@ -89,6 +94,8 @@ fn client(id: &str) -> Client {
         disabled: false,
         created_at: T0,
         tokens: Default::default(),
+        source: Default::default(),
+        expires_at: None,
     }
 }
 
@@ -122,6 +129,7 @@ fn code(digest: &str) -> CodeRecord {
         expires_at: T0 + 600,
         redeemed: None,
         auth_time: 0,
+        resource: None,
     }
 }
 
@@ -139,6 +147,7 @@ fn grant(id: &str, refresh_digest: &str) -> Grant {
         created_at: T0,
         expires_at: T0 + 86_400,
         auth_time: 0,
+        resource: None,
     }
 }
 
@@ -152,6 +161,7 @@ fn access(digest: &str, grant_id: Option<&str>) -> AccessTokenRecord {
         scope: Scope::from_stored("openid"),
         issued_at: T0,
         expires_at: T0 + 3600,
+        audience: None,
     }
 }
 
@@ -202,6 +212,63 @@ async fn clients_are_created_once_listed_updated_and_deleted(store: Arc<dyn Stor
     assert!(store.delete_client("a").await.unwrap());
     assert!(!store.delete_client("a").await.unwrap());
     assert_eq!(store.get_client("a").await.unwrap(), None);
+}
+
+async fn a_self_registered_client_keeps_its_source_and_expiry(store: Arc<dyn Store>) {
+    let mut registered = client("dcr");
+    registered.source = ClientSource::Registration;
+    registered.expires_at = Some(T0 + 86_400);
+    store.create_client(&registered).await.unwrap();
+    assert_eq!(store.get_client("dcr").await.unwrap(), Some(registered.clone()));
+    registered.expires_at = Some(T0 + 2 * 86_400);
+    store.update_client(&registered).await.unwrap();
+    assert_eq!(store.get_client("dcr").await.unwrap().and_then(|c| c.expires_at), Some(T0 + 2 * 86_400));
+}
+
+fn resource(uri: &str) -> Resource {
+    Resource {
+        uri: uri.into(),
+        scopes: Scope::from_stored("mcp:tools mcp:read"),
+        clients: vec!["resource-server".into()],
+        created_at: T0,
+    }
+}
+
+async fn resources_are_created_once_listed_and_deleted(store: Arc<dyn Store>) {
+    store.create_resource(&resource("https://b.example/mcp")).await.unwrap();
+    store.create_resource(&resource("https://a.example/api")).await.unwrap();
+    assert!(matches!(
+        store.create_resource(&resource("https://a.example/api")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.get_resource("https://a.example/api").await.unwrap(),
+        Some(resource("https://a.example/api"))
+    );
+    assert_eq!(store.get_resource("https://a.example/api/").await.unwrap(), None, "URIs match exactly");
+    let uris: Vec<_> = store.list_resources().await.unwrap().into_iter().map(|r| r.uri).collect();
+    assert_eq!(uris, ["https://a.example/api", "https://b.example/mcp"]);
+    assert!(store.delete_resource("https://a.example/api").await.unwrap());
+    assert!(!store.delete_resource("https://a.example/api").await.unwrap());
+    assert_eq!(store.get_resource("https://a.example/api").await.unwrap(), None);
+}
+
+async fn the_resource_a_code_names_reaches_its_grant_and_access_token(store: Arc<dyn Store>) {
+    let uri = "https://mcp.example/mcp";
+    let mut c = code("bound");
+    c.resource = Some(uri.into());
+    store.put_code(&c).await.unwrap();
+    assert_eq!(store.get_code("bound", T0).await.unwrap().and_then(|c| c.resource).as_deref(), Some(uri));
+    let mut iss = issuance(7);
+    iss.grant.resource = Some(uri.into());
+    if let Some(at) = iss.access.as_mut() {
+        at.audience = Some(uri.into());
+    }
+    assert_eq!(store.consume_code("bound", &iss, T0).await.unwrap(), ConsumeOutcome::Consumed);
+    let grant = store.get_grant("grant-7", T0).await.unwrap().unwrap();
+    assert_eq!(grant.resource.as_deref(), Some(uri));
+    let at = store.find_access_token("at-7", Some("grant-7"), T0).await.unwrap().unwrap();
+    assert_eq!(at.audience.as_deref(), Some(uri));
 }
 
 async fn users_are_created_once_listed_updated_and_deleted(store: Arc<dyn Store>) {

@@ -16,7 +16,7 @@ use crate::http::{Params, Request, Response, html, query};
 use crate::oauth::oidc::OidcParams;
 use crate::oauth::prompt::Prompt;
 use crate::oauth::redirect_uri::{self, Resolved};
-use crate::oauth::{Scope, pkce, tokens};
+use crate::oauth::{Scope, clients, pkce, resource, tokens};
 use crate::sign_in::response::{issue_code, redirect_error};
 use crate::sign_in::sealed::{self, PendingRequest};
 use crate::sign_in::{LOGIN_PURPOSE, csrf_secret, page, set_csrf_cookie, signed_in_user};
@@ -37,7 +37,7 @@ async fn client_and_redirect(app: &App, params: &Params) -> Result<(Client, Reso
     let client_id = params
         .get_id("client_id")?
         .ok_or_else(|| OAuthError::invalid_request("The request has no client_id."))?;
-    let client = app.store.get_client(client_id).await.map_err(OAuthError::store("reading the client"))?;
+    let client = clients::find_in_use(app, client_id).await?;
     let client = client.filter(|c| !c.disabled).ok_or_else(|| {
         OAuthError::invalid_request("The application that sent you here is not registered.")
     })?;
@@ -56,7 +56,9 @@ async fn begin(
 ) -> Result<Response, OAuthError> {
     let state = params.get("state")?.map(str::to_owned);
     check_code_flow(params, client)?;
-    let scope = Scope::narrow(params.get("scope")?, &client.scopes)?;
+    let target = resource::requested(app, params, client).await?;
+    let allowed = target.as_ref().map_or_else(|| client.scopes.clone(), |r| resource::scopes_for(client, r));
+    let scope = Scope::narrow(params.get("scope")?, &allowed)?;
     let code_challenge = pkce::challenge(
         params.get("code_challenge")?,
         params.get("code_challenge_method")?,
@@ -73,7 +75,7 @@ async fn begin(
         oidc.max_age.is_none_or(|m| now - s.auth_time <= m)
             && oidc.hinted_sub.as_ref().is_none_or(|sub| *sub == s.user.sub)
     });
-    let consent = !client.trusted || prompt.consent;
+    let consent = !client.is_trusted() || prompt.consent;
     let (csrf, new_csrf) = csrf_secret(app, req)?;
     let pending = PendingRequest {
         client_id: client.client_id.clone(),
@@ -86,6 +88,7 @@ async fn begin(
         force_login: prompt.login,
         max_age: oidc.max_age,
         login_hint: oidc.login_hint,
+        resource: target.map(|r| r.uri),
         csrf: crypto::digest(&csrf),
         form: tokens::rng(crypto::random_string(16))?,
         exp: now + app.config.login_ttl,

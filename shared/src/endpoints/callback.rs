@@ -11,6 +11,7 @@ use crate::app::App;
 use crate::domain::Client;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Request, Response, body_params, html};
+use crate::oauth::clients;
 use crate::sign_in::password::{self, Outcome};
 use crate::sign_in::response::{issue_code, redirect_error};
 use crate::sign_in::sealed::{self, PendingRequest};
@@ -31,11 +32,10 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
     let page_error = |msg: &str| OAuthError::invalid_request(msg);
     let (sealed, pending) = open_form(app, &req, &params, now)?;
     let (client, reads) = tokio::join!(
-        app.store.get_client(&pending.client_id),
+        clients::find_in_use(app, &pending.client_id),
         password::read(app, &req, &params, &pending, now)
     );
-    let client = client
-        .map_err(OAuthError::store("reading the client"))?
+    let client = client?
         .filter(|c| !c.disabled)
         .ok_or_else(|| page_error("The application is no longer registered."))?;
     let state = pending.state.as_deref();
@@ -131,7 +131,7 @@ fn retry_page(
     let body = page::login(&page::LoginPage {
         client_name: &client.name,
         scopes: pending.scope.iter().collect(),
-        consent: !client.trusted,
+        consent: !client.is_trusted(),
         signed_in_as: None,
         error: Some(message),
         request: sealed,

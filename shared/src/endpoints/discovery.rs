@@ -5,6 +5,7 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::app::App;
+use crate::config::RegistrationPolicy;
 use crate::error::OAuthError;
 use crate::http::{Request, Response, json as json_response};
 use crate::oauth::{claims, jwt};
@@ -16,7 +17,7 @@ pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email"];
 /// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
 pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> {
     let known: Vec<String> = KNOWN_SCOPES.iter().map(|s| (*s).to_owned()).collect();
-    let body = json!({
+    let mut body = json!({
         "issuer": app.config.issuer,
         "authorization_endpoint": app.url(Endpoint::Authorize.path()),
         "token_endpoint": app.url(Endpoint::Token.path()),
@@ -39,6 +40,9 @@ pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> 
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent"],
     });
+    if app.config.registration.policy != RegistrationPolicy::Off {
+        body["registration_endpoint"] = json!(app.url(Endpoint::Register.path()));
+    }
     let mut res = json_response(StatusCode::OK, &body);
     res.headers_mut()
         .insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("public, max-age=300"));

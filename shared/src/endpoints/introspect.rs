@@ -4,19 +4,20 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::domain::{AccessTokenRecord, Grant};
+use crate::domain::{AccessTokenRecord, Client, Grant};
 use crate::error::OAuthError;
 use crate::http::{Request, Response, body_params, json as json_response};
-use crate::oauth::ClientCredentials;
 use crate::oauth::client_auth::authenticate;
 use crate::oauth::tokens::{self, Found};
+use crate::oauth::{ClientCredentials, jwt};
 
 /// `POST /introspect`: the token's metadata if it is active, `{"active": false}` otherwise.
 ///
 /// RFC 7662 2.1: "the endpoint MUST also require some form of authorization
 /// to access this endpoint". Only a confidential client may ask, and it is
-/// told only about tokens issued to it; anything else is inactive to it, so
-/// no client learns of another's tokens.
+/// told only about tokens issued to it or whose audience is a resource it
+/// acts for (the resource's registered `clients`); anything else is
+/// inactive to it, so no client learns of another's tokens.
 ///
 /// Round trips: the client and the token are read at once, then the user.
 pub async fn introspect(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -32,7 +33,7 @@ pub async fn introspect(app: &App, req: Request) -> Result<Response, OAuthError>
         ));
     }
     let body = match found? {
-        Some(Found::Access(at)) if at.client_id == client.client_id => access_token(app, at).await?,
+        Some(Found::Access(at)) if may_see(app, &client, &at).await? => access_token(app, at).await?,
         Some(Found::Refresh { grant: g, current: true })
             if g.client_id == client.client_id && !g.revoked && g.refresh_expires_at > now =>
         {
@@ -41,6 +42,19 @@ pub async fn introspect(app: &App, req: Request) -> Result<Response, OAuthError>
         _ => None,
     };
     Ok(json_response(StatusCode::OK, &body.unwrap_or_else(|| json!({ "active": false }))))
+}
+
+/// Whether `client` may see `at`: its own, or one for a resource it acts for.
+async fn may_see(app: &App, client: &Client, at: &AccessTokenRecord) -> Result<bool, OAuthError> {
+    if at.client_id == client.client_id {
+        return Ok(true);
+    }
+    let Some(audience) = &at.audience else {
+        return Ok(false);
+    };
+    let resource =
+        app.store.get_resource(audience).await.map_err(OAuthError::store("reading the token's resource"))?;
+    Ok(resource.is_some_and(|r| r.clients.iter().any(|c| *c == client.client_id)))
 }
 
 /// An active access token's metadata, unless its user is disabled or gone.
@@ -60,6 +74,7 @@ async fn access_token(app: &App, at: AccessTokenRecord) -> Result<Option<Value>,
         "iat": at.issued_at,
         "token_type": "Bearer",
         "iss": app.config.issuer,
+        "aud": at.audience.clone().unwrap_or_else(|| jwt::default_audience(app)),
     });
     if let Some(sub) = &at.sub {
         body["sub"] = json!(sub);
@@ -87,5 +102,6 @@ async fn refresh_token(app: &App, g: &Grant) -> Result<Option<Value>, OAuthError
         "iat": g.created_at,
         "token_type": "refresh_token",
         "iss": app.config.issuer,
+        "aud": g.resource.clone().unwrap_or_else(|| jwt::default_audience(app)),
     })))
 }

@@ -16,7 +16,7 @@ use crate::app::App;
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::http::{Params, Request, Response, body_params, html, query, redirect, with_query};
-use crate::oauth::jwt;
+use crate::oauth::{clients, jwt};
 use crate::sign_in::sealed::{self, SignOut};
 use crate::sign_in::{
     SIGN_OUT_PURPOSE, csrf_matches, csrf_secret, end_session_cookie, page, set_csrf_cookie, signed_in_user,
@@ -52,7 +52,7 @@ async fn return_to(app: &App, params: &Params) -> Result<Option<String>, OAuthEr
             ));
         }
     };
-    let client = app.store.get_client(&client_id).await.map_err(OAuthError::store("reading the client"))?;
+    let client = clients::find(app, &client_id).await?;
     let registered = client
         .filter(|c| !c.disabled)
         .is_some_and(|c| c.tokens.post_logout_redirect_uris.iter().any(|u| u == uri));

@@ -8,6 +8,7 @@ pub mod callback;
 pub mod discovery;
 pub mod introspect;
 pub mod logout;
+pub mod register;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

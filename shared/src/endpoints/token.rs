@@ -5,8 +5,8 @@ use crate::app::App;
 use crate::error::OAuthError;
 use crate::grants::{TokenRequest, authorization_code, client_credentials, refresh_token};
 use crate::http::{Request, Response, body_params};
-use crate::oauth::ClientCredentials;
 use crate::oauth::client_auth::authenticate;
+use crate::oauth::{ClientCredentials, resource};
 
 /// `POST /token`.
 pub async fn token(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -24,7 +24,9 @@ pub async fn token(app: &App, req: Request) -> Result<Response, OAuthError> {
             refresh_token::refresh(app, &client?, r, grant?, now).await?
         }
         TokenRequest::ClientCredentials(r) => {
-            client_credentials::issue(app, &authenticate(app, &creds).await?, r).await?
+            let (client, target) =
+                tokio::join!(authenticate(app, &creds), resource::lookup(app, r.resource.as_deref()));
+            client_credentials::issue(app, &client?, r, target?).await?
         }
     };
     Ok(issued.response())

@@ -5,7 +5,7 @@ use http::{Method, StatusCode};
 use crate::app::App;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Request, Response, bearer_token, body_params, json as json_response, query};
-use crate::oauth::{claims, tokens};
+use crate::oauth::{claims, clients, tokens};
 
 /// `GET|POST /userinfo`. An `Err` is answered with `WWW-Authenticate: Bearer`.
 ///
@@ -23,9 +23,16 @@ pub async fn userinfo(app: &App, req: Request) -> Result<Response, OAuthError> {
     let (Some(username), Some(sub)) = (&record.username, &record.sub) else {
         return Err(OAuthError::new(ErrorCode::InvalidToken, "this access token was not issued for a user"));
     };
-    let (user, client) = tokio::join!(app.store.get_user(username), app.store.get_client(&record.client_id));
+    // RFC 8707: a token bound to another resource is not for /userinfo.
+    if let Some(aud) = &record.audience {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidToken,
+            format!("this access token is for the resource {aud:?}, not for /userinfo"),
+        ));
+    }
+    let (user, client) = tokio::join!(app.store.get_user(username), clients::find(app, &record.client_id));
     let user = user.map_err(OAuthError::store("reading the token's user"))?;
-    let client = client.map_err(OAuthError::store("reading the token's client"))?;
+    let client = client?;
     if client.is_none_or(|c| c.disabled) {
         return Err(unauthorized());
     }

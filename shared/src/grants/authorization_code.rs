@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::domain::{CodeRecord, Grant, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::Params;
-use crate::oauth::{AuthenticatedClient, jwt, pkce, redirect_uri, tokens};
+use crate::oauth::{AuthenticatedClient, jwt, pkce, redirect_uri, resource, tokens};
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
 use crate::store::{ConsumeOutcome, Issuance};
 
@@ -27,6 +27,8 @@ pub struct CodeRequest {
     pub code_verifier: Option<CodeVerifier>,
     /// `state`, returned with the tokens.
     pub state: Option<String>,
+    /// `resource` (RFC 8707): may only repeat the authorization request's.
+    pub resource: Option<String>,
 }
 
 impl CodeRequest {
@@ -37,6 +39,7 @@ impl CodeRequest {
             redirect_uri: params.get("redirect_uri")?.map(str::to_owned),
             code_verifier: params.get("code_verifier")?.map(CodeVerifier::new),
             state: params.get("state")?.map(str::to_owned),
+            resource: params.get("resource")?.map(str::to_owned),
         })
     }
 
@@ -75,6 +78,7 @@ pub async fn exchange(
         return Err(OAuthError::invalid_grant("the code has expired; codes are valid for a short time"));
     }
     redirect_uri::check_at_exchange(&record, req.redirect_uri.as_deref())?;
+    resource::check_bound(req.resource.as_deref(), record.resource.as_deref())?;
     pkce::verify(record.code_challenge.as_deref(), req.code_verifier.as_ref())?;
 
     let minted = Minted::new(app, client, &record, now)?;
@@ -118,7 +122,10 @@ struct Minted {
 impl Minted {
     fn new(app: &App, client: &AuthenticatedClient, code: &CodeRecord, now: i64) -> Result<Self, OAuthError> {
         let grant_id = tokens::new_grant_id()?;
-        let subject = jwt::Subject { grant: Some((&grant_id, &code.username, &code.sub)) };
+        let subject = jwt::Subject {
+            grant: Some((&grant_id, &code.username, &code.sub)),
+            resource: code.resource.as_deref(),
+        };
         let access = jwt::mint_access(app, client, subject, &code.scope, now)?;
         let access_expires = now + access.expires_in;
         let refresh_token = if client.allows(GrantType::RefreshToken) {
@@ -142,6 +149,7 @@ impl Minted {
             created_at: now,
             expires_at: refresh_expires_at.max(access_expires),
             auth_time: code.auth_time,
+            resource: code.resource.clone(),
         };
         let consume_id = tokens::rng(crate::crypto::random_string(16))?;
         Ok(Self {

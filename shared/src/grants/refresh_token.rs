@@ -8,7 +8,7 @@ use crate::crypto;
 use crate::domain::{Grant, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::Params;
-use crate::oauth::{AuthenticatedClient, Scope, jwt, tokens};
+use crate::oauth::{AuthenticatedClient, Scope, jwt, resource, tokens};
 use crate::secret::RefreshToken;
 use crate::store::{RotateOutcome, Rotation, retire};
 
@@ -25,6 +25,8 @@ pub struct RefreshRequest {
     pub scope: Option<String>,
     /// `state`, returned with the tokens.
     pub state: Option<String>,
+    /// `resource` (RFC 8707): may only repeat the grant's.
+    pub resource: Option<String>,
 }
 
 impl RefreshRequest {
@@ -34,6 +36,7 @@ impl RefreshRequest {
             refresh_token: RefreshToken::new(params.require("refresh_token")?),
             scope: params.get("scope")?.map(str::to_owned),
             state: params.get("state")?.map(str::to_owned),
+            resource: params.get("resource")?.map(str::to_owned),
         })
     }
 
@@ -70,9 +73,13 @@ pub async fn refresh(
     if !current || grant.refresh_expires_at <= now {
         return Err(invalid());
     }
+    resource::check_bound(req.resource.as_deref(), grant.resource.as_deref())?;
     let scope = Scope::narrow(req.scope.as_deref(), &grant.scope)?;
     let new_refresh = tokens::mint_refresh(&grant.grant_id)?;
-    let subject = jwt::Subject { grant: Some((&grant.grant_id, &grant.username, &grant.sub)) };
+    let subject = jwt::Subject {
+        grant: Some((&grant.grant_id, &grant.username, &grant.sub)),
+        resource: grant.resource.as_deref(),
+    };
     let access = jwt::mint_access(app, client, subject, &scope, now)?;
     let rotation = Rotation {
         retired: retire(&grant.retired_digests, &presented),

@@ -168,7 +168,7 @@ fn parse_json(body: &[u8]) -> Result<Params, OAuthError> {
 /// Client credentials from `Authorization: Basic` (RFC 6749 2.3.1: each part
 /// form-urlencoded before base64). `Ok(None)` when the header is absent or
 /// another scheme; `invalid_client` when it is Basic but malformed.
-pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, ClientSecret)>, OAuthError> {
+pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<Basic>, OAuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -192,7 +192,21 @@ pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, ClientSe
         return Err(bad("the client id is empty"));
     }
     check_id("client_id", &id)?;
-    Ok(Some((id, ClientSecret::new(decode(secret)?))))
+    let decoded = decode(secret)?;
+    let raw_secret = (decoded != secret).then(|| ClientSecret::new(secret));
+    Ok(Some(Basic { client_id: id, secret: ClientSecret::new(decoded), raw_secret }))
+}
+
+/// HTTP Basic client credentials (RFC 6749 2.3.1).
+#[derive(Debug)]
+pub struct Basic {
+    /// The client id, form-decoded.
+    pub client_id: String,
+    /// The secret, form-decoded as the RFC says.
+    pub secret: ClientSecret,
+    /// The secret as sent, when form-decoding changed it: many client
+    /// libraries (authlib, requests-oauthlib, the MCP SDK) do not encode it.
+    pub raw_secret: Option<ClientSecret>,
 }
 
 /// A Bearer token from the `Authorization` header (RFC 6750 2.1).
@@ -282,9 +296,13 @@ mod tests {
         let mut h = HeaderMap::new();
         let enc = STANDARD.encode("my%20client:p%3Ass+w");
         h.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Basic {enc}")).unwrap());
-        let (id, secret) = basic_credentials(&h).unwrap().unwrap();
-        assert_eq!(id, "my client");
-        assert_eq!(secret.secret(), "p:ss w");
+        let basic = basic_credentials(&h).unwrap().unwrap();
+        assert_eq!(basic.client_id, "my client");
+        assert_eq!(basic.secret.secret(), "p:ss w");
+        assert_eq!(basic.raw_secret.unwrap().secret(), "p%3Ass+w");
+        let plain = STANDARD.encode("app:plain-secret");
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Basic {plain}")).unwrap());
+        assert!(basic_credentials(&h).unwrap().unwrap().raw_secret.is_none());
     }
 
     #[test]

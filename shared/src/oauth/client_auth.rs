@@ -19,6 +19,8 @@ pub struct ClientCredentials {
     pub client_id: String,
     /// The secret, for confidential clients.
     pub secret: Option<ClientSecret>,
+    /// The Basic secret as sent, when it differs from the form-decoded one.
+    pub raw_secret: Option<ClientSecret>,
 }
 
 /// A client whose credentials were verified for this request. Only
@@ -42,23 +44,29 @@ impl ClientCredentials {
         let body_id = params.get_id("client_id")?;
         let body_secret = params.get("client_secret")?;
         match basic {
-            Some((id, secret)) => {
+            Some(basic) => {
                 if body_secret.is_some() {
                     return Err(OAuthError::invalid_request(
                         "the client authenticated twice (Basic and client_secret); use one method",
                     ));
                 }
-                if body_id.is_some_and(|b| b != id) {
+                if body_id.is_some_and(|b| b != basic.client_id) {
                     return Err(OAuthError::invalid_request(
                         "client_id in the body differs from the Basic credentials",
                     ));
                 }
-                Ok(Self { client_id: id, secret: Some(secret) })
+                Ok(Self {
+                    client_id: basic.client_id,
+                    secret: Some(basic.secret),
+                    raw_secret: basic.raw_secret,
+                })
             }
             None => match (body_id, body_secret) {
-                (Some(id), secret) => {
-                    Ok(Self { client_id: id.to_owned(), secret: secret.map(ClientSecret::new) })
-                }
+                (Some(id), secret) => Ok(Self {
+                    client_id: id.to_owned(),
+                    secret: secret.map(ClientSecret::new),
+                    raw_secret: None,
+                }),
                 (None, Some(_)) => {
                     Err(OAuthError::invalid_request("client_secret was sent without client_id"))
                 }
@@ -72,13 +80,18 @@ impl ClientCredentials {
 
 /// Checks presented credentials against the client's record: the client must
 /// exist and be enabled; a confidential client must present its secret
-/// (compared in constant time); a public client must not present one.
+/// (compared in constant time); a public client must not present one. A
+/// Basic secret that was not form-encoded by the client is accepted as sent
+/// when the decoded one does not verify: both digests are always compared.
 pub fn verify(creds: &ClientCredentials, client: Option<Client>) -> Result<AuthenticatedClient, OAuthError> {
     let fail = || OAuthError::invalid_client("client authentication failed: unknown client or wrong secret");
     let client = client.filter(|c| !c.disabled).ok_or_else(fail)?;
+    let matches = |hash: &str, secret: &ClientSecret| crypto::ct_eq(hash, &crypto::digest(secret.secret()));
     match (&client.secret_hash, &creds.secret) {
-        (Some(hash), Some(secret)) if crypto::ct_eq(hash, &crypto::digest(secret.secret())) => {
-            Ok(AuthenticatedClient(client))
+        (Some(hash), Some(secret)) => {
+            let decoded = matches(hash, secret);
+            let raw = creds.raw_secret.as_ref().is_some_and(|r| matches(hash, r));
+            if decoded | raw { Ok(AuthenticatedClient(client)) } else { Err(fail()) }
         }
         (None, None) => Ok(AuthenticatedClient(client)),
         (None, Some(_)) => {
@@ -90,9 +103,7 @@ pub fn verify(creds: &ClientCredentials, client: Option<Client>) -> Result<Authe
 
 /// Reads the client's record and verifies the credentials against it: one read.
 pub async fn authenticate(app: &App, creds: &ClientCredentials) -> Result<AuthenticatedClient, OAuthError> {
-    let client =
-        app.store.get_client(&creds.client_id).await.map_err(OAuthError::store("reading the client"))?;
-    verify(creds, client)
+    verify(creds, super::clients::find_in_use(app, &creds.client_id).await?)
 }
 
 #[cfg(test)]
@@ -117,6 +128,8 @@ mod tests {
             disabled,
             created_at: 0,
             tokens: Default::default(),
+            source: Default::default(),
+            expires_at: None,
         }
     }
 
@@ -224,7 +237,22 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_basic_secret_the_client_did_not_form_encode_still_verifies() {
+        // The secret registered is "a+b%c"; RFC 6749 2.3.1 says send "a%2Bb%25c".
+        let record = || Some(client(Some("a+b%c"), false));
+        let ok = |basic: &str| verify(&creds(Some(basic), "").unwrap(), record()).map(|_| ());
+        assert!(ok("app:a%2Bb%25c").is_ok(), "should pass the encoded secret");
+        assert!(ok("app:a+b%c").is_ok(), "should pass the secret as sent, unencoded");
+        assert!(ok("app:a b%c").is_err(), "should fail because the secret is another one");
+        let decoded_only = client(Some("a b"), false);
+        assert!(
+            verify(&creds(Some("app:a+b"), "").unwrap(), Some(decoded_only)).is_ok(),
+            "should pass a secret whose decoded form is the registered one"
+        );
+    }
+
     fn cc(secret: Option<&str>) -> ClientCredentials {
-        ClientCredentials { client_id: "app".into(), secret: secret.map(ClientSecret::new) }
+        ClientCredentials { client_id: "app".into(), secret: secret.map(ClientSecret::new), raw_secret: None }
     }
 }

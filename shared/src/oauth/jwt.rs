@@ -51,6 +51,8 @@ pub struct AccessClaims {
 pub struct Subject<'a> {
     /// `(grant id, username, sub)` of a person's grant; `None` for the client.
     pub grant: Option<(&'a str, &'a str, &'a str)>,
+    /// The protected resource the token is for (RFC 8707), its audience.
+    pub resource: Option<&'a str>,
 }
 
 /// An access token made for a client: the token, its lifetime, and the
@@ -92,6 +94,7 @@ pub fn mint_access(
                 scope: scope.clone(),
                 issued_at: now,
                 expires_at: now + expires_in,
+                audience: subject.resource.map(str::to_owned),
             };
             Ok(MintedAccess { token, expires_in, record: Some(record) })
         }
@@ -100,7 +103,7 @@ pub fn mint_access(
             let claims = AccessClaims {
                 iss: app.config.issuer.clone(),
                 sub: subject.grant.map_or_else(|| client.client_id.clone(), |g| g.2.to_owned()),
-                aud: default_audience(app),
+                aud: subject.resource.map_or_else(|| default_audience(app), str::to_owned),
                 client_id: client.client_id.clone(),
                 scope: scope.to_string(),
                 iat: now,

@@ -3,11 +3,13 @@
 
 pub mod claims;
 pub mod client_auth;
+pub mod clients;
 pub mod jwt;
 pub mod oidc;
 pub mod pkce;
 pub mod prompt;
 pub mod redirect_uri;
+pub mod resource;
 pub mod scope;
 pub mod tokens;
 

@@ -5,8 +5,10 @@
 use crate::domain::{Client, CodeRecord};
 use crate::error::OAuthError;
 
-/// Why a redirect URI cannot be registered, for the operator.
-pub fn check_registrable(uri: &str) -> Result<(), String> {
+/// Why a redirect URI cannot be registered, for the operator. `https`
+/// anywhere, `http` on a loopback host (RFC 8252 7.3), and for public
+/// clients a private-use scheme in reverse-domain form (RFC 8252 7.1).
+pub fn check_registrable(uri: &str, public: bool) -> Result<(), String> {
     let bad = |why: &str| Err(format!("redirect URI {uri:?} {why}"));
     if uri.contains('#') {
         return bad("must not have a fragment");
@@ -14,18 +16,85 @@ pub fn check_registrable(uri: &str) -> Result<(), String> {
     if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad("must not contain spaces");
     }
-    let Ok(parsed) = uri.parse::<http::Uri>() else {
+    let scheme = uri.split_once(':').map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
+    if scheme != "http" && scheme != "https" {
+        return match private_use_scheme(uri) {
+            Some(_) if public => Ok(()),
+            Some(_) => bad("uses a private-use scheme, which only public (native) clients may register"),
+            None => bad(
+                "must be an https URL (or, for a native app, a reverse-domain scheme such as com.example.app:/cb)",
+            ),
+        };
+    }
+    let Some(parsed) = parse_web(uri) else {
         return bad("is not a valid absolute URI");
     };
-    let Some(host) = parsed.host() else {
-        return bad("has no host");
-    };
-    match parsed.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if matches!(host, "localhost" | "127.0.0.1" | "[::1]") => Ok(()),
-        Some("http") => bad("must use https (plain http is allowed only for localhost, 127.0.0.1 and [::1])"),
-        _ => bad("must be an https URL"),
+    match parsed.scheme.as_str() {
+        "https" => Ok(()),
+        _ if is_loopback(&parsed.host) => Ok(()),
+        _ => bad("must use https (plain http is allowed only for localhost, 127.0.0.1 and [::1])"),
     }
+}
+
+/// The scheme of a private-use redirect URI such as `com.example.app:/cb`:
+/// a reverse domain name (at least one dot), then a path with one slash
+/// (RFC 8252 7.1), never one of the schemes a browser would run or read.
+fn private_use_scheme(uri: &str) -> Option<&str> {
+    let (scheme, rest) = uri.split_once(':')?;
+    let valid = scheme.contains('.')
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !scheme.starts_with('.')
+        && !scheme.ends_with('.')
+        && !scheme.contains("..")
+        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'));
+    let lower = scheme.to_ascii_lowercase();
+    let dangerous = matches!(lower.as_str(), "javascript" | "data" | "file" | "vbscript" | "about" | "blob");
+    (valid && !dangerous && rest.starts_with('/') && !rest.starts_with("//")).then_some(scheme)
+}
+
+/// The parts of an `http(s)` URI that matter for matching.
+struct WebUri {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+    path_and_query: String,
+}
+
+fn parse_web(uri: &str) -> Option<WebUri> {
+    let parsed = uri.parse::<http::Uri>().ok()?;
+    let authority = parsed.authority()?;
+    if authority.as_str().contains('@') {
+        return None;
+    }
+    Some(WebUri {
+        scheme: parsed.scheme_str()?.to_ascii_lowercase(),
+        host: authority.host().to_owned(),
+        port: authority.port_u16(),
+        path_and_query: parsed.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+    })
+}
+
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// Whether `requested` is the registered URI: the same string, or for a
+/// loopback `http` URI the same with any port (RFC 8252 7.3: native apps
+/// listen on an ephemeral port). Nothing else is compared loosely.
+pub fn matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    let (Some(reg), Some(req)) = (parse_web(registered), parse_web(requested)) else {
+        return false;
+    };
+    reg.scheme == "http"
+        && req.scheme == "http"
+        && is_loopback(&reg.host)
+        && reg.host == req.host
+        && reg.path_and_query == req.path_and_query
+        && req.port.is_none_or(|p| p != 0)
+        && requested.starts_with(&format!("http://{}", req.host))
 }
 
 /// The redirect URI an authorization request is answered at.
@@ -38,11 +107,12 @@ pub struct Resolved {
 }
 
 /// The redirect URI for a request that named `requested` (or none), or the
-/// sentence for the error page. RFC 6749 3.1.2.3: compared as exact strings;
-/// it may be left out when the client registered exactly one.
+/// sentence for the error page. RFC 6749 3.1.2.3: compared as exact strings
+/// (but for loopback ports, see [`matches`]); it may be left out when the
+/// client registered exactly one.
 pub fn resolve(client: &Client, requested: Option<&str>) -> Result<Resolved, &'static str> {
     match requested {
-        Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => {
+        Some(uri) if client.redirect_uris.iter().any(|r| matches(r, uri)) => {
             Ok(Resolved { uri: uri.to_owned(), given: true })
         }
         Some(_) => Err("The redirect_uri is not registered for this application."),
@@ -72,20 +142,109 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_https_and_loopback_http_redirect_uris_register() {
-        let cases: &[(&str, &str, bool)] = &[
-            ("should register https", "https://app.example/cb", true),
-            ("should register http on localhost", "http://localhost:8080/cb", true),
-            ("should register http on 127.0.0.1", "http://127.0.0.1/cb", true),
-            ("should register http on [::1]", "http://[::1]:1/x", true),
-            ("should fail because http is off loopback", "http://app.example/cb", false),
-            ("should fail because of a fragment", "https://app.example/cb#x", false),
-            ("should fail because the scheme is not http(s)", "ftp://x/y", false),
-            ("should fail because it is relative", "/relative", false),
-            ("should fail because of a space", "https://a b/", false),
+    fn only_https_loopback_http_and_native_schemes_register() {
+        // name, URI, public client, registrable
+        let cases: &[(&str, &str, bool, bool)] = &[
+            ("should register https", "https://app.example/cb", false, true),
+            ("should register http on localhost", "http://localhost:8080/cb", false, true),
+            ("should register http on 127.0.0.1", "http://127.0.0.1/cb", false, true),
+            ("should register http on [::1]", "http://[::1]:1/x", false, true),
+            (
+                "should register a reverse-domain scheme for a public client",
+                "com.example.app:/cb",
+                true,
+                true,
+            ),
+            (
+                "should fail because a confidential client named a native scheme",
+                "com.example.app:/cb",
+                false,
+                false,
+            ),
+            ("should fail because a native scheme has no dot", "myapp:/cb", true, false),
+            ("should fail because a native scheme has an authority", "com.example.app://cb", true, false),
+            ("should fail because javascript is not a redirect", "javascript:alert(1)", true, false),
+            ("should fail because data is not a redirect", "data:text/html,x", true, false),
+            ("should fail because file is not a redirect", "file:///etc/passwd", true, false),
+            ("should fail because http is off loopback", "http://app.example/cb", false, false),
+            (
+                "should fail because of userinfo before a loopback host",
+                "http://127.0.0.1@evil.example/",
+                false,
+                false,
+            ),
+            ("should fail because of a fragment", "https://app.example/cb#x", false, false),
+            ("should fail because the scheme is not http(s)", "ftp://x/y", false, false),
+            ("should fail because it is relative", "/relative", false, false),
+            ("should fail because of a space", "https://a b/", false, false),
         ];
-        for (name, uri, ok) in cases {
-            assert_eq!(check_registrable(uri).is_ok(), *ok, "{name}");
+        for (name, uri, public, ok) in cases {
+            assert_eq!(check_registrable(uri, *public).is_ok(), *ok, "{name}");
+        }
+    }
+
+    #[test]
+    fn loopback_uris_match_on_any_port_and_nothing_else_does() {
+        let cases: &[(&str, &str, &str, bool)] = &[
+            ("should match the same string", "https://a.example/cb", "https://a.example/cb", true),
+            (
+                "should match 127.0.0.1 on another port",
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:53121/cb",
+                true,
+            ),
+            ("should match [::1] registered with a port", "http://[::1]:8080/cb", "http://[::1]:9/cb", true),
+            (
+                "should match localhost without a port",
+                "http://localhost:3000/callback",
+                "http://localhost/callback",
+                true,
+            ),
+            (
+                "should fail because the path differs",
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:5/other",
+                false,
+            ),
+            (
+                "should fail because the query differs",
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1:5/cb?x=1",
+                false,
+            ),
+            (
+                "should fail because the loopback host differs",
+                "http://127.0.0.1/cb",
+                "http://localhost:5/cb",
+                false,
+            ),
+            (
+                "should fail because https ports are exact",
+                "https://a.example/cb",
+                "https://a.example:444/cb",
+                false,
+            ),
+            (
+                "should fail because https on loopback is exact",
+                "https://127.0.0.1/cb",
+                "https://127.0.0.1:5/cb",
+                false,
+            ),
+            (
+                "should fail because of userinfo",
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1@evil.example/cb",
+                false,
+            ),
+            (
+                "should fail because the host is not loopback",
+                "http://127.0.0.1/cb",
+                "http://127.0.0.2:5/cb",
+                false,
+            ),
+        ];
+        for (name, registered, requested, want) in cases {
+            assert_eq!(matches(registered, requested), *want, "{name}");
         }
     }
 
@@ -101,6 +260,8 @@ mod tests {
             disabled: false,
             created_at: 0,
             tokens: Default::default(),
+            source: Default::default(),
+            expires_at: None,
         }
     }
 

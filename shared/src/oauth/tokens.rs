@@ -135,6 +135,7 @@ async fn live_jwt(app: &App, c: jwt::AccessClaims) -> Result<Option<AccessTokenR
         scope: Scope::from_stored(&c.scope),
         issued_at: c.iat,
         expires_at: c.exp,
+        audience: (c.aud != jwt::default_audience(app)).then(|| c.aud.clone()),
     };
     let Some(grant_id) = c.za_grant else {
         return Ok(Some(record));

@@ -34,6 +34,7 @@ pub async fn issue_code(app: &App, pending: &PendingRequest, who: &SignedIn) -> 
         expires_at: now + app.config.code_retention,
         redeemed: None,
         auth_time,
+        resource: pending.resource.clone(),
     };
     app.store.put_code(&record).await.map_err(OAuthError::store("storing the code"))?;
     let mut pairs = vec![("code", code.secret())];

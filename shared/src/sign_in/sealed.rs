@@ -37,6 +37,9 @@ pub struct PendingRequest {
     /// OpenID Connect `login_hint`: the username to fill in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_hint: Option<String>,
+    /// The protected resource (RFC 8707) the tokens will be for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     /// Digest of the CSRF cookie this form is bound to.
     pub csrf: String,
     /// This form's random id: a form that signed someone in is spent.

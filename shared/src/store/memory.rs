@@ -13,10 +13,10 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    ClientStore, CodeStore, ConsumeOutcome, Issuance, RotateOutcome, Rotation, StoreError, StoreResult,
-    ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
+    ClientStore, CodeStore, ConsumeOutcome, Issuance, ResourceStore, RotateOutcome, Rotation, StoreError,
+    StoreResult, ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
 };
-use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, Redemption, User};
+use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, Redemption, Resource, User};
 
 /// Expired items removed per map on each write: more than one, so a backlog
 /// left by an idle spell shrinks while new items keep arriving.
@@ -96,6 +96,7 @@ impl<T: Expires> Expiring<T> {
 struct Tables {
     clients: BTreeMap<String, Client>,
     users: BTreeMap<String, User>,
+    resources: BTreeMap<String, Resource>,
     codes: Expiring<CodeRecord>,
     grants: Expiring<Grant>,
     access: Expiring<AccessTokenRecord>,
@@ -171,6 +172,30 @@ impl ClientStore for MemoryStore {
 
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
         Ok(self.lock().clients.remove(client_id).is_some())
+    }
+}
+
+#[async_trait]
+impl ResourceStore for MemoryStore {
+    async fn create_resource(&self, resource: &Resource) -> StoreResult<()> {
+        let mut t = self.lock();
+        if t.resources.contains_key(&resource.uri) {
+            return Err(StoreError::Conflict(format!("resource {}", resource.uri)));
+        }
+        t.resources.insert(resource.uri.clone(), resource.clone());
+        Ok(())
+    }
+
+    async fn get_resource(&self, uri: &str) -> StoreResult<Option<Resource>> {
+        Ok(self.lock().resources.get(uri).cloned())
+    }
+
+    async fn list_resources(&self) -> StoreResult<Vec<Resource>> {
+        Ok(self.lock().resources.values().cloned().collect())
+    }
+
+    async fn delete_resource(&self, uri: &str) -> StoreResult<bool> {
+        Ok(self.lock().resources.remove(uri).is_some())
     }
 }
 
@@ -342,6 +367,7 @@ mod tests {
             scope: Scope::from_stored("a"),
             issued_at,
             expires_at: issued_at + ttl,
+            audience: None,
         }
     }
 

@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, User};
+use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, Resource, User};
 
 pub mod dynamodb;
 #[cfg(feature = "file-store")]
@@ -277,9 +277,22 @@ pub(crate) fn rotation_verdict(grant: &Grant, rotation: &Rotation, now: i64) -> 
     None
 }
 
+/// Registered protected resources (RFC 8707).
+#[async_trait]
+pub trait ResourceStore: Send + Sync {
+    /// Registers a resource; `Conflict` if its URI is taken.
+    async fn create_resource(&self, resource: &Resource) -> StoreResult<()>;
+    /// The resource with this canonical URI.
+    async fn get_resource(&self, uri: &str) -> StoreResult<Option<Resource>>;
+    /// Every resource.
+    async fn list_resources(&self) -> StoreResult<Vec<Resource>>;
+    /// Removes a resource; whether it existed.
+    async fn delete_resource(&self, uri: &str) -> StoreResult<bool>;
+}
+
 /// Everything ZeroAuth stores.
-pub trait Store: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore {}
-impl<T: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore> Store for T {}
+pub trait Store: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore + ResourceStore {}
+impl<T: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore + ResourceStore> Store for T {}
 
 #[cfg(test)]
 mod tests {

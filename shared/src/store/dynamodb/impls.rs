@@ -6,8 +6,8 @@ use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::item::{self, Item, Reader};
 use super::{DynamoStore, backend, n, s};
-use crate::domain::{Client, User};
-use crate::store::{ClientStore, StoreError, StoreResult, ThrottleStore, UserStore};
+use crate::domain::{Client, Resource, User};
+use crate::store::{ClientStore, ResourceStore, StoreError, StoreResult, ThrottleStore, UserStore};
 
 /// Transactions cancelled by a concurrent transaction are retried this often.
 pub(super) const CONFLICT_RETRIES: usize = 5;
@@ -117,6 +117,25 @@ impl ClientStore for DynamoStore {
 
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
         self.delete(item::client_key(client_id)).await
+    }
+}
+
+#[async_trait]
+impl ResourceStore for DynamoStore {
+    async fn create_resource(&self, resource: &Resource) -> StoreResult<()> {
+        self.put_new(resource.into(), format!("resource {}", resource.uri)).await
+    }
+
+    async fn get_resource(&self, uri: &str) -> StoreResult<Option<Resource>> {
+        self.get_live(item::resource_key(uri), 0).await
+    }
+
+    async fn list_resources(&self) -> StoreResult<Vec<Resource>> {
+        self.query_partition("RESOURCE").await?.iter().map(Resource::try_from).collect()
+    }
+
+    async fn delete_resource(&self, uri: &str) -> StoreResult<bool> {
+        self.delete(item::resource_key(uri)).await
     }
 }
 

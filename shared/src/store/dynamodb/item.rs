@@ -14,6 +14,10 @@ pub type Item = HashMap<String, AttributeValue>;
 pub fn client_key(id: &str) -> (String, String) {
     ("CLIENT".into(), id.into())
 }
+/// Key of a protected resource's item.
+pub fn resource_key(uri: &str) -> (String, String) {
+    ("RESOURCE".into(), uri.into())
+}
 /// Key of a user item.
 pub fn user_key(username: &str) -> (String, String) {
     ("USER".into(), username.into())
@@ -54,6 +58,12 @@ impl Builder {
     pub(super) fn opt_s(self, name: &str, v: Option<&str>) -> Self {
         match v {
             Some(v) => self.s(name, v),
+            None => self,
+        }
+    }
+    pub(super) fn opt_n(self, name: &str, v: Option<i64>) -> Self {
+        match v {
+            Some(v) => self.n(name, v),
             None => self,
         }
     }

@@ -1,8 +1,11 @@
 //! Mapping between domain records and DynamoDB items, both ways.
 
-use super::item::{Builder, Item, Reader, access_key, client_key, code_key, grant_key, malformed, user_key};
+use super::item::{
+    Builder, Item, Reader, access_key, client_key, code_key, grant_key, malformed, resource_key, user_key,
+};
 use crate::domain::{
-    AccessTokenRecord, Client, CodeRecord, Grant, GrantType, Redemption, TokenSettings, User,
+    AccessTokenRecord, Client, ClientSource, CodeRecord, Grant, GrantType, Redemption, Resource,
+    TokenSettings, User,
 };
 use crate::oauth::Scope;
 use crate::store::StoreError;
@@ -19,6 +22,8 @@ impl From<&Client> for Item {
             .b("disabled", c.disabled)
             .n("created_at", c.created_at)
             .opt_s("tokens", token_settings(&c.tokens).as_deref())
+            .opt_s("source", (c.source != ClientSource::Operator).then(|| c.source.as_str()))
+            .opt_n("expires_at", c.expires_at)
             .0
     }
 }
@@ -51,6 +56,34 @@ impl TryFrom<&Item> for Client {
                 Some(json) => serde_json::from_str(&json).map_err(|_| malformed("tokens"))?,
                 None => TokenSettings::default(),
             },
+            source: match r.opt_s("source")? {
+                Some(s) => ClientSource::parse(&s).ok_or_else(|| malformed("source"))?,
+                None => ClientSource::Operator,
+            },
+            expires_at: r.opt_n("expires_at")?,
+        })
+    }
+}
+
+impl From<&Resource> for Item {
+    fn from(r: &Resource) -> Self {
+        Builder::new(resource_key(&r.uri))
+            .list("scopes", r.scopes.iter().map(str::to_owned))
+            .list("clients", r.clients.iter().cloned())
+            .n("created_at", r.created_at)
+            .0
+    }
+}
+
+impl TryFrom<&Item> for Resource {
+    type Error = StoreError;
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let r = Reader(item);
+        Ok(Resource {
+            uri: r.sk()?,
+            scopes: Scope::from_tokens(r.strings("scopes")?.iter().map(String::as_str)),
+            clients: r.strings("clients")?,
+            created_at: r.n("created_at")?,
         })
     }
 }
@@ -104,6 +137,7 @@ impl From<&CodeRecord> for Item {
             .opt_s("redeemed_grant", c.redeemed.as_ref().map(|r| r.grant_id.as_str()))
             .opt_s("consume_id", c.redeemed.as_ref().map(|r| r.consume_id.as_str()))
             .n("auth_time", c.auth_time)
+            .opt_s("resource", c.resource.as_deref())
             .0
     }
 }
@@ -138,6 +172,7 @@ impl TryFrom<&Item> for CodeRecord {
             expires_at: r.n("expires_at")?,
             redeemed: redemption(item)?,
             auth_time: r.opt_n("auth_time")?.unwrap_or(0),
+            resource: r.opt_s("resource")?,
         })
     }
 }
@@ -156,6 +191,7 @@ impl From<&Grant> for Item {
             .n("created_at", g.created_at)
             .n("expires_at", g.expires_at)
             .n("auth_time", g.auth_time)
+            .opt_s("resource", g.resource.as_deref())
             .0
     }
 }
@@ -179,6 +215,7 @@ impl TryFrom<&Item> for Grant {
             created_at: r.n("created_at")?,
             expires_at: r.n("expires_at")?,
             auth_time: r.opt_n("auth_time")?.unwrap_or(0),
+            resource: r.opt_s("resource")?,
         })
     }
 }
@@ -193,6 +230,7 @@ impl From<&AccessTokenRecord> for Item {
             .s("scope", &a.scope.to_string())
             .n("issued_at", a.issued_at)
             .n("expires_at", a.expires_at)
+            .opt_s("audience", a.audience.as_deref())
             .0
     }
 }
@@ -211,6 +249,7 @@ impl TryFrom<&Item> for AccessTokenRecord {
             scope: Scope::from_stored(&r.s("scope")?),
             issued_at: r.n("issued_at")?,
             expires_at: r.n("expires_at")?,
+            audience: r.opt_s("audience")?,
         })
     }
 }

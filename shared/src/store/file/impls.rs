@@ -6,19 +6,19 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{
-    ACCESS, CLIENTS, CODES, COUNTERS, FileStore, GRANTS, Put, USERS, atomically, backend, delete, get, list,
-    put,
+    ACCESS, CLIENTS, CODES, COUNTERS, FileStore, GRANTS, Put, RESOURCES, USERS, atomically, backend, delete,
+    get, list, put,
 };
-use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, Redemption, User};
+use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, Redemption, Resource, User};
 use crate::store::{
-    ClientStore, CodeStore, ConsumeOutcome, Issuance, RotateOutcome, Rotation, StoreError, StoreResult,
-    ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
+    ClientStore, CodeStore, ConsumeOutcome, Issuance, ResourceStore, RotateOutcome, Rotation, StoreError,
+    StoreResult, ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
 };
 
 #[async_trait]
 impl ClientStore for FileStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
-        put(&self.lock(), CLIENTS, &client.client_id, None, client, Put::New)
+        put(&self.lock(), CLIENTS, &client.client_id, client.expires_at, client, Put::New)
     }
     async fn get_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
         get(&self.lock(), CLIENTS, client_id, None)
@@ -27,10 +27,26 @@ impl ClientStore for FileStore {
         list(&self.lock(), CLIENTS)
     }
     async fn update_client(&self, client: &Client) -> StoreResult<()> {
-        put(&self.lock(), CLIENTS, &client.client_id, None, client, Put::Existing)
+        put(&self.lock(), CLIENTS, &client.client_id, client.expires_at, client, Put::Existing)
     }
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
         delete(&self.lock(), CLIENTS, client_id)
+    }
+}
+
+#[async_trait]
+impl ResourceStore for FileStore {
+    async fn create_resource(&self, resource: &Resource) -> StoreResult<()> {
+        put(&self.lock(), RESOURCES, &resource.uri, None, resource, Put::New)
+    }
+    async fn get_resource(&self, uri: &str) -> StoreResult<Option<Resource>> {
+        get(&self.lock(), RESOURCES, uri, None)
+    }
+    async fn list_resources(&self) -> StoreResult<Vec<Resource>> {
+        list(&self.lock(), RESOURCES)
+    }
+    async fn delete_resource(&self, uri: &str) -> StoreResult<bool> {
+        delete(&self.lock(), RESOURCES, uri)
     }
 }
 

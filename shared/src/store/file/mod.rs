@@ -31,8 +31,9 @@ const CODES: &str = "codes";
 const GRANTS: &str = "grants";
 const ACCESS: &str = "access_tokens";
 const COUNTERS: &str = "counters";
+const RESOURCES: &str = "resources";
 /// Every item table: `id`, `expires_at` (NULL: never), `body` (JSON).
-const TABLES: [&str; 6] = [CLIENTS, USERS, CODES, GRANTS, ACCESS, COUNTERS];
+const TABLES: [&str; 7] = [CLIENTS, USERS, CODES, GRANTS, ACCESS, COUNTERS, RESOURCES];
 /// Expired rows are swept after this many writes, at most this many per table.
 const SWEEP_EVERY: u64 = 256;
 const SWEEP_BATCH: u32 = 1000;
