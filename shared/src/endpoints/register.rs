@@ -1,0 +1,217 @@
+//! `POST /register`: dynamic client registration (RFC 7591), for clients
+//! nobody can register by hand, such as MCP hosts.
+//!
+//! Registered clients are never trusted (consent always shows), expire after
+//! a period without use (renewed as they are used), and one address may
+//! register only so many per hour.
+
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::admin::{self, AdminError, NewClient};
+use crate::app::App;
+use crate::config::RegistrationPolicy;
+use crate::crypto;
+use crate::domain::Client;
+use crate::endpoints::discovery::KNOWN_SCOPES;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{
+    MAX_BODY_BYTES, Request, Response, bearer_error, bearer_token, client_ip, json as json_response,
+};
+use crate::oauth::redirect_uri;
+
+/// The longest client name kept.
+const MAX_NAME_CHARS: usize = 100;
+/// The most redirect URIs one client may register.
+const MAX_REDIRECT_URIS: usize = 10;
+/// The rate-limit window for registrations per address.
+const WINDOW: i64 = 3600;
+
+/// The client metadata ZeroAuth reads (RFC 7591 2); other members are ignored.
+#[derive(Debug, Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    redirect_uris: Option<Vec<String>>,
+    #[serde(default)]
+    token_endpoint_auth_method: Option<String>,
+    #[serde(default)]
+    grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    response_types: Option<Vec<String>>,
+    #[serde(default)]
+    client_name: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+fn invalid_metadata(description: impl Into<String>) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidClientMetadata, description)
+}
+
+/// `POST /register`.
+pub async fn register(app: &App, req: Request) -> Result<Response, OAuthError> {
+    let registration = &app.config.registration;
+    match &registration.policy {
+        RegistrationPolicy::Off => {
+            return Err(OAuthError::new(
+                ErrorCode::NotFound,
+                "dynamic client registration is turned off on this server",
+            ));
+        }
+        RegistrationPolicy::Open => {}
+        RegistrationPolicy::InitialAccessToken { digest } => {
+            let presented = bearer_token(req.headers())?;
+            if !presented.is_some_and(|t| crypto::ct_eq(digest, &crypto::digest(&t))) {
+                return Ok(bearer_error(&OAuthError::new(
+                    ErrorCode::InvalidToken,
+                    "registration needs the initial access token as `Authorization: Bearer …`",
+                )));
+            }
+        }
+    }
+    let metadata = read_metadata(&req)?;
+    let now = app.now();
+    if let Some(ip) = client_ip(&req) {
+        let hits = app
+            .store
+            .hit(&format!("register:ip:{ip}"), now + WINDOW, now)
+            .await
+            .map_err(OAuthError::store("counting registrations"))?;
+        if hits > registration.per_ip_per_hour {
+            return Err(OAuthError::new(
+                ErrorCode::TooManyRequests,
+                "too many clients registered from this address; try again later",
+            ));
+        }
+    }
+    let method = metadata.token_endpoint_auth_method.clone().unwrap_or_else(|| "client_secret_basic".into());
+    let new = to_new_client(app, metadata).await?;
+    let (client, secret) = admin::create_client(app.store.as_ref(), new, now).await.map_err(|e| match e {
+        AdminError::Invalid(m) => invalid_metadata(m),
+        AdminError::Store(s) => OAuthError::store("storing the client")(s),
+    })?;
+    let mut body = response_body(&client, &method);
+    if let Some(secret) = secret {
+        body["client_secret"] = json!(secret.secret());
+        body["client_secret_expires_at"] = json!(0);
+    }
+    Ok(json_response(StatusCode::CREATED, &body))
+}
+
+fn read_metadata(req: &Request) -> Result<Metadata, OAuthError> {
+    let body = req.body();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(OAuthError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    let media = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    if media.as_deref() != Some("application/json") {
+        return Err(OAuthError::invalid_request("send the client metadata as Content-Type application/json"));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| invalid_metadata(format!("the client metadata is not valid: {e}")))
+}
+
+/// Checks the metadata and turns it into a client to register: RFC 7591's
+/// defaults, ZeroAuth's rules, and never trusted.
+async fn to_new_client(app: &App, m: Metadata) -> Result<NewClient, OAuthError> {
+    let method = m.token_endpoint_auth_method.as_deref().unwrap_or("client_secret_basic");
+    let public = match method {
+        "none" => true,
+        "client_secret_basic" | "client_secret_post" => false,
+        other => {
+            return Err(invalid_metadata(format!(
+                "token_endpoint_auth_method {other:?} is not supported; use none, client_secret_basic or client_secret_post"
+            )));
+        }
+    };
+    let grants = m.grant_types.unwrap_or_else(|| vec!["authorization_code".into()]);
+    for g in &grants {
+        let known = matches!(g.as_str(), "authorization_code" | "refresh_token")
+            || (g == "client_credentials" && !public);
+        if !known {
+            return Err(invalid_metadata(format!(
+                "grant type {g:?} cannot be registered{}",
+                if public { " by a public client" } else { "" }
+            )));
+        }
+    }
+    let code_flow = grants.iter().any(|g| g == "authorization_code");
+    let response_types = m.response_types.unwrap_or_else(|| vec!["code".into()]);
+    if response_types.iter().any(|r| r != "code") || (code_flow && response_types.is_empty()) {
+        return Err(invalid_metadata("only the response type \"code\" is supported"));
+    }
+    let redirect_uris = m.redirect_uris.unwrap_or_default();
+    if code_flow && redirect_uris.is_empty() {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRedirectUri,
+            "redirect_uris is required for the authorization_code grant",
+        ));
+    }
+    if redirect_uris.len() > MAX_REDIRECT_URIS {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRedirectUri,
+            format!("at most {MAX_REDIRECT_URIS} redirect_uris may be registered"),
+        ));
+    }
+    for uri in &redirect_uris {
+        redirect_uri::check_registrable(uri, public)
+            .map_err(|e| OAuthError::new(ErrorCode::InvalidRedirectUri, e))?;
+    }
+    let name = match m.client_name.as_deref().map(str::trim) {
+        Some(n) if n.chars().any(char::is_control) => {
+            return Err(invalid_metadata("client_name must not contain control characters"));
+        }
+        Some(n) if !n.is_empty() => n.chars().take(MAX_NAME_CHARS).collect(),
+        _ => "Unnamed application".to_owned(),
+    };
+    let scope = registrable_scope(app, m.scope.as_deref()).await?;
+    Ok(NewClient {
+        name,
+        redirect_uris,
+        grants,
+        scope: Some(scope),
+        public,
+        trusted: false,
+        registered_until: Some(app.now() + app.config.registration.client_ttl),
+        ..Default::default()
+    })
+}
+
+/// The scope a registered client may ask for: the scopes it names that this
+/// deployment grants (RFC 7591 2: the server may replace the others), or
+/// all of them when it names none or none of its own are known.
+async fn registrable_scope(app: &App, asked: Option<&str>) -> Result<String, OAuthError> {
+    let resources = app.store.list_resources().await.map_err(OAuthError::store("listing the resources"))?;
+    let mut known: Vec<String> = KNOWN_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+    known.extend(app.config.scopes_supported.iter().flatten().cloned());
+    known.extend(resources.iter().flat_map(|r| r.scopes.iter().map(str::to_owned)));
+    known.sort();
+    known.dedup();
+    let chosen: Vec<&str> = asked
+        .map(|a| a.split_whitespace().filter(|s| known.iter().any(|k| k == s)).collect())
+        .unwrap_or_default();
+    Ok(if chosen.is_empty() { known.join(" ") } else { chosen.join(" ") })
+}
+
+/// The registration response (RFC 7591 3.2.1): the client's id and the
+/// metadata as registered.
+fn response_body(client: &Client, method: &str) -> serde_json::Value {
+    json!({
+        "client_id": client.client_id,
+        "client_id_issued_at": client.created_at,
+        "client_name": client.name,
+        "redirect_uris": client.redirect_uris,
+        "grant_types": client.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "response_types": ["code"],
+        "token_endpoint_auth_method": method,
+        "scope": client.scopes.to_string(),
+    })
+}
