@@ -44,6 +44,73 @@ pub struct Config {
     pub keys: std::sync::Arc<crate::keys::Keys>,
     /// Dynamic client registration (RFC 7591).
     pub registration: Registration,
+    /// Client ID Metadata Documents (`https` client ids).
+    pub client_metadata: ClientMetadataDocuments,
+}
+
+/// Whether and from where `https` client ids are fetched as Client ID
+/// Metadata Documents.
+#[derive(Debug, Clone)]
+pub struct ClientMetadataDocuments {
+    /// `ZEROAUTH_CLIENT_METADATA_DOCUMENTS=off` turns them off (default on).
+    pub enabled: bool,
+    /// `ZEROAUTH_CLIENT_METADATA_DOMAINS`: when not empty, only these
+    /// domains (and their subdomains) are fetched from.
+    pub domains: Vec<String>,
+    /// `ZEROAUTH_CLIENT_METADATA_TEST_HOSTS`: hosts allowed to resolve to
+    /// private or loopback addresses. For tests only.
+    pub test_hosts: Vec<String>,
+    /// `ZEROAUTH_CLIENT_METADATA_CA_FILE`: an extra trusted root (PEM), so
+    /// tests can serve documents with their own certificate.
+    pub extra_root_pem: Option<Vec<u8>>,
+    /// The HTTP client, made on first use.
+    pub http: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
+}
+
+impl Default for ClientMetadataDocuments {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            domains: Vec::new(),
+            test_hosts: Vec::new(),
+            extra_root_pem: None,
+            http: std::sync::Arc::default(),
+        }
+    }
+}
+
+impl ClientMetadataDocuments {
+    /// Reads the `ZEROAUTH_CLIENT_METADATA_*` variables.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let list = |var: &str| -> Vec<String> {
+            std::env::var(var)
+                .map(|v| v.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_ascii_lowercase).collect())
+                .unwrap_or_default()
+        };
+        let enabled = match std::env::var("ZEROAUTH_CLIENT_METADATA_DOCUMENTS").ok().as_deref().map(str::trim)
+        {
+            None | Some("") | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "ZEROAUTH_CLIENT_METADATA_DOCUMENTS must be on or off, got {other:?}"
+                )));
+            }
+        };
+        let extra_root_pem = match std::env::var("ZEROAUTH_CLIENT_METADATA_CA_FILE") {
+            Ok(path) => Some(std::fs::read(&path).map_err(|e| {
+                ConfigError(format!("cannot read ZEROAUTH_CLIENT_METADATA_CA_FILE {path:?}: {e}"))
+            })?),
+            Err(_) => None,
+        };
+        Ok(Self {
+            enabled,
+            domains: list("ZEROAUTH_CLIENT_METADATA_DOMAINS"),
+            test_hosts: list("ZEROAUTH_CLIENT_METADATA_TEST_HOSTS"),
+            extra_root_pem,
+            http: std::sync::Arc::default(),
+        })
+    }
 }
 
 /// Who may register clients at `POST /register` (RFC 7591), and for how long.
@@ -147,6 +214,7 @@ impl Config {
             scopes_supported: None,
             keys: std::sync::Arc::new(crate::keys::Keys::empty()),
             registration: Registration::default(),
+            client_metadata: ClientMetadataDocuments::default(),
         }
     }
 
@@ -182,6 +250,7 @@ impl Config {
         c.code_retention = c.code_retention.max(c.code_ttl * 2);
         c.id_token_ttl = seconds("ZEROAUTH_ID_TOKEN_TTL", c.id_token_ttl)?;
         c.registration = Registration::from_env(RegistrationPolicy::Off)?;
+        c.client_metadata = ClientMetadataDocuments::from_env()?;
         if let Ok(scopes) = std::env::var("ZEROAUTH_SCOPES_SUPPORTED") {
             c.scopes_supported = Some(scopes.split_whitespace().map(str::to_owned).collect());
         }

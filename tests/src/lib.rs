@@ -20,6 +20,7 @@ use zeroauth_shared::store::memory::MemoryStore;
 use zeroauth_shared::testing::fresh_dynamo_store;
 
 pub mod faults;
+pub mod https;
 
 /// A running server.
 pub struct Server {

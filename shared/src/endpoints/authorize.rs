@@ -153,6 +153,7 @@ fn sign_in_page(
         error: None,
         request: &sealed,
         username: pending.login_hint.as_deref(),
+        unverified_redirect_host: page::LoginPage::unverified_host(client, &pending.redirect_uri),
     });
     let mut res = html(StatusCode::OK, body);
     if new_csrf {

@@ -136,6 +136,7 @@ fn retry_page(
         error: Some(message),
         request: sealed,
         username,
+        unverified_redirect_host: page::LoginPage::unverified_host(client, &pending.redirect_uri),
     });
     html(status, body)
 }

@@ -39,6 +39,7 @@ pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> 
         "claims_supported": claims::SUPPORTED,
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent"],
+        "client_id_metadata_document_supported": app.config.client_metadata.enabled,
     });
     if app.config.registration.policy != RegistrationPolicy::Off {
         body["registration_endpoint"] = json!(app.url(Endpoint::Register.path()));

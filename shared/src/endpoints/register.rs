@@ -14,12 +14,11 @@ use crate::app::App;
 use crate::config::RegistrationPolicy;
 use crate::crypto;
 use crate::domain::Client;
-use crate::endpoints::discovery::KNOWN_SCOPES;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{
     MAX_BODY_BYTES, Request, Response, bearer_error, bearer_token, client_ip, json as json_response,
 };
-use crate::oauth::redirect_uri;
+use crate::oauth::{clients, redirect_uri};
 
 /// The longest client name kept.
 const MAX_NAME_CHARS: usize = 100;
@@ -65,7 +64,7 @@ pub async fn register(app: &App, req: Request) -> Result<Response, OAuthError> {
             if !presented.is_some_and(|t| crypto::ct_eq(digest, &crypto::digest(&t))) {
                 return Ok(bearer_error(&OAuthError::new(
                     ErrorCode::InvalidToken,
-                    "registration needs the initial access token as `Authorization: Bearer …`",
+                    "registration needs the initial access token as `Authorization: Bearer <token>`",
                 )));
             }
         }
@@ -172,7 +171,7 @@ async fn to_new_client(app: &App, m: Metadata) -> Result<NewClient, OAuthError> 
         Some(n) if !n.is_empty() => n.chars().take(MAX_NAME_CHARS).collect(),
         _ => "Unnamed application".to_owned(),
     };
-    let scope = registrable_scope(app, m.scope.as_deref()).await?;
+    let scope = clients::registrable_scope(app, m.scope.as_deref()).await?;
     Ok(NewClient {
         name,
         redirect_uris,
@@ -183,22 +182,6 @@ async fn to_new_client(app: &App, m: Metadata) -> Result<NewClient, OAuthError> 
         registered_until: Some(app.now() + app.config.registration.client_ttl),
         ..Default::default()
     })
-}
-
-/// The scope a registered client may ask for: the scopes it names that this
-/// deployment grants (RFC 7591 2: the server may replace the others), or
-/// all of them when it names none or none of its own are known.
-async fn registrable_scope(app: &App, asked: Option<&str>) -> Result<String, OAuthError> {
-    let resources = app.store.list_resources().await.map_err(OAuthError::store("listing the resources"))?;
-    let mut known: Vec<String> = KNOWN_SCOPES.iter().map(|s| (*s).to_owned()).collect();
-    known.extend(app.config.scopes_supported.iter().flatten().cloned());
-    known.extend(resources.iter().flat_map(|r| r.scopes.iter().map(str::to_owned)));
-    known.sort();
-    known.dedup();
-    let chosen: Vec<&str> = asked
-        .map(|a| a.split_whitespace().filter(|s| known.iter().any(|k| k == s)).collect())
-        .unwrap_or_default();
-    Ok(if chosen.is_empty() { known.join(" ") } else { chosen.join(" ") })
 }
 
 /// The registration response (RFC 7591 3.2.1): the client's id and the

@@ -5,7 +5,7 @@ use http::{Method, StatusCode};
 use crate::app::App;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Request, Response, bearer_token, body_params, json as json_response, query};
-use crate::oauth::{claims, clients, tokens};
+use crate::oauth::{claims, client_metadata, clients, tokens};
 
 /// `GET|POST /userinfo`. An `Err` is answered with `WWW-Authenticate: Bearer`.
 ///
@@ -33,7 +33,11 @@ pub async fn userinfo(app: &App, req: Request) -> Result<Response, OAuthError> {
     let (user, client) = tokio::join!(app.store.get_user(username), clients::find(app, &record.client_id));
     let user = user.map_err(OAuthError::store("reading the token's user"))?;
     let client = client?;
-    if client.is_none_or(|c| c.disabled) {
+    // A metadata-document client may have left the cache; its token stands
+    // unless the operator turned such clients off.
+    let document_client =
+        client_metadata::is_document_url(&record.client_id) && app.config.client_metadata.enabled;
+    if client.map_or(!document_client, |c| c.disabled) {
         return Err(unauthorized());
     }
     let user = user.filter(|u| u.is_active_as(sub)).ok_or_else(unauthorized)?;

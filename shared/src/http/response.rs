@@ -85,7 +85,13 @@ pub fn error_json(err: &OAuthError) -> Response {
 pub fn bearer_error(e: &OAuthError) -> Response {
     let mut challenge = String::from("Bearer realm=\"zeroauth\"");
     if !e.description.is_empty() {
-        let desc = e.description.replace(['"', '\\'], "'");
+        // A header value is visible ASCII: anything else would drop the header.
+        let desc: String = e
+            .description
+            .chars()
+            .map(|c| if c == '"' || c == '\\' { '\'' } else { c })
+            .filter(|c| c.is_ascii() && !c.is_ascii_control())
+            .collect();
         challenge.push_str(&format!(", error=\"{}\", error_description=\"{desc}\"", e.code.as_str()));
     }
     let mut res = if e.description.is_empty() {

@@ -3,6 +3,7 @@
 
 pub mod claims;
 pub mod client_auth;
+pub mod client_metadata;
 pub mod clients;
 pub mod jwt;
 pub mod oidc;

@@ -19,6 +19,26 @@ pub struct LoginPage<'a> {
     pub request: &'a str,
     /// The username to prefill after a failure.
     pub username: Option<&'a str>,
+    /// For a client the operator did not register (it registered itself or
+    /// named a metadata document): the host the person will be sent to.
+    pub unverified_redirect_host: Option<&'a str>,
+}
+
+impl<'a> LoginPage<'a> {
+    /// The page for `client` and the request's redirect URI.
+    pub fn unverified_host(client: &crate::domain::Client, redirect_uri: &'a str) -> Option<&'a str> {
+        (client.source != crate::domain::ClientSource::Operator).then(|| redirect_host(redirect_uri))
+    }
+}
+
+/// The host part of a redirect URI, or the scheme of a native app's.
+fn redirect_host(uri: &str) -> &str {
+    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest.get(..end) {
+        Some(host) if uri.contains("://") => host.rsplit_once('@').map_or(host, |(_, h)| h),
+        _ => uri.split_once(':').map_or(uri, |(scheme, _)| scheme),
+    }
 }
 
 /// A scope in plain words.
@@ -79,6 +99,12 @@ pub fn login(p: &LoginPage<'_>) -> String {
                     label for="password" { "Password" }
                     input type="password" id="password" name="password" autocomplete="current-password" required;
                 }
+                @if let Some(host) = p.unverified_redirect_host {
+                    p.error {
+                        strong { (p.client_name) } " is not verified by this server: the application "
+                        "chose that name itself. If you allow it, you will be sent to " strong { (host) } "."
+                    }
+                }
                 @if p.consent {
                     p { strong { (p.client_name) } " would like to:" }
                     ul { @for s in &p.scopes { li { (describe_scope(s)) } } }
@@ -122,4 +148,34 @@ pub fn sign_out(username: &str, request: &str) -> String {
 /// A page that only says where the person stands.
 pub fn signed_out(message: &str) -> String {
     layout("Signed out", html! { h1 { (message) } p { "You can close this page." } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_redirect_host_is_what_a_person_can_check() {
+        assert_eq!(redirect_host("https://app.example:8443/cb?x=1"), "app.example:8443");
+        assert_eq!(redirect_host("http://127.0.0.1:5123/callback"), "127.0.0.1:5123");
+        assert_eq!(redirect_host("https://user@evil.example/cb"), "evil.example");
+        assert_eq!(redirect_host("com.example.app:/cb"), "com.example.app");
+    }
+
+    #[test]
+    fn an_unverified_client_is_named_as_such_with_its_destination() {
+        let page = login(&LoginPage {
+            client_name: "Claude <script>",
+            scopes: vec!["mcp:tools"],
+            consent: true,
+            signed_in_as: None,
+            error: None,
+            request: "r",
+            username: None,
+            unverified_redirect_host: Some("claude.ai"),
+        });
+        assert!(page.contains("is not verified by this server"));
+        assert!(page.contains("<strong>claude.ai</strong>"));
+        assert!(!page.contains("<script>"), "the name is escaped");
+    }
 }
