@@ -91,6 +91,30 @@ class TemplateLint(unittest.TestCase):
                 routed.setdefault(event["Properties"]["Path"], set()).add(package)
         self.assertEqual({path: {package} for path, package in watch.items()}, routed)
 
+    def test_cors_preflights_reach_the_back_channel_and_never_the_sign_in_pages(self):
+        # The functions answer OPTIONS themselves (shared::router), the same
+        # under `serve`; the HTTP API has no CorsConfiguration of its own,
+        # which would answer for /authorize and /callback too.
+        preflighted = set()
+        for res in lint.parse(TEXT)["Resources"].values():
+            self.assertNotIn("CorsConfiguration", str(res.get("Properties", {})))
+            for event in res.get("Properties", {}).get("Events", {}).values():
+                if event["Properties"]["Method"] == "OPTIONS":
+                    preflighted.add(event["Properties"]["Path"])
+        self.assertEqual(
+            preflighted,
+            {
+                "/token",
+                "/revoke",
+                "/introspect",
+                "/register",
+                "/userinfo",
+                "/jwks",
+                "/.well-known/oauth-authorization-server",
+                "/.well-known/openid-configuration",
+            },
+        )
+
 
 class TableDrift(unittest.TestCase):
     def test_table_create_makes_the_table_the_template_declares(self):
