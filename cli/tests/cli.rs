@@ -454,3 +454,65 @@ fn client_update_sets_token_options_and_refuses_bad_ones() {
     let missing = cli.fails(&["client", "update", "nobody", "--name", "x"], None);
     assert!(missing.contains("there is no client"), "{missing}");
 }
+
+#[test]
+fn resource_lifecycle_in_json_and_words_and_bad_input_refused() {
+    let cli = Cli::with_table();
+    let rs = cli.json(
+        &[
+            "client",
+            "create",
+            "--name",
+            "MCP server",
+            "--grant",
+            "client-credentials",
+            "--scope",
+            "mcp:tools",
+            "--json",
+        ],
+        None,
+    );
+    let rs_id = rs["client_id"].as_str().unwrap().to_owned();
+    let made = cli.json(
+        &[
+            "resource",
+            "create",
+            "--uri",
+            "https://mcp.example.com/mcp",
+            "--scope",
+            "mcp:tools mcp:read",
+            "--client",
+            &rs_id,
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(made["uri"], "https://mcp.example.com/mcp");
+    assert_eq!(made["scope"], "mcp:tools mcp:read");
+    assert_eq!(made["clients"], json!([rs_id]));
+    let listed = cli.json(&["resource", "list", "--json"], None);
+    assert_eq!(listed["resources"].as_array().map(Vec::len), Some(1));
+    let words = cli.run(&["resource", "list"], None);
+    assert!(
+        stdout(&words).contains("https://mcp.example.com/mcp  (scopes: mcp:tools mcp:read; introspected by")
+    );
+    for (args, says) in [
+        (vec!["resource", "create", "--uri", "https://mcp.example.com/mcp#frag"], "must not have a fragment"),
+        (vec!["resource", "create", "--uri", "mcp.example.com"], "not an absolute URI"),
+        (vec!["resource", "create", "--uri", "http://mcp.example.com/"], "https"),
+        (vec!["resource", "create", "--uri", "https://mcp.example.com/mcp"], "already exists"),
+        (
+            vec!["resource", "create", "--uri", "https://b.example/", "--client", "nobody"],
+            "there is no client",
+        ),
+        (vec!["resource", "delete", "https://nowhere.example/"], "there is no resource"),
+    ] {
+        let out = cli.run(&args, None);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(stderr(&out).contains(says), "{args:?} should say {says:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out).lines().count(), 1, "one line: {}", stderr(&out));
+    }
+    let deleted = cli.run(&["resource", "delete", "https://mcp.example.com/mcp"], None);
+    assert!(stdout(&deleted).contains("Deleted resource https://mcp.example.com/mcp."));
+    assert!(stdout(&cli.run(&["resource", "list"], None)).contains("No resources yet"));
+}

@@ -54,7 +54,7 @@ async fn may_see(app: &App, client: &Client, at: &AccessTokenRecord) -> Result<b
     };
     let resource =
         app.store.get_resource(audience).await.map_err(OAuthError::store("reading the token's resource"))?;
-    Ok(resource.is_some_and(|r| r.clients.iter().any(|c| *c == client.client_id)))
+    Ok(resource.is_some_and(|r| r.clients.contains(&client.client_id)))
 }
 
 /// An active access token's metadata, unless its user is disabled or gone.

@@ -71,10 +71,11 @@ pub fn check_url(url: &str, cfg: &ClientMetadataDocuments) -> Result<(), String>
     {
         return Err(format!("{host} is not among the domains this server accepts client metadata from"));
     }
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        if !is_public(ip) && !cfg.test_hosts.contains(&host) {
-            return Err(format!("{ip} is not a public address"));
-        }
+    if let Ok(ip) = host.parse::<IpAddr>()
+        && !is_public(ip)
+        && !cfg.test_hosts.contains(&host)
+    {
+        return Err(format!("{ip} is not a public address"));
     }
     Ok(())
 }
