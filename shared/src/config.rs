@@ -44,6 +44,10 @@ pub struct Config {
     pub keys: std::sync::Arc<crate::keys::Keys>,
     /// Dynamic client registration (RFC 7591).
     pub registration: Registration,
+    /// Seconds in which a refresh token just rotated away, presented again,
+    /// returns the pair its rotation produced instead of revoking the
+    /// family (`ZEROAUTH_REFRESH_GRACE`, 0 to 300; default 0: off).
+    pub refresh_grace: i64,
     /// Client ID Metadata Documents (`https` client ids).
     pub client_metadata: ClientMetadataDocuments,
 }
@@ -215,6 +219,7 @@ impl Config {
             keys: std::sync::Arc::new(crate::keys::Keys::empty()),
             registration: Registration::default(),
             client_metadata: ClientMetadataDocuments::default(),
+            refresh_grace: 0,
         }
     }
 
@@ -251,6 +256,17 @@ impl Config {
         c.id_token_ttl = seconds("ZEROAUTH_ID_TOKEN_TTL", c.id_token_ttl)?;
         c.registration = Registration::from_env(RegistrationPolicy::Off)?;
         c.client_metadata = ClientMetadataDocuments::from_env()?;
+        c.refresh_grace = match std::env::var("ZEROAUTH_REFRESH_GRACE") {
+            Err(_) => 0,
+            Ok(v) => match v.trim().parse::<i64>() {
+                Ok(n) if (0..=300).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "ZEROAUTH_REFRESH_GRACE must be 0 to 300 seconds, got {v:?}"
+                    )));
+                }
+            },
+        };
         if let Ok(scopes) = std::env::var("ZEROAUTH_SCOPES_SUPPORTED") {
             c.scopes_supported = Some(scopes.split_whitespace().map(str::to_owned).collect());
         }

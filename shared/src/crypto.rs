@@ -42,6 +42,42 @@ pub fn digest(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()))
 }
 
+/// Encrypts `plaintext` (AES-256-GCM) under a key derived from `secret`, a
+/// token only its holder knows: what is stored cannot be read without it.
+pub fn seal_for(secret: &str, plaintext: &[u8]) -> Result<String, RandomError> {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    let nonce_bytes: [u8; 12] = random_bytes(12)?.try_into().map_err(|_| RandomError("nonce".into()))?;
+    let key = derived_key(secret);
+    let key = UnboundKey::new(&AES_256_GCM, &key).map_err(|e| RandomError(e.to_string()))?;
+    let mut in_out = plaintext.to_vec();
+    LessSafeKey::new(key)
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce_bytes), Aad::empty(), &mut in_out)
+        .map_err(|e| RandomError(e.to_string()))?;
+    let mut out = nonce_bytes.to_vec();
+    out.extend_from_slice(&in_out);
+    Ok(URL_SAFE_NO_PAD.encode(out))
+}
+
+/// Decrypts what [`seal_for`] made with the same `secret`; `None` for
+/// anything else.
+pub fn open_for(secret: &str, sealed: &str) -> Option<Vec<u8>> {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    let raw = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+    let (nonce, ciphertext) = (raw.get(..12)?, raw.get(12..)?);
+    let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &derived_key(secret)).ok()?);
+    let mut in_out = ciphertext.to_vec();
+    let plain = key.open_in_place(nonce, Aad::empty(), &mut in_out).ok()?;
+    Some(plain.to_vec())
+}
+
+fn derived_key(secret: &str) -> [u8; 32] {
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(b"zeroauth sealed for a token holder")
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    m.update(secret.as_bytes());
+    m.finalize().into_bytes().into()
+}
+
 /// Constant-time comparison of two digests (or any two strings).
 pub fn ct_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
@@ -112,6 +148,18 @@ pub fn is_pkce_string(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_for_a_token_opens_only_with_that_token() {
+        let sealed = seal_for("za_rt_old", b"the pair").unwrap();
+        assert_eq!(open_for("za_rt_old", &sealed).as_deref(), Some(&b"the pair"[..]));
+        assert_eq!(open_for("za_rt_other", &sealed), None);
+        assert_ne!(seal_for("za_rt_old", b"the pair").unwrap(), sealed, "a fresh nonce each time");
+        let mut tampered = sealed.clone();
+        tampered.replace_range(20..21, if &sealed[20..21] == "A" { "B" } else { "A" });
+        assert_eq!(open_for("za_rt_old", &tampered), None);
+        assert_eq!(open_for("za_rt_old", "short"), None);
+    }
 
     #[test]
     fn pkce_matches_rfc7636_appendix_b() {

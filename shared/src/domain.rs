@@ -304,6 +304,23 @@ pub struct Grant {
     /// ZeroAuth's own `/userinfo`.
     #[serde(default)]
     pub resource: Option<String>,
+    /// The latest rotation, when the refresh grace window is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rotation: Option<LastRotation>,
+}
+
+/// The latest rotation of a grant's refresh token, kept so that a client
+/// that lost the response can present the old token again within the
+/// refresh grace window and get the same pair (never another).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastRotation {
+    /// Digest of the refresh token that was rotated away.
+    pub presented_digest: String,
+    /// When (epoch seconds).
+    pub at: i64,
+    /// The pair it produced, encrypted under a key derived from the old
+    /// refresh token: a copy of the table cannot read it.
+    pub sealed: String,
 }
 
 /// An access token, stored under its digest.

@@ -85,6 +85,7 @@ fn grant(id: &str, rt: &str) -> Grant {
         expires_at: T0 + 1000,
         auth_time: 0,
         resource: None,
+        last_rotation: None,
     }
 }
 
@@ -161,6 +162,7 @@ async fn sdk_retry_of_a_rotation_that_succeeded_is_not_a_reuse() {
         new_digest: "rt2".into(),
         new_refresh_expires_at: T0 + 2000,
         access: Some(access("at2", "g1")),
+        last: None,
     };
     assert_eq!(store.rotate_refresh("g1", &r, T0 + 5).await.unwrap(), RotateOutcome::Rotated);
     assert_eq!(lost.load(Ordering::SeqCst), 1, "the rotation's answer was lost and retried");

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use zeroauth_shared::domain::{
-    AccessTokenRecord, Client, ClientSource, CodeRecord, Grant, GrantType, Resource, User,
+    AccessTokenRecord, Client, ClientSource, CodeRecord, Grant, GrantType, LastRotation, Resource, User,
 };
 use zeroauth_shared::oauth::Scope;
 use zeroauth_shared::store::memory::MemoryStore;
@@ -47,6 +47,7 @@ suite!(
     a_self_registered_client_keeps_its_source_and_expiry,
     resources_are_created_once_listed_and_deleted,
     the_resource_a_code_names_reaches_its_grant_and_access_token,
+    a_rotation_remembers_its_sealed_pair_and_the_next_one_replaces_it,
     users_are_created_once_listed_updated_and_deleted,
     expired_code_is_invisible_even_while_still_stored,
     code_is_consumed_exactly_once_under_32_concurrent_consumers,
@@ -148,6 +149,7 @@ fn grant(id: &str, refresh_digest: &str) -> Grant {
         expires_at: T0 + 86_400,
         auth_time: 0,
         resource: None,
+        last_rotation: None,
     }
 }
 
@@ -181,6 +183,7 @@ fn rotation(presented: &str, new: &str, at: &str, gid: &str) -> Rotation {
         new_digest: new.into(),
         new_refresh_expires_at: T0 + 2 * 86_400,
         access: Some(access(at, Some(gid))),
+        last: None,
     }
 }
 
@@ -269,6 +272,21 @@ async fn the_resource_a_code_names_reaches_its_grant_and_access_token(store: Arc
     assert_eq!(grant.resource.as_deref(), Some(uri));
     let at = store.find_access_token("at-7", Some("grant-7"), T0).await.unwrap().unwrap();
     assert_eq!(at.audience.as_deref(), Some(uri));
+}
+
+async fn a_rotation_remembers_its_sealed_pair_and_the_next_one_replaces_it(store: Arc<dyn Store>) {
+    seed_grant(store.as_ref(), 8).await;
+    let last = LastRotation { presented_digest: "rt-8".into(), at: T0 + 5, sealed: "sealed-pair".into() };
+    let mut first = rotation("rt-8", "rt-8b", "at-8b", "grant-8");
+    first.last = Some(last.clone());
+    assert_eq!(store.rotate_refresh("grant-8", &first, T0 + 5).await.unwrap(), RotateOutcome::Rotated);
+    let grant = store.get_grant("grant-8", T0 + 5).await.unwrap().unwrap();
+    assert_eq!(grant.last_rotation, Some(last));
+    let mut second = rotation("rt-8b", "rt-8c", "at-8c", "grant-8");
+    second.retired = vec!["rt-8".into(), "rt-8b".into()];
+    assert_eq!(store.rotate_refresh("grant-8", &second, T0 + 6).await.unwrap(), RotateOutcome::Rotated);
+    let grant = store.get_grant("grant-8", T0 + 6).await.unwrap().unwrap();
+    assert_eq!(grant.last_rotation, None, "a rotation without grace forgets the previous pair");
 }
 
 async fn users_are_created_once_listed_updated_and_deleted(store: Arc<dyn Store>) {

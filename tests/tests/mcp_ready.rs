@@ -588,3 +588,66 @@ async fn bad_client_metadata_documents_get_an_error_page_and_are_not_cached() {
         .expect("j");
     assert_eq!(meta["client_id_metadata_document_supported"], false);
 }
+
+async fn refresh(s: &Server, c: &TestClient, rt: &str) -> Reply {
+    s.post_form("/token", Some(c), &[("grant_type", "refresh_token"), ("refresh_token", rt)]).await
+}
+
+#[tokio::test]
+async fn within_the_refresh_grace_window_a_lost_response_can_be_fetched_again() {
+    let s = Server::dynamodb_with(|c| c.refresh_grace = 60).await;
+    s.user("alice").await;
+    let c = s.client(|n| n.scope = Some("openid profile".into())).await;
+    let code = s.browser().code_for(&c, "alice", &[("scope", "openid profile")]).await;
+    let first = s.exchange(&c, &code, &[]).await;
+    let rt0 = first.field("refresh_token");
+    let a = refresh(&s, &c, &rt0).await;
+    assert_eq!(a.status, 200, "{a:?}");
+    s.advance(30);
+    let again = refresh(&s, &c, &rt0).await;
+    assert_eq!(again.status, 200, "the response was lost; asked again within the window: {again:?}");
+    assert_eq!(again.field("access_token"), a.field("access_token"), "the same pair, not another");
+    assert_eq!(again.field("refresh_token"), a.field("refresh_token"));
+    assert!(again.json()["id_token"].is_string());
+    assert_eq!(s.userinfo(&a.field("access_token")).await.status, 200);
+
+    // Once the new refresh token is used, the old one is plain reuse.
+    let b = refresh(&s, &c, &a.field("refresh_token")).await;
+    assert_eq!(b.status, 200);
+    let reused = refresh(&s, &c, &rt0).await;
+    assert_eq!((reused.status, reused.field("error").as_str()), (400, "invalid_grant"));
+    assert_eq!(refresh(&s, &c, &b.field("refresh_token")).await.status, 400, "and the family is revoked");
+
+    // Outside the window, reuse revokes as always.
+    let code = s.browser().code_for(&c, "alice", &[]).await;
+    let rt = s.exchange(&c, &code, &[]).await.field("refresh_token");
+    let next = refresh(&s, &c, &rt).await;
+    s.advance(61);
+    assert_eq!(refresh(&s, &c, &rt).await.field("error"), "invalid_grant");
+    assert_eq!(refresh(&s, &c, &next.field("refresh_token")).await.status, 400, "revoked");
+}
+
+#[tokio::test]
+async fn without_refresh_grace_a_rotated_token_presented_again_revokes_the_family() {
+    let s = Server::dynamodb().await;
+    s.user("alice").await;
+    let c = s.confidential_client().await;
+    let code = s.browser().code_for(&c, "alice", &[]).await;
+    let rt = s.exchange(&c, &code, &[]).await.field("refresh_token");
+    let next = refresh(&s, &c, &rt).await;
+    assert_eq!(refresh(&s, &c, &rt).await.field("error"), "invalid_grant", "at once, with the default");
+    assert_eq!(refresh(&s, &c, &next.field("refresh_token")).await.status, 400);
+}
+
+#[tokio::test]
+async fn two_concurrent_refreshes_within_the_grace_window_get_one_pair() {
+    let s = Server::dynamodb_with(|c| c.refresh_grace = 60).await;
+    s.user("alice").await;
+    let c = s.confidential_client().await;
+    let code = s.browser().code_for(&c, "alice", &[]).await;
+    let rt = s.exchange(&c, &code, &[]).await.field("refresh_token");
+    let (x, y) = tokio::join!(refresh(&s, &c, &rt), refresh(&s, &c, &rt));
+    assert_eq!((x.status, y.status), (200, 200), "{x:?} {y:?}");
+    assert_eq!(x.field("refresh_token"), y.field("refresh_token"), "never two live refresh tokens");
+    assert_eq!(refresh(&s, &c, &x.field("refresh_token")).await.status, 200);
+}

@@ -150,6 +150,7 @@ impl Minted {
             expires_at: refresh_expires_at.max(access_expires),
             auth_time: code.auth_time,
             resource: code.resource.clone(),
+            last_rotation: None,
         };
         let consume_id = tokens::rng(crate::crypto::random_string(16))?;
         Ok(Self {

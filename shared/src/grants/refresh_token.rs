@@ -3,13 +3,15 @@
 //! Round trips: the client and the grant are read at once; the user is read
 //! while the rotation is written. Two in all.
 
+use serde::{Deserialize, Serialize};
+
 use crate::app::App;
 use crate::crypto;
-use crate::domain::{Grant, GrantType};
+use crate::domain::{Grant, GrantType, LastRotation};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::Params;
 use crate::oauth::{AuthenticatedClient, Scope, jwt, resource, tokens};
-use crate::secret::RefreshToken;
+use crate::secret::{AccessToken, RefreshToken};
 use crate::store::{RotateOutcome, Rotation, retire};
 
 use super::{Issued, revoke_family};
@@ -67,7 +69,7 @@ pub async fn refresh(
     let grant = grant.filter(|g| !g.revoked && g.client_id == client.client_id).ok_or_else(invalid)?;
     let presented = tokens::digest(req.refresh_token.secret());
     if grant.retired_digests.contains(&presented) {
-        return Err(revoke_family(app, &grant.grant_id, REUSED).await);
+        return replay_or_revoke(app, client, &grant, &req, &presented, now).await;
     }
     let current = grant.refresh_digest.as_deref().is_some_and(|d| crypto::ct_eq(d, &presented));
     if !current || grant.refresh_expires_at <= now {
@@ -81,12 +83,20 @@ pub async fn refresh(
         resource: grant.resource.as_deref(),
     };
     let access = jwt::mint_access(app, client, subject, &scope, now)?;
+    let pair = Pair {
+        access_token: access.token.secret().to_owned(),
+        refresh_token: new_refresh.secret().to_owned(),
+        expires_in: access.expires_in,
+        scope: scope.to_string(),
+    };
+    let last = remember(app, &req, &presented, &pair, now)?;
     let rotation = Rotation {
         retired: retire(&grant.retired_digests, &presented),
-        presented_digest: presented,
+        presented_digest: presented.clone(),
         new_digest: tokens::digest(new_refresh.secret()),
         new_refresh_expires_at: now + app.config.refresh_token_ttl,
         access: access.record,
+        last,
     };
     let (user, outcome) = tokio::join!(
         app.store.get_user(&grant.username),
@@ -94,7 +104,16 @@ pub async fn refresh(
     );
     match outcome.map_err(OAuthError::store("rotating the refresh token"))? {
         RotateOutcome::Rotated => {}
-        RotateOutcome::Reused => return Err(revoke_family(app, &grant.grant_id, REUSED).await),
+        RotateOutcome::Reused => {
+            // A concurrent request rotated it first: within the grace
+            // window, the client gets that request's pair.
+            let now_grant = app.store.get_grant(&grant.grant_id, now).await;
+            let now_grant = now_grant.map_err(OAuthError::store("reading the grant"))?;
+            return match now_grant {
+                Some(g) => replay_or_revoke(app, client, &g, &req, &presented, now).await,
+                None => Err(invalid()),
+            };
+        }
         RotateOutcome::Invalid => return Err(invalid()),
     }
     let user = user.map_err(OAuthError::store("reading the user"))?.filter(|u| u.is_active_as(&grant.sub));
@@ -115,4 +134,79 @@ pub async fn refresh(
         state: req.state,
         id_token,
     })
+}
+
+/// The pair a rotation produced, as kept for the refresh grace window.
+#[derive(Serialize, Deserialize)]
+struct Pair {
+    access_token: String,
+    refresh_token: String,
+    expires_in: i64,
+    scope: String,
+}
+
+/// What the grant remembers of this rotation when the grace window is on:
+/// the pair, sealed under a key derived from the refresh token presented,
+/// so only its holder can open it.
+fn remember(
+    app: &App,
+    req: &RefreshRequest,
+    presented: &str,
+    pair: &Pair,
+    now: i64,
+) -> Result<Option<LastRotation>, OAuthError> {
+    if app.config.refresh_grace <= 0 {
+        return Ok(None);
+    }
+    let plain = serde_json::to_vec(pair).map_err(OAuthError::server)?;
+    let sealed = tokens::rng(crypto::seal_for(req.refresh_token.secret(), &plain))?;
+    Ok(Some(LastRotation { presented_digest: presented.to_owned(), at: now, sealed }))
+}
+
+/// A rotated-away refresh token presented again: within the grace window,
+/// while the pair its rotation produced is still the grant's current one,
+/// that same pair (with a fresh ID token); otherwise the whole family is
+/// revoked (RFC 9700 4.14.2).
+async fn replay_or_revoke(
+    app: &App,
+    client: &AuthenticatedClient,
+    grant: &Grant,
+    req: &RefreshRequest,
+    presented: &str,
+    now: i64,
+) -> Result<Issued, OAuthError> {
+    let Some(pair) = replayable(app, grant, req, presented, now) else {
+        return Err(revoke_family(app, &grant.grant_id, REUSED).await);
+    };
+    let user = app.store.get_user(&grant.username).await.map_err(OAuthError::store("reading the user"))?;
+    let Some(user) = user.filter(|u| u.is_active_as(&grant.sub)) else {
+        return Err(
+            revoke_family(app, &grant.grant_id, "the user of this grant is disabled or deleted").await
+        );
+    };
+    let access = AccessToken::new(pair.access_token);
+    let scope = Scope::from_stored(&pair.scope);
+    let sign_in = jwt::SignIn { auth_time: grant.auth_time, nonce: None };
+    let id_token = jwt::id_token(app, client, &user, &scope, sign_in, &access, now)?;
+    Ok(Issued {
+        access_token: access,
+        expires_in: pair.expires_in,
+        scope,
+        refresh_token: Some(RefreshToken::new(pair.refresh_token)),
+        created_at: now,
+        state: req.state.clone(),
+        id_token,
+    })
+}
+
+fn replayable(app: &App, grant: &Grant, req: &RefreshRequest, presented: &str, now: i64) -> Option<Pair> {
+    let grace = app.config.refresh_grace;
+    let last = grant.last_rotation.as_ref()?;
+    if grace <= 0 || !crypto::ct_eq(&last.presented_digest, presented) || now - last.at > grace {
+        return None;
+    }
+    let pair: Pair =
+        serde_json::from_slice(&crypto::open_for(req.refresh_token.secret(), &last.sealed)?).ok()?;
+    let current = tokens::digest(&pair.refresh_token);
+    grant.refresh_digest.as_deref().is_some_and(|d| crypto::ct_eq(d, &current)).then_some(pair)
 }

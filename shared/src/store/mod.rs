@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, Resource, User};
+use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, LastRotation, Resource, User};
 
 pub mod dynamodb;
 #[cfg(feature = "file-store")]
@@ -145,6 +145,9 @@ pub struct Rotation {
     pub new_refresh_expires_at: i64,
     /// The new access token; `None` when it is a JWT.
     pub access: Option<AccessTokenRecord>,
+    /// What the grant remembers of this rotation (refresh grace on), or
+    /// nothing (off): the previous one is dropped either way.
+    pub last: Option<LastRotation>,
 }
 
 /// How many rotated-away refresh tokens a grant remembers for reuse

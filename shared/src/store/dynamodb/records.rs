@@ -192,6 +192,10 @@ impl From<&Grant> for Item {
             .n("expires_at", g.expires_at)
             .n("auth_time", g.auth_time)
             .opt_s("resource", g.resource.as_deref())
+            .opt_s(
+                "last_rotation",
+                g.last_rotation.as_ref().and_then(|l| serde_json::to_string(l).ok()).as_deref(),
+            )
             .0
     }
 }
@@ -216,6 +220,10 @@ impl TryFrom<&Item> for Grant {
             expires_at: r.n("expires_at")?,
             auth_time: r.opt_n("auth_time")?.unwrap_or(0),
             resource: r.opt_s("resource")?,
+            last_rotation: match r.opt_s("last_rotation")? {
+                Some(json) => Some(serde_json::from_str(&json).map_err(|_| malformed("last_rotation"))?),
+                None => None,
+            },
         })
     }
 }

@@ -87,11 +87,15 @@ impl TokenStore for DynamoStore {
         rotation: &Rotation,
         now: i64,
     ) -> StoreResult<RotateOutcome> {
-        let rotate = Update::builder()
+        let last = rotation.last.as_ref().and_then(|l| serde_json::to_string(l).ok());
+        let set =
+            "SET refresh_digest = :new, refresh_expires_at = :rexp, expires_at = :rexp, retired = :retired";
+        let mut rotate = Update::builder()
             .set_key(Some(item::key(item::grant_key(grant_id))))
-            .update_expression(
-                "SET refresh_digest = :new, refresh_expires_at = :rexp, expires_at = :rexp, retired = :retired",
-            )
+            .update_expression(match last {
+                Some(_) => format!("{set}, last_rotation = :last"),
+                None => format!("{set} REMOVE last_rotation"),
+            })
             .condition_expression(
                 "attribute_exists(pk) AND refresh_digest = :presented AND revoked = :false \
                  AND refresh_expires_at > :now AND expires_at > :now",
@@ -106,6 +110,9 @@ impl TokenStore for DynamoStore {
             .expression_attribute_values(":rexp", n(rotation.new_refresh_expires_at))
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .expression_attribute_values(":now", n(now));
+        if let Some(last) = last {
+            rotate = rotate.expression_attribute_values(":last", s(&last));
+        }
         for _ in 0..CONFLICT_RETRIES {
             let mut items = vec![self.update(rotate.clone())?];
             if let Some(access) = &rotation.access {
