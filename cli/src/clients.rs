@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use zeroauth_shared::admin::{self, NewClient, TokenOptions};
-use zeroauth_shared::domain::{AccessTokenFormat, Client};
+use zeroauth_shared::domain::{AccessTokenFormat, Client, ClientSource};
 use zeroauth_shared::store::Store;
 
 use crate::store_arg::StoreSpec;
@@ -171,6 +171,8 @@ fn client_json(c: &Client) -> serde_json::Value {
         "id_token_signed_response_alg": c.tokens.id_token_alg.as_str(),
         "access_token_ttl": c.tokens.access_token_ttl,
         "post_logout_redirect_uris": c.tokens.post_logout_redirect_uris,
+        "source": c.source.as_str(),
+        "expires_at": c.expires_at,
     })
 }
 
@@ -186,7 +188,14 @@ fn client_text(c: &Client) -> String {
         c.client_id,
         c.name,
         if c.is_public() { "public" } else { "confidential" },
-        if c.trusted { ", trusted" } else { "" },
+        match (c.source, c.expires_at) {
+            (ClientSource::Registration, Some(t)) =>
+                format!(", registered itself (RFC 7591), expires at {t} unless used"),
+            (ClientSource::MetadataDocument, Some(t)) =>
+                format!(", from its metadata document, cached until {t}"),
+            _ if c.trusted => ", trusted".to_owned(),
+            _ => String::new(),
+        },
         if c.redirect_uris.is_empty() { "(none)".into() } else { c.redirect_uris.join(" ") },
         c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(" "),
         c.scopes,

@@ -158,7 +158,12 @@ static RIG: LazyLock<(tokio::runtime::Runtime, App)> = LazyLock::new(|| {
         let user =
             NewUser { username: "alice".into(), email: None, name: None, password: "hunter2hunter2".into() };
         admin::create_user(store.as_ref(), user, 0).await.unwrap_or_else(|e| panic!("{e}"));
-        App::new(store, Config::new("http://localhost:9000", SigningKey::new(vec![3; 32])))
+        let mut config = Config::new("http://localhost:9000", SigningKey::new(vec![3; 32]));
+        // Registration bodies are parsed too; metadata documents would reach
+        // for the network, and their URL checks have their own tests.
+        config.registration.policy = zeroauth_shared::config::RegistrationPolicy::Open;
+        config.client_metadata.enabled = false;
+        App::new(store, config)
     });
     (rt, app)
 });
