@@ -25,6 +25,8 @@ pub const KEY: [u8; 32] = [7; 32];
 pub const PASSWORD: &str = "bench password 123";
 /// The web client's redirect URI.
 pub const REDIRECT: &str = "https://bench.example/cb";
+/// A protected resource (RFC 8707) the web client may ask tokens for.
+pub const RESOURCE: &str = "https://mcp.bench.example/mcp";
 
 /// Registered credentials.
 #[derive(Clone)]
@@ -45,6 +47,7 @@ pub struct Fixtures {
 pub fn app(store: Arc<dyn Store>, issuer: &str) -> App {
     let mut config = Config::new(issuer, SigningKey::new(KEY.to_vec()));
     config.keys = zeroauth_shared::keys::Keys::ephemeral().expect("a key set");
+    config.registration.policy = zeroauth_shared::config::RegistrationPolicy::Open;
     App::new(store, config)
 }
 
@@ -65,10 +68,15 @@ impl Fixtures {
             "Bench Web",
             &[REDIRECT],
             &["authorization_code", "refresh_token"],
-            "openid profile email",
+            "openid profile email mcp:tools",
             now,
         )
         .await;
+        let resource =
+            admin::NewResource { uri: RESOURCE.into(), scope: Some("mcp:tools".into()), clients: vec![] };
+        admin::create_resource(store, resource, now)
+            .await
+            .unwrap_or_else(|e| panic!("register the resource: {e}"));
         admin::create_user(
             store,
             NewUser {
@@ -162,6 +170,30 @@ impl Fixtures {
     /// `GET /authorize` for the web client.
     pub fn authorize(&self) -> Request {
         get(&format!("/authorize?client_id={}&state=bench", self.web_id), None)
+    }
+
+    /// `GET /authorize` for the web client, for the protected resource.
+    pub fn authorize_with_resource(&self) -> Request {
+        get(
+            &format!(
+                "/authorize?client_id={}&state=bench&scope=openid+mcp%3Atools&resource=https%3A%2F%2Fmcp.bench.example%2Fmcp",
+                self.web_id
+            ),
+            None,
+        )
+    }
+
+    /// `POST /register`: an MCP host registering a public client, from an address.
+    pub fn register_client(&self) -> Request {
+        let body = r#"{"client_name":"Bench MCP host","redirect_uris":["http://127.0.0.1/callback"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"]}"#;
+        let mut req = http::Request::builder()
+            .method("POST")
+            .uri("/register")
+            .header("content-type", "application/json")
+            .body(Bytes::from(body))
+            .expect("a request");
+        req.extensions_mut().insert(zeroauth_shared::http::ClientIp(std::net::IpAddr::from([192, 0, 2, 7])));
+        req
     }
 
     /// `POST /callback`: signs in as `bench` and approves, with a request

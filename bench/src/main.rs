@@ -117,6 +117,7 @@ async fn main() {
     let code = fx.codes(1).await.remove(0);
     let ops: Vec<(&str, zeroauth_shared::http::Request)> = vec![
         (AUTHORIZE, fx.authorize()),
+        ("GET /authorize with resource (RFC 8707)", fx.authorize_with_resource()),
         (CALLBACK, fx.callback()),
         ("POST /token authorization_code", fx.exchange(&code)),
         ("POST /token refresh_token", fx.refresh(&rt)),
@@ -125,6 +126,7 @@ async fn main() {
         (USERINFO, fx.userinfo(&at)),
         ("POST /introspect", fx.introspect(&at)),
         ("POST /revoke (access token)", fx.revoke(&at)),
+        ("POST /register (public client, RFC 7591)", fx.register_client()),
     ];
     let _ = writeln!(
         md,

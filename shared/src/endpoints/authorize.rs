@@ -10,7 +10,7 @@ use http::StatusCode;
 
 use crate::app::App;
 use crate::crypto;
-use crate::domain::{Client, GrantType, User};
+use crate::domain::{Client, GrantType, Resource, User};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Request, Response, html, query};
 use crate::oauth::oidc::OidcParams;
@@ -24,9 +24,13 @@ use crate::sign_in::{LOGIN_PURPOSE, csrf_secret, page, set_csrf_cookie, signed_i
 /// `GET /authorize`. An `Err` is shown as the HTML error page.
 pub async fn authorize(app: &App, req: Request) -> Result<Response, OAuthError> {
     let params = query(&req)?;
-    let (client, redirect) = client_and_redirect(app, &params).await?;
+    // The resource (RFC 8707) is read while the client is: one round trip.
+    let (found, target) = tokio::join!(client_and_redirect(app, &params), async {
+        resource::lookup(app, params.get("resource")?).await
+    });
+    let (client, redirect) = found?;
     let state = params.get("state").ok().flatten();
-    match begin(app, &req, &params, &client, redirect.clone()).await {
+    match begin(app, &req, &params, &client, redirect.clone(), target).await {
         Ok(res) => Ok(res),
         Err(e) => Ok(redirect_error(app, &redirect.uri, &e, state)),
     }
@@ -53,10 +57,11 @@ async fn begin(
     params: &Params,
     client: &Client,
     redirect: Resolved,
+    target: Result<Option<Resource>, OAuthError>,
 ) -> Result<Response, OAuthError> {
     let state = params.get("state")?.map(str::to_owned);
     check_code_flow(params, client)?;
-    let target = resource::requested(app, params, client).await?;
+    let target = target?.map(|r| resource::allowed_for(client, r)).transpose()?;
     let allowed = target.as_ref().map_or_else(|| client.scopes.clone(), |r| resource::scopes_for(client, r));
     let scope = Scope::narrow(params.get("scope")?, &allowed)?;
     let code_challenge = pkce::challenge(

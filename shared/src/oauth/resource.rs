@@ -4,7 +4,6 @@
 use crate::app::App;
 use crate::domain::{Client, Resource};
 use crate::error::OAuthError;
-use crate::http::Params;
 use crate::oauth::Scope;
 
 /// Scopes that are ZeroAuth's own (OpenID Connect): valid with any resource.
@@ -49,17 +48,9 @@ pub fn scopes_for(client: &Client, resource: &Resource) -> Scope {
     Scope::from_tokens(client.scopes.iter().filter(|s| OWN_SCOPES.contains(s) || resource.scopes.contains(s)))
 }
 
-/// The resource a request names, registered and allowed for `client`;
-/// `None` when it names none. Unknown, malformed or not allowed:
-/// `invalid_target`. A repeated `resource` is `invalid_request` like any
-/// repeated parameter: ZeroAuth binds a token to one audience.
-pub async fn requested(app: &App, params: &Params, client: &Client) -> Result<Option<Resource>, OAuthError> {
-    let resource = lookup(app, params.get("resource")?).await?;
-    resource.map(|r| allowed_for(client, r)).transpose()
-}
-
 /// The registered resource at `uri` (none asked for: `None`); unknown or
-/// malformed: `invalid_target`.
+/// malformed: `invalid_target`. A repeated `resource` is `invalid_request`
+/// like any repeated parameter: ZeroAuth binds a token to one audience.
 pub async fn lookup(app: &App, uri: Option<&str>) -> Result<Option<Resource>, OAuthError> {
     let Some(uri) = uri else {
         return Ok(None);
