@@ -23,16 +23,11 @@ import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
+import { reporter, signIn } from '../lib/browser.mjs'
 
 const [base, mcpPort, docPort, certFile, keyFile, rsId, rsSecret, username, password] = process.argv.slice(2)
 const mcpUrl = new URL(`http://127.0.0.1:${mcpPort}/mcp`)
-let passed = 0
-let failed = 0
-const report = (name, fn) =>
-  fn().then(
-    (detail) => { passed++; console.log(`mcp check: ${name} ... ok${detail ? ` (${detail})` : ''}`) },
-    (e) => { failed++; console.log(`mcp check: ${name} ... FAILED: ${e?.stack ?? e}`) },
-  )
+const { report, counts } = reporter('mcp')
 const expect = (cond, what) => { if (!cond) throw new Error(what) }
 
 // --- The MCP server, protected by ZeroAuth -------------------------------
@@ -94,35 +89,6 @@ const docServer = https.createServer({ cert: fs.readFileSync(certFile), key: fs.
 })
 await new Promise((resolve) => docServer.listen(Number(docPort), '127.0.0.1', resolve))
 
-// --- The person's browser: the sign-in page, then the redirect back -------
-async function signIn(authorizationUrl, redirectUri) {
-  const jar = new Map()
-  const keep = (res) => {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';')
-      const i = pair.indexOf('=')
-      jar.set(pair.slice(0, i), pair.slice(i + 1))
-    }
-  }
-  const page = await fetch(authorizationUrl, { redirect: 'manual' })
-  keep(page)
-  const html = await page.text()
-  const request = html.match(/name="request" value="([^"]*)"/)?.[1]
-  if (!request) throw new Error(`no sign-in form (status ${page.status}): ${html.slice(0, 400)}`)
-  const unescape = (s) => s.replaceAll('&amp;', '&').replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&gt;', '>')
-  const posted = await fetch(new URL('callback', authorizationUrl), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
-    body: new URLSearchParams({ request: unescape(request), username, password, decision: 'approve' }),
-  })
-  const location = posted.headers.get('location')
-  if (posted.status !== 303 || !location?.startsWith(redirectUri)) {
-    throw new Error(`sign-in answered ${posted.status} ${location ?? (await posted.text()).slice(0, 300)}`)
-  }
-  return { back: new URL(location), page: html }
-}
-
 // An OAuthClientProvider kept in memory, as an MCP host would keep it.
 class Provider {
   constructor(redirectUrl, clientMetadataUrl) {
@@ -147,7 +113,7 @@ class Provider {
   codeVerifier() { return this._verifier }
   async redirectToAuthorization(url) {
     this.authorizationUrl = url
-    const { back, page } = await signIn(url, this._redirect)
+    const { back, page } = await signIn(url, this._redirect, username, password)
     this.consentPage = page
     this.code = back.searchParams.get('code')
     this.iss = back.searchParams.get('iss')
@@ -235,5 +201,6 @@ await report('a browser-style CORS preflight at the token endpoint', async () =>
 
 mcpHttp.close()
 docServer.close()
+const { passed, failed } = counts()
 console.log(`mcp check: ${passed} passed, ${failed} failed`)
 process.exit(failed === 0 ? 0 : 1)

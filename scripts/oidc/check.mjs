@@ -8,48 +8,12 @@
 //   node check.mjs BASE_URL CLIENT_ID CLIENT_SECRET REDIRECT_URI USERNAME PASSWORD
 import * as client from 'openid-client'
 import * as oauth from 'oauth4webapi'
+import { reporter, signIn as browserSignIn } from '../lib/browser.mjs'
 
 const [base, clientId, clientSecret, redirectUri, username, password] = process.argv.slice(2)
-let passed = 0
-let failed = 0
-const report = (name, fn) =>
-  fn().then(
-    (detail) => { passed++; console.log(`oidc check: ${name} ... ok${detail ? ` (${detail})` : ''}`) },
-    (e) => { failed++; console.log(`oidc check: ${name} ... FAILED: ${e?.stack ?? e}`) },
-  )
+const { report, counts } = reporter('oidc')
 
-// A browser: GET the authorization URL keeping cookies, post the sign-in
-// form it shows with the password, return the redirect to the client.
-async function signIn(authorizationUrl) {
-  const jar = new Map()
-  const keep = (res) => {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';')
-      const i = pair.indexOf('=')
-      jar.set(pair.slice(0, i), pair.slice(i + 1))
-    }
-  }
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-  const page = await fetch(authorizationUrl, { redirect: 'manual' })
-  keep(page)
-  const html = await page.text()
-  const request = html.match(/name="request" value="([^"]*)"/)?.[1]
-  const action = html.match(/<form[^>]*action="([^"]*)"/)?.[1]
-  if (!request || !action) throw new Error(`no sign-in form (status ${page.status}): ${html.slice(0, 300)}`)
-  const unescape = (s) => s.replaceAll('&amp;', '&').replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&gt;', '>')
-  const body = new URLSearchParams({ request: unescape(request), username, password, decision: 'approve' })
-  const posted = await fetch(new URL(unescape(action), authorizationUrl), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie() },
-    body,
-  })
-  const location = posted.headers.get('location')
-  if (posted.status !== 303 || !location?.startsWith(redirectUri)) {
-    throw new Error(`sign-in answered ${posted.status} ${location ?? (await posted.text()).slice(0, 300)}`)
-  }
-  return new URL(location)
-}
+const signIn = async (url) => (await browserSignIn(url, redirectUri, username, password)).back
 
 await report('openid-client v6: code flow with PKCE and nonce, ID token signature checked against jwks_uri', async () => {
   const config = await client.discovery(new URL(base), clientId, clientSecret, undefined, {
@@ -113,5 +77,6 @@ await report('oauth4webapi v3: code flow, ID token and JWT access token validate
   return `access token scope "${at.scope}"`
 })
 
+const { passed, failed } = counts()
 console.log(`oidc check: ${passed} passed, ${failed} failed`)
 process.exit(failed ? 1 : 0)

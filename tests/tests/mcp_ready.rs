@@ -13,6 +13,12 @@ use zeroauth_shared::config::RegistrationPolicy;
 
 const MCP: &str = "https://mcp.example.com/mcp";
 
+/// A discovery document, as JSON.
+async fn metadata(s: &Server, path: &str) -> Value {
+    let res = s.http.get(s.url(path)).send().await.expect("the server answers");
+    res.json().await.expect("a JSON document")
+}
+
 async fn resource(s: &Server, uri: &str, scope: &str, clients: Vec<String>) {
     let new = NewResource { uri: uri.into(), scope: Some(scope.into()), clients };
     admin::create_resource(s.store.as_ref(), new, s.clock_now()).await.expect("register a resource");
@@ -296,8 +302,7 @@ async fn a_client_registers_itself_and_signs_a_person_in() {
     let s = Server::dynamodb_with(|c| c.registration.policy = RegistrationPolicy::Open).await;
     s.user("alice").await;
     resource(&s, MCP, "mcp:tools", vec![]).await;
-    let meta = s.http.get(s.url("/.well-known/oauth-authorization-server")).send().await.expect("answer");
-    let meta: Value = meta.json().await.expect("json");
+    let meta = metadata(&s, "/.well-known/oauth-authorization-server").await;
     assert_eq!(meta["registration_endpoint"], s.url("/register"));
     assert_eq!(meta["client_id_metadata_document_supported"], true);
     assert_eq!(meta["code_challenge_methods_supported"], json!(["S256"]));
@@ -391,15 +396,7 @@ async fn registration_follows_its_policy_limits_each_address_and_expires_unused_
     let off = Server::dynamodb().await;
     let r = off.post_json("/register", registration("http://127.0.0.1/cb")).await;
     assert_eq!(r.status, 404, "off by default on a deployment: {r:?}");
-    let meta: Value = off
-        .http
-        .get(off.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .expect("a")
-        .json()
-        .await
-        .expect("j");
+    let meta = metadata(&off, "/.well-known/openid-configuration").await;
     assert!(meta.get("registration_endpoint").is_none(), "and not advertised");
 
     let token = "initial-access-token-0123456789";
@@ -577,15 +574,7 @@ async fn bad_client_metadata_documents_get_an_error_page_and_are_not_cached() {
     let off = Server::dynamodb_with(|c| c.client_metadata.enabled = false).await;
     let page = off.browser().authorize(&[("client_id", "https://app.example/client.json")]).await;
     assert_eq!(page.status, 400);
-    let meta: Value = off
-        .http
-        .get(off.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .expect("a")
-        .json()
-        .await
-        .expect("j");
+    let meta = metadata(&off, "/.well-known/oauth-authorization-server").await;
     assert_eq!(meta["client_id_metadata_document_supported"], false);
 }
 

@@ -71,21 +71,27 @@ pub async fn register(app: &App, req: Request) -> Result<Response, OAuthError> {
     }
     let metadata = read_metadata(&req)?;
     let now = app.now();
-    if let Some(ip) = client_ip(&req) {
-        let hits = app
-            .store
-            .hit(&format!("register:ip:{ip}"), now + WINDOW, now)
-            .await
-            .map_err(OAuthError::store("counting registrations"))?;
-        if hits > registration.per_ip_per_hour {
-            return Err(OAuthError::new(
-                ErrorCode::TooManyRequests,
-                "too many clients registered from this address; try again later",
-            ));
-        }
-    }
     let method = metadata.token_endpoint_auth_method.clone().unwrap_or_else(|| "client_secret_basic".into());
-    let new = to_new_client(app, metadata).await?;
+    let asked_scope = metadata.scope.clone();
+    let mut new = to_new_client(app, metadata)?;
+    // The address's count and the deployment's scopes are read at once.
+    let count = async {
+        match client_ip(&req) {
+            Some(ip) => app.store.hit(&format!("register:ip:{ip}"), now + WINDOW, now).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (hits, scope) = tokio::join!(count, clients::registrable_scope(app, asked_scope.as_deref()));
+    if hits
+        .map_err(OAuthError::store("counting registrations"))?
+        .is_some_and(|h| h > registration.per_ip_per_hour)
+    {
+        return Err(OAuthError::new(
+            ErrorCode::TooManyRequests,
+            "too many clients registered from this address; try again later",
+        ));
+    }
+    new.scope = Some(scope?);
     let (client, secret) = admin::create_client(app.store.as_ref(), new, now).await.map_err(|e| match e {
         AdminError::Invalid(m) => invalid_metadata(m),
         AdminError::Store(s) => OAuthError::store("storing the client")(s),
@@ -119,8 +125,8 @@ fn read_metadata(req: &Request) -> Result<Metadata, OAuthError> {
 }
 
 /// Checks the metadata and turns it into a client to register: RFC 7591's
-/// defaults, ZeroAuth's rules, and never trusted.
-async fn to_new_client(app: &App, m: Metadata) -> Result<NewClient, OAuthError> {
+/// defaults, ZeroAuth's rules, and never trusted. Its scope is set after.
+fn to_new_client(app: &App, m: Metadata) -> Result<NewClient, OAuthError> {
     let method = m.token_endpoint_auth_method.as_deref().unwrap_or("client_secret_basic");
     let public = match method {
         "none" => true,
@@ -171,12 +177,11 @@ async fn to_new_client(app: &App, m: Metadata) -> Result<NewClient, OAuthError> 
         Some(n) if !n.is_empty() => n.chars().take(MAX_NAME_CHARS).collect(),
         _ => "Unnamed application".to_owned(),
     };
-    let scope = clients::registrable_scope(app, m.scope.as_deref()).await?;
     Ok(NewClient {
         name,
         redirect_uris,
         grants,
-        scope: Some(scope),
+        scope: None,
         public,
         trusted: false,
         registered_until: Some(app.now() + app.config.registration.client_ttl),
