@@ -91,6 +91,19 @@ class TemplateLint(unittest.TestCase):
                 routed.setdefault(event["Properties"]["Path"], set()).add(package)
         self.assertEqual({path: {package} for path, package in watch.items()}, routed)
 
+    def test_the_functions_that_resolve_clients_may_list_the_resources(self):
+        # A client metadata document or a registration is given the scopes of
+        # every resource (a Query): the functions that can meet a new client
+        # need it; userinfo, which only reads items, must not have it.
+        allowed = {}
+        for name, res in lint.parse(TEXT)["Resources"].items():
+            if res["Type"] == "AWS::Serverless::Function":
+                allowed[name] = "dynamodb:Query" in str(res["Properties"]["Policies"])
+        self.assertEqual(
+            allowed,
+            {"AuthorizeFunction": True, "CallbackFunction": True, "TokenFunction": True, "UserinfoFunction": False},
+        )
+
     def test_cors_preflights_reach_the_back_channel_and_never_the_sign_in_pages(self):
         # The functions answer OPTIONS themselves (shared::router), the same
         # under `serve`; the HTTP API has no CorsConfiguration of its own,
