@@ -8,11 +8,9 @@ use crate::app::App;
 use crate::config::RegistrationPolicy;
 use crate::error::OAuthError;
 use crate::http::{Request, Response, json as json_response};
+use crate::oauth::scope::KNOWN_SCOPES;
 use crate::oauth::{claims, jwt};
 use crate::router::Endpoint;
-
-/// The scopes ZeroAuth knows how to describe and answer at `/userinfo`.
-pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email"];
 
 /// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
 pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> {

@@ -4,9 +4,9 @@
 
 use crate::app::App;
 use crate::domain::{Client, ClientSource};
-use crate::endpoints::discovery::KNOWN_SCOPES;
 use crate::error::OAuthError;
 use crate::oauth::client_metadata;
+use crate::oauth::scope::KNOWN_SCOPES;
 
 /// A self-registered client's expiry is pushed back at most once a day, so
 /// using it costs a write only on the first use of the day.

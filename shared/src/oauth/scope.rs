@@ -7,6 +7,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::OAuthError;
 
+/// The scopes ZeroAuth knows how to describe and answer at `/userinfo`.
+pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email"];
+
 /// A set of scope tokens, in the order first given, without repeats.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope(Vec<String>);
