@@ -16,7 +16,7 @@ use crate::crypto;
 use crate::domain::Client;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{
-    MAX_BODY_BYTES, Request, Response, bearer_error, bearer_token, client_ip, json as json_response,
+    Request, Response, bearer_error, bearer_token, bounded_body, client_ip, json as json_response, media_type,
 };
 use crate::oauth::{clients, redirect_uri};
 
@@ -105,19 +105,8 @@ pub async fn register(app: &App, req: Request) -> Result<Response, OAuthError> {
 }
 
 fn read_metadata(req: &Request) -> Result<Metadata, OAuthError> {
-    let body = req.body();
-    if body.len() > MAX_BODY_BYTES {
-        return Err(OAuthError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-        ));
-    }
-    let media = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-    if media.as_deref() != Some("application/json") {
+    let body = bounded_body(req)?;
+    if media_type(req.headers()).as_deref() != Some("application/json") {
         return Err(OAuthError::invalid_request("send the client metadata as Content-Type application/json"));
     }
     serde_json::from_slice(body)

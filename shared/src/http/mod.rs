@@ -97,13 +97,7 @@ pub fn query(req: &Request) -> Result<Params, OAuthError> {
 /// `Content-Type`. JSON strings are taken as they are, numbers as their
 /// decimal text; any other JSON value is `invalid_request`.
 pub fn body_params(req: &Request) -> Result<Params, OAuthError> {
-    let body = req.body();
-    if body.len() > MAX_BODY_BYTES {
-        return Err(OAuthError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-        ));
-    }
+    let body = bounded_body(req)?;
     match media_type(req.headers()).as_deref() {
         Some("application/x-www-form-urlencoded") => parse_form(body),
         Some("application/json") => parse_json(body),
@@ -117,7 +111,20 @@ pub fn body_params(req: &Request) -> Result<Params, OAuthError> {
     }
 }
 
-fn media_type(headers: &HeaderMap) -> Option<String> {
+/// The body, unless it is larger than [`MAX_BODY_BYTES`] (413).
+pub fn bounded_body(req: &Request) -> Result<&[u8], OAuthError> {
+    let body = req.body();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(OAuthError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    Ok(body)
+}
+
+/// The `Content-Type`'s media type, lower-case, without parameters.
+pub fn media_type(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
     Some(v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
 }
