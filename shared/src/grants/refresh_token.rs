@@ -83,13 +83,18 @@ pub async fn refresh(
         resource: grant.resource.as_deref(),
     };
     let access = jwt::mint_access(app, client, subject, &scope, now)?;
-    let pair = Pair {
-        access_token: access.token.secret().to_owned(),
-        refresh_token: new_refresh.secret().to_owned(),
-        expires_in: access.expires_in,
-        scope: scope.to_string(),
+    // With the grace window off (the default), nothing is kept or copied.
+    let last = if app.config.refresh_grace > 0 {
+        let pair = Pair {
+            access_token: access.token.secret().to_owned(),
+            refresh_token: new_refresh.secret().to_owned(),
+            expires_in: access.expires_in,
+            scope: scope.to_string(),
+        };
+        Some(remember(&req, &presented, &pair, now)?)
+    } else {
+        None
     };
-    let last = remember(app, &req, &presented, &pair, now)?;
     let rotation = Rotation {
         retired: retire(&grant.retired_digests, &presented),
         presented_digest: presented.clone(),
@@ -149,18 +154,14 @@ struct Pair {
 /// the pair, sealed under a key derived from the refresh token presented,
 /// so only its holder can open it.
 fn remember(
-    app: &App,
     req: &RefreshRequest,
     presented: &str,
     pair: &Pair,
     now: i64,
-) -> Result<Option<LastRotation>, OAuthError> {
-    if app.config.refresh_grace <= 0 {
-        return Ok(None);
-    }
+) -> Result<LastRotation, OAuthError> {
     let plain = serde_json::to_vec(pair).map_err(OAuthError::server)?;
     let sealed = tokens::rng(crypto::seal_for(req.refresh_token.secret(), &plain))?;
-    Ok(Some(LastRotation { presented_digest: presented.to_owned(), at: now, sealed }))
+    Ok(LastRotation { presented_digest: presented.to_owned(), at: now, sealed })
 }
 
 /// A rotated-away refresh token presented again: within the grace window,
