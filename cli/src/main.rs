@@ -12,6 +12,7 @@ use zeroauth_shared::store::dynamodb::{DynamoStore, schema};
 mod clients;
 mod keys;
 mod resources;
+mod routes;
 mod serve;
 mod store_arg;
 mod users;
@@ -51,6 +52,9 @@ enum Command {
     /// Manage protected resources (RFC 8707) that tokens can be bound to.
     #[command(subcommand)]
     Resource(resources::ResourceCommand),
+    /// List every method and path served and the function that answers it,
+    /// with the deployment's route aliases.
+    Routes(routes::RoutesArgs),
 }
 
 #[derive(Subcommand)]
@@ -80,6 +84,7 @@ async fn main() -> ExitCode {
         Command::User(cmd) => user(cmd, operator_store(cli.store)).await,
         Command::Keys(cmd) => keys::keys(cmd).await,
         Command::Resource(cmd) => resources::resource(cmd, operator_store(cli.store)).await,
+        Command::Routes(args) => routes::routes(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// without one, an ephemeral set is made.
     #[arg(long, value_name = "FILE", env = "ZEROAUTH_KEYS_FILE")]
     keys: Option<std::path::PathBuf>,
+    /// Route aliases, one `METHOD /path endpoint` per line, such as
+    /// `POST /oauth2/token token` (or ZEROAUTH_ROUTE_ALIASES).
+    #[arg(long, value_name = "FILE")]
+    aliases: Option<std::path::PathBuf>,
     /// Connections open at once; more wait until one closes. Keep it well
     /// under the file limit (`ulimit -n`).
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -61,6 +65,9 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
         unsafe { std::env::set_var("ZEROAUTH_ISSUER", format!("http://{host}:{}", args.port)) };
     }
     let (mut config, ephemeral) = Config::from_env_or_ephemeral_key().map_err(|e| e.to_string())?;
+    if args.aliases.is_some() {
+        config.route_aliases = crate::routes::load(args.aliases.as_deref())?;
+    }
     // A laptop server lets clients register themselves unless told otherwise.
     config.registration = Registration::from_env(RegistrationPolicy::Open).map_err(|e| e.to_string())?;
     config.keys = match &args.keys {
@@ -90,6 +97,9 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
         format!("cannot listen on {addr}: {e} (is another server on port {}? try --port)", args.port)
     })?;
     println!("ZeroAuth is listening on {issuer} (store: {})", spec.describe());
+    if !app.config.route_aliases.is_empty() {
+        println!("Route aliases: {}", app.config.route_aliases.to_text());
+    }
     if demo {
         print_demo(&app, &issuer).await?;
     }

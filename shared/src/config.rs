@@ -50,6 +50,9 @@ pub struct Config {
     pub refresh_grace: i64,
     /// Client ID Metadata Documents (`https` client ids).
     pub client_metadata: ClientMetadataDocuments,
+    /// Extra method + path pairs mapped to endpoints
+    /// (`ZEROAUTH_ROUTE_ALIASES`; SPEC.md section 9).
+    pub route_aliases: crate::router::aliases::RouteAliases,
 }
 
 /// Whether and from where `https` client ids are fetched as Client ID
@@ -220,6 +223,7 @@ impl Config {
             registration: Registration::default(),
             client_metadata: ClientMetadataDocuments::default(),
             refresh_grace: 0,
+            route_aliases: crate::router::aliases::RouteAliases::default(),
         }
     }
 
@@ -267,6 +271,10 @@ impl Config {
                 }
             },
         };
+        if let Ok(text) = std::env::var("ZEROAUTH_ROUTE_ALIASES") {
+            c.route_aliases = crate::router::aliases::RouteAliases::parse(&text)
+                .map_err(|e| ConfigError(format!("ZEROAUTH_ROUTE_ALIASES: {e}")))?;
+        }
         if let Ok(scopes) = std::env::var("ZEROAUTH_SCOPES_SUPPORTED") {
             c.scopes_supported = Some(scopes.split_whitespace().map(str::to_owned).collect());
         }

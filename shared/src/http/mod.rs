@@ -88,6 +88,29 @@ pub fn parse_form(raw: &[u8]) -> Result<Params, OAuthError> {
     Ok(Params(pairs))
 }
 
+/// A body that is unmistakably form-encoded: not JSON-looking, made only of
+/// `name=value` pairs joined by `&`, every name non-empty and every escape
+/// valid. Anything else is `None`, so a broken JSON body stays an error.
+fn strict_form(body: &[u8]) -> Option<Params> {
+    let text = std::str::from_utf8(body).ok()?;
+    let well_formed = |part: &str| {
+        let Some((name, value)) = part.split_once('=') else { return false };
+        let ok = |s: &str| {
+            let b = s.as_bytes();
+            b.iter().enumerate().all(|(i, &c)| match c {
+                b'%' => b.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
+                b'&' | b'=' | b'{' | b'}' | b'"' => false,
+                c => c.is_ascii_graphic(),
+            })
+        };
+        !name.is_empty() && ok(name) && ok(value)
+    };
+    if text.is_empty() || !text.split('&').all(well_formed) {
+        return None;
+    }
+    parse_form(body).ok()
+}
+
 /// The query string's parameters.
 pub fn query(req: &Request) -> Result<Params, OAuthError> {
     parse_form(req.uri().query().unwrap_or("").as_bytes())
@@ -95,12 +118,18 @@ pub fn query(req: &Request) -> Result<Params, OAuthError> {
 
 /// The body's parameters: form-encoded or a JSON object, chosen by
 /// `Content-Type`. JSON strings are taken as they are, numbers as their
-/// decimal text; any other JSON value is `invalid_request`.
+/// decimal text; any other JSON value is `invalid_request`. A body labelled
+/// JSON that is not JSON but is a well-formed form body (a documented
+/// `curl -H 'Content-Type: application/json' --data-urlencode …` line) is
+/// read as the form it is.
 pub fn body_params(req: &Request) -> Result<Params, OAuthError> {
     let body = bounded_body(req)?;
     match media_type(req.headers()).as_deref() {
         Some("application/x-www-form-urlencoded") => parse_form(body),
-        Some("application/json") => parse_json(body),
+        Some("application/json") => parse_json(body).or_else(|e| match strict_form(body) {
+            Some(params) => Ok(params),
+            None => Err(e),
+        }),
         Some(other) => Err(OAuthError::invalid_request(format!(
             "Content-Type {other} is not supported; send application/x-www-form-urlencoded or application/json"
         ))),
@@ -271,6 +300,22 @@ mod tests {
             assert_eq!(p.get("a").unwrap(), Some("1"));
             assert_eq!(p.get("b").unwrap(), Some("x y&"));
         }
+    }
+
+    #[test]
+    fn a_form_body_labelled_json_is_read_as_a_form_and_nothing_else_loosens() {
+        let p =
+            body_params(&req(Some("application/json"), b"grant_type=authorization_code&code=za_ac_x%2By"))
+                .unwrap();
+        assert_eq!(p.get("grant_type").unwrap(), Some("authorization_code"));
+        assert_eq!(p.get("code").unwrap(), Some("za_ac_x+y"));
+        for body in [&b"{\"a\":1"[..], b"a=1&&b=2", b"=1", b"a", b"a=%G1", b"a=1 b", b"a={}", b"", b"a=\xff"]
+        {
+            let e = body_params(&req(Some("application/json"), body)).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidRequest, "{body:?}");
+        }
+        let e = body_params(&req(Some("text/plain"), b"a=1")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest, "other labels stay refused");
     }
 
     #[test]

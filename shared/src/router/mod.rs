@@ -1,6 +1,8 @@
 //! Which endpoint answers which method and path. The Lambda functions each
 //! mount the endpoints they own; the local server mounts all of them.
 
+pub mod aliases;
+
 use http::{Method, StatusCode};
 
 use crate::app::App;
@@ -118,6 +120,28 @@ impl Endpoint {
         }
     }
 
+    /// Its name in route-alias configuration.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Authorize => "authorize",
+            Self::Callback => "callback",
+            Self::Token => "token",
+            Self::Revoke => "revoke",
+            Self::Introspect => "introspect",
+            Self::Userinfo => "userinfo",
+            Self::Logout => "logout",
+            Self::Jwks => "jwks",
+            Self::Register => "register",
+            Self::AuthorizationServerMetadata => "oauth-authorization-server",
+            Self::OpenIdConfiguration => "openid-configuration",
+        }
+    }
+
+    /// The endpoint of that name.
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.name() == name)
+    }
+
     /// The methods it answers (HEAD too wherever GET is).
     pub const fn methods(self) -> &'static [Method] {
         match self {
@@ -206,28 +230,76 @@ impl Mount {
     }
 }
 
+/// What a path reaches: an endpoint at its canonical path (every method
+/// it answers), or the endpoints route aliases map there, one per method.
+enum Target {
+    Canonical(Endpoint),
+    Aliased(Vec<(Method, Endpoint)>),
+}
+
+impl Target {
+    fn find(app: &App, mount: Mount, path: &str) -> Option<Self> {
+        if let Some(e) = Endpoint::at(path) {
+            return mount.includes(e.function()).then_some(Self::Canonical(e));
+        }
+        let aliased: Vec<(Method, Endpoint)> = app
+            .config
+            .route_aliases
+            .at(path)
+            .filter(|a| mount.includes(a.endpoint.function()))
+            .map(|a| (a.method.clone(), a.endpoint))
+            .collect();
+        (!aliased.is_empty()).then_some(Self::Aliased(aliased))
+    }
+
+    /// The methods answered here (HEAD implied by GET).
+    fn methods(&self) -> Vec<Method> {
+        match self {
+            Self::Canonical(e) => e.methods().to_vec(),
+            Self::Aliased(v) => v.iter().map(|(m, _)| m.clone()).collect(),
+        }
+    }
+
+    /// The endpoint that answers `method` (GET's for HEAD).
+    fn endpoint_for(&self, method: &Method) -> Option<Endpoint> {
+        let method = if method == Method::HEAD { &Method::GET } else { method };
+        match self {
+            Self::Canonical(e) => e.methods().contains(method).then_some(*e),
+            Self::Aliased(v) => v.iter().find(|(m, _)| m == method).map(|(_, e)| *e),
+        }
+    }
+
+    /// Whether a preflight is answered: other origins may call an
+    /// endpoint here.
+    fn allows_cors(&self) -> bool {
+        match self {
+            Self::Canonical(e) => e.cors(),
+            Self::Aliased(v) => v.iter().any(|(_, e)| e.cors()),
+        }
+    }
+}
+
 /// Answers a request: 404 for unknown paths, 405 (with `Allow`) for the
-/// wrong method, otherwise the endpoint's response.
+/// wrong method, otherwise the endpoint's response. A route alias reaches
+/// only the endpoint it maps its own method to.
 pub async fn route(app: &App, mount: Mount, req: Request) -> Response {
-    let Some(endpoint) = Endpoint::at(req.uri().path()).filter(|e| mount.includes(e.function())) else {
-        return error_json(&OAuthError::new(
-            ErrorCode::NotFound,
-            format!("no endpoint at {}", req.uri().path()),
-        ));
+    let path = req.uri().path().to_owned();
+    let Some(target) = Target::find(app, mount, &path) else {
+        return error_json(&OAuthError::new(ErrorCode::NotFound, format!("no endpoint at {path}")));
     };
     let method = req.method().clone();
-    if method == Method::OPTIONS && endpoint.cors() {
-        return preflight(endpoint, &req);
-    }
-    let methods = endpoint.methods();
-    let is_head = method == Method::HEAD && methods.contains(&Method::GET);
-    let mut res = if !methods.contains(&method) && !is_head {
-        method_not_allowed(endpoint, &method)
-    } else {
-        match endpoint.handle(app, req).await {
-            Ok(res) => res,
-            Err(e) => endpoint.render(&e),
+    if method == Method::OPTIONS {
+        if target.allows_cors() {
+            return preflight(&target.methods(), &req);
         }
+    }
+    let Some(endpoint) = target.endpoint_for(&method) else {
+        return method_not_allowed(&path, &target.methods(), &method);
+    };
+    let is_head = method == Method::HEAD;
+    let mut res = match endpoint.handle(app, req).await {
+        Ok(res) => res,
+        Err(e) => endpoint.render(&e),
     };
     if is_head {
         res.body_mut().clear();
@@ -253,10 +325,10 @@ fn allow_any_origin(res: &mut Response) {
     );
 }
 
-/// The answer to a CORS preflight (`OPTIONS`): 204 with the endpoint's
+/// The answer to a CORS preflight (`OPTIONS`): 204 with the path's
 /// methods and the request headers a client may send.
-fn preflight(endpoint: Endpoint, req: &Request) -> Response {
-    let mut methods: Vec<&str> = endpoint.methods().iter().map(Method::as_str).collect();
+fn preflight(methods: &[Method], req: &Request) -> Response {
+    let mut methods: Vec<&str> = methods.iter().map(Method::as_str).collect();
     methods.push("OPTIONS");
     let mut res = Response::new(String::new());
     *res.status_mut() = StatusCode::NO_CONTENT;
@@ -284,11 +356,11 @@ fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-fn method_not_allowed(endpoint: Endpoint, method: &Method) -> Response {
-    let allow: Vec<&str> = endpoint.methods().iter().map(Method::as_str).collect();
+fn method_not_allowed(path: &str, methods: &[Method], method: &Method) -> Response {
+    let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
     let mut res = error_json(&OAuthError::new(
         ErrorCode::MethodNotAllowed,
-        format!("{method} is not allowed on {}; use {}", endpoint.path(), allow.join(" or ")),
+        format!("{method} is not allowed on {path}; use {}", allow.join(" or ")),
     ));
     if let Ok(v) = http::HeaderValue::from_str(&allow.join(", ")) {
         res.headers_mut().insert(http::header::ALLOW, v);
