@@ -42,6 +42,9 @@ pub(crate) enum Grant {
     RefreshToken,
     #[value(alias = "client_credentials")]
     ClientCredentials,
+    /// RFC 8693: swap an access token for a JWT access token.
+    #[value(alias = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
 }
 
 #[derive(Args)]
@@ -64,11 +67,35 @@ pub(crate) struct ClientCreate {
     /// A first-party client: skips the consent step.
     #[arg(long)]
     trusted: bool,
+    /// Keep the client id it had on another server (default: a new random one).
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// Read the secret it had on another server from stdin (default: a new
+    /// random one, printed once).
+    #[arg(long)]
+    client_secret_stdin: bool,
     #[command(flatten)]
     tokens: TokenFlags,
+    #[command(flatten)]
+    dialect: DialectFlags,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+}
+
+/// The names an app written against another server's documentation uses
+/// (SPEC.md section 9).
+#[derive(Args)]
+pub(crate) struct DialectFlags {
+    /// Also send the code on the redirect under this name (e.g. auth_code).
+    #[arg(long, value_name = "NAME")]
+    code_param: Option<String>,
+    /// Also send the access token in the token response under this name (e.g. user_token).
+    #[arg(long, value_name = "NAME")]
+    access_token_field: Option<String>,
+    /// Another id the client is known by (repeatable).
+    #[arg(long = "client-id-alias", value_name = "ID")]
+    client_id_aliases: Vec<String>,
 }
 
 #[derive(Args)]
@@ -132,9 +159,13 @@ pub(crate) struct TokenFlags {
     /// Algorithm of ID tokens (default RS256).
     #[arg(long, value_enum)]
     id_token_alg: Option<SigningAlg>,
-    /// Access-token lifetime in seconds, 60 to 86400 (default 3600 opaque, 600 JWT).
+    /// Access-token lifetime in seconds: 60 to 86400 for JWTs, up to 25 years
+    /// for opaque tokens (default 3600 opaque, 600 JWT).
     #[arg(long, value_name = "SECONDS")]
     access_token_ttl: Option<i64>,
+    /// Refresh-token lifetime in seconds, 60 to 25 years (default 30 days).
+    #[arg(long, value_name = "SECONDS")]
+    refresh_token_ttl: Option<i64>,
     /// A URI /logout may send people back to (repeatable).
     #[arg(long = "post-logout-redirect-uri")]
     post_logout_redirect_uris: Vec<String>,
@@ -150,6 +181,7 @@ impl TokenFlags {
             access_token_signed_response_alg: self.access_token_alg.map(SigningAlg::name),
             id_token_signed_response_alg: self.id_token_alg.map(SigningAlg::name),
             access_token_ttl: self.access_token_ttl,
+            refresh_token_ttl: self.refresh_token_ttl,
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
         }
     }
@@ -170,6 +202,10 @@ fn client_json(c: &Client) -> serde_json::Value {
         "access_token_signed_response_alg": c.tokens.access_token_alg.as_str(),
         "id_token_signed_response_alg": c.tokens.id_token_alg.as_str(),
         "access_token_ttl": c.tokens.access_token_ttl,
+        "refresh_token_ttl": c.tokens.refresh_token_ttl,
+        "code_param": c.dialect.code_param,
+        "access_token_field": c.dialect.access_token_field,
+        "client_id_aliases": c.dialect.client_id_aliases,
         "post_logout_redirect_uris": c.tokens.post_logout_redirect_uris,
         "source": c.source.as_str(),
         "expires_at": c.expires_at,
@@ -183,8 +219,24 @@ fn client_text(c: &Client) -> String {
         AccessTokenFormat::Jwt => format!("JWT ({})", t.access_token_alg.as_str()),
     };
     let ttl = t.access_token_ttl.map(|s| format!(", {s} s")).unwrap_or_default();
+    let d = &c.dialect;
+    let mut dialect = Vec::new();
+    if let Some(ttl) = t.refresh_token_ttl {
+        dialect.push(format!("refresh tokens live {ttl} s"));
+    }
+    if let Some(p) = &d.code_param {
+        dialect.push(format!("code also sent as `{p}`"));
+    }
+    if let Some(f) = &d.access_token_field {
+        dialect.push(format!("access token also sent as `{f}`"));
+    }
+    if !d.client_id_aliases.is_empty() {
+        dialect.push(format!("also known as {}", d.client_id_aliases.join(", ")));
+    }
+    let dialect =
+        if dialect.is_empty() { String::new() } else { format!("\n  dialect: {}", dialect.join("; ")) };
     format!(
-        "{}  {}\n  type: {}{}\n  redirect URIs: {}\n  grants: {}\n  scope: {}\n  access tokens: {access}{ttl}; ID tokens: {}",
+        "{}  {}\n  type: {}{}\n  redirect URIs: {}\n  grants: {}\n  scope: {}\n  access tokens: {access}{ttl}; ID tokens: {}{dialect}",
         c.client_id,
         c.name,
         if c.is_public() { "public" } else { "confidential" },
@@ -212,6 +264,7 @@ async fn create(store: &dyn Store, a: ClientCreate) -> Result<(), String> {
             Grant::AuthorizationCode => "authorization_code",
             Grant::RefreshToken => "refresh_token",
             Grant::ClientCredentials => "client_credentials",
+            Grant::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         })
         .map(str::to_owned)
         .collect();
@@ -222,8 +275,15 @@ async fn create(store: &dyn Store, a: ClientCreate) -> Result<(), String> {
         scope: a.scope,
         public: a.public,
         trusted: a.trusted,
-        client_id: None,
-        client_secret: None,
+        client_id: a.client_id,
+        client_secret: if a.client_secret_stdin {
+            Some(crate::users::read_stdin_line("client secret")?)
+        } else {
+            None
+        },
+        code_param: a.dialect.code_param,
+        access_token_field: a.dialect.access_token_field,
+        client_id_aliases: a.dialect.client_id_aliases,
         ..Default::default()
     };
     let options = a.tokens.options();
@@ -232,6 +292,7 @@ async fn create(store: &dyn Store, a: ClientCreate) -> Result<(), String> {
         access_token_signed_response_alg: options.access_token_signed_response_alg,
         id_token_signed_response_alg: options.id_token_signed_response_alg,
         access_token_ttl: options.access_token_ttl,
+        refresh_token_ttl: options.refresh_token_ttl,
         post_logout_redirect_uris: options.post_logout_redirect_uris,
         ..new
     };

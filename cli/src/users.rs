@@ -89,18 +89,22 @@ fn user_text(u: &User) -> String {
 }
 
 fn read_password() -> Result<Password, String> {
+    read_stdin_line("password").map(Password::new)
+}
+
+/// A secret piped to standard input, without its final line break.
+pub(crate) fn read_stdin_line(what: &str) -> Result<String, String> {
     let mut s = String::new();
     std::io::stdin()
         .read_to_string(&mut s)
-        .map_err(|e| format!("could not read the password from standard input: {e}"))?;
+        .map_err(|e| format!("could not read the {what} from standard input: {e}"))?;
     let p = s.strip_suffix('\n').map(|p| p.strip_suffix('\r').unwrap_or(p)).unwrap_or(&s);
     if p.is_empty() {
-        return Err(
-            "no password on standard input; pipe it in, e.g. `printf %s \"$PW\" | zeroauth user create …`"
-                .into(),
-        );
+        return Err(format!(
+            "no {what} on standard input; pipe it in, e.g. `printf %s \"$SECRET\" | zeroauth …`"
+        ));
     }
-    Ok(Password::new(p))
+    Ok(p.to_owned())
 }
 
 pub(crate) async fn user(cmd: UserCommand, spec: StoreSpec) -> Result<(), String> {

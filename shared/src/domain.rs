@@ -15,6 +15,9 @@ pub enum GrantType {
     RefreshToken,
     /// RFC 6749 4.4.
     ClientCredentials,
+    /// RFC 8693: an access token in, a JWT access token out.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
 }
 
 impl GrantType {
@@ -24,12 +27,13 @@ impl GrantType {
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
+            Self::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials]
+        [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials, Self::TokenExchange]
             .into_iter()
             .find(|g| g.as_str() == s)
     }
@@ -67,6 +71,33 @@ pub struct Client {
     /// time runs out. `None` for the operator's clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// The names its own documentation uses (SPEC.md section 9).
+    #[serde(default)]
+    pub dialect: Dialect,
+}
+
+/// How an app written against another server's documentation names things:
+/// extra names ZeroAuth answers with beside the standard ones, and extra ids
+/// the client is known by. A client without a dialect sees none of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Dialect {
+    /// Also send the code on the redirect under this name (Iternio's `auth_code`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_param: Option<String>,
+    /// Also send the access token in the token response under this name
+    /// (Iternio's `user_token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_field: Option<String>,
+    /// Other ids that name this client (Ianum's gate alias).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_id_aliases: Vec<String>,
+}
+
+impl Dialect {
+    /// Whether it changes nothing.
+    pub fn is_standard(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// Who registered a client; only the operator's clients can be trusted.
@@ -128,6 +159,10 @@ pub struct TokenSettings {
     /// default (one hour opaque, ten minutes JWT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token_ttl: Option<i64>,
+    /// Its refresh tokens' lifetime in seconds; `None` for the deployment's
+    /// default (30 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_ttl: Option<i64>,
     /// Where `/logout` may send people back to, compared as exact strings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub post_logout_redirect_uris: Vec<String>,
@@ -170,6 +205,32 @@ pub struct Resource {
     pub clients: Vec<String>,
     /// Epoch seconds.
     pub created_at: i64,
+}
+
+/// An API key (SPEC.md section 9): a long-lived, scoped, revocable opaque
+/// token an operator issues for a client, and optionally a person. The key
+/// itself is shown once; only its digest is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// The public id, part of the key, used to list and revoke it.
+    pub id: String,
+    /// SHA-256 digest of the whole key.
+    pub digest: String,
+    /// The client it acts as.
+    pub client_id: String,
+    /// The person it acts for, if any.
+    pub username: Option<String>,
+    /// That person's subject identifier.
+    pub sub: Option<String>,
+    /// The scopes it carries.
+    pub scope: Scope,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// Epoch seconds; the key is dead from then on.
+    pub expires_at: i64,
+    /// When it was last accepted (epoch seconds, to the minute).
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
 }
 
 /// A person who can sign in.

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use zeroauth_shared::domain::{
-    AccessTokenRecord, Client, ClientSource, CodeRecord, Grant, GrantType, LastRotation, Resource, User,
+    AccessTokenRecord, ApiKey, Client, ClientSource, CodeRecord, Dialect, Grant, GrantType, LastRotation,
+    Resource, User,
 };
 use zeroauth_shared::oauth::Scope;
 use zeroauth_shared::store::memory::MemoryStore;
@@ -46,6 +47,8 @@ suite!(
     clients_are_created_once_listed_updated_and_deleted,
     a_self_registered_client_keeps_its_source_and_expiry,
     resources_are_created_once_listed_and_deleted,
+    a_client_is_found_by_its_aliases_which_no_other_client_can_take,
+    api_keys_are_created_found_touched_listed_and_revoked,
     the_resource_a_code_names_reaches_its_grant_and_access_token,
     a_rotation_remembers_its_sealed_pair_and_the_next_one_replaces_it,
     users_are_created_once_listed_updated_and_deleted,
@@ -97,6 +100,7 @@ fn client(id: &str) -> Client {
         tokens: Default::default(),
         source: Default::default(),
         expires_at: None,
+        dialect: Default::default(),
     }
 }
 
@@ -226,6 +230,76 @@ async fn a_self_registered_client_keeps_its_source_and_expiry(store: Arc<dyn Sto
     registered.expires_at = Some(T0 + 2 * 86_400);
     store.update_client(&registered).await.unwrap();
     assert_eq!(store.get_client("dcr").await.unwrap().and_then(|c| c.expires_at), Some(T0 + 2 * 86_400));
+}
+
+async fn a_client_is_found_by_its_aliases_which_no_other_client_can_take(store: Arc<dyn Store>) {
+    let mut gate = client("gate_1");
+    gate.dialect =
+        Dialect { client_id_aliases: vec!["my-gate".into(), "gate-alias".into()], ..Default::default() };
+    store.create_client(&gate).await.unwrap();
+    assert_eq!(store.get_client("my-gate").await.unwrap(), Some(gate.clone()), "found by its alias");
+    assert_eq!(store.get_client("gate_1").await.unwrap(), Some(gate.clone()), "and by its id");
+    let ids: Vec<_> = store.list_clients().await.unwrap().into_iter().map(|c| c.client_id).collect();
+    assert_eq!(ids, ["gate_1"], "aliases are not listed as clients");
+
+    // An alias can take neither an id nor another alias, nor an id an alias;
+    // a refused client leaves none of its aliases behind.
+    let mut thief = client("thief");
+    thief.dialect.client_id_aliases = vec!["fresh".into(), "my-gate".into()];
+    assert!(matches!(store.create_client(&thief).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.get_client("thief").await.unwrap(), None);
+    assert_eq!(store.get_client("fresh").await.unwrap(), None, "nothing half-written");
+    thief.dialect.client_id_aliases = vec!["gate_1".into()];
+    assert!(matches!(store.create_client(&thief).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(store.create_client(&client("gate-alias")).await, Err(StoreError::Conflict(_))));
+
+    let mut renamed = gate.clone();
+    renamed.name = "Renamed".into();
+    store.update_client(&renamed).await.unwrap();
+    assert_eq!(store.get_client("gate-alias").await.unwrap().map(|c| c.name), Some("Renamed".into()));
+    assert!(store.delete_client("gate_1").await.unwrap());
+    assert_eq!(store.get_client("my-gate").await.unwrap(), None);
+    store.create_client(&client("my-gate")).await.unwrap();
+    assert_eq!(
+        store.get_client("my-gate").await.unwrap().map(|c| c.client_id),
+        Some("my-gate".into()),
+        "freed"
+    );
+}
+
+fn api_key(id: &str, expires_at: i64) -> ApiKey {
+    ApiKey {
+        id: id.into(),
+        digest: format!("digest-{id}"),
+        client_id: "app".into(),
+        username: Some("alice".into()),
+        sub: Some("sub-alice".into()),
+        scope: Scope::from_stored("read:user"),
+        created_at: T0,
+        expires_at,
+        last_used_at: None,
+    }
+}
+
+async fn api_keys_are_created_found_touched_listed_and_revoked(store: Arc<dyn Store>) {
+    store.create_api_key(&api_key("k2", T0 + 100)).await.unwrap();
+    store.create_api_key(&api_key("k1", T0 + 100)).await.unwrap();
+    store.create_api_key(&api_key("old", T0 + 10)).await.unwrap();
+    assert!(matches!(store.create_api_key(&api_key("k1", T0 + 5)).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.get_api_key("k1", T0).await.unwrap(), Some(api_key("k1", T0 + 100)));
+    assert_eq!(store.get_api_key("old", T0 + 10).await.unwrap(), None, "expired is absent while stored");
+    store.touch_api_key("k1", T0 + 60).await.unwrap();
+    assert_eq!(store.get_api_key("k1", T0).await.unwrap().and_then(|k| k.last_used_at), Some(T0 + 60));
+    let ids: Vec<_> = store.list_api_keys(T0 + 20).await.unwrap().into_iter().map(|k| k.id).collect();
+    assert_eq!(ids, ["k1", "k2"]);
+    assert!(store.delete_api_key("k1").await.unwrap());
+    assert!(!store.delete_api_key("k1").await.unwrap());
+    store.touch_api_key("k1", T0 + 70).await.unwrap();
+    assert_eq!(
+        store.get_api_key("k1", T0).await.unwrap(),
+        None,
+        "a use after revocation does not bring it back"
+    );
 }
 
 fn resource(uri: &str) -> Resource {

@@ -1,6 +1,7 @@
 //! Registering clients and users: what the operator CLI, `serve --seed` and
 //! the demo setup share. Validation lives here so every path enforces it.
 
+mod dialect;
 mod resources;
 mod users;
 
@@ -56,9 +57,22 @@ pub struct NewClient {
     /// Access-token lifetime in seconds (60 to 86400).
     #[serde(default)]
     pub access_token_ttl: Option<i64>,
+    /// Refresh-token lifetime in seconds (60 to 25 years).
+    #[serde(default)]
+    pub refresh_token_ttl: Option<i64>,
     /// Where `/logout` may send people back to.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// Also send the code on the redirect under this name (`auth_code`).
+    #[serde(default)]
+    pub code_param: Option<String>,
+    /// Also send the access token in the token response under this name
+    /// (`user_token`).
+    #[serde(default)]
+    pub access_token_field: Option<String>,
+    /// Other ids that name this client.
+    #[serde(default)]
+    pub client_id_aliases: Vec<String>,
     /// Set for a client that registered itself (RFC 7591): when it expires
     /// unless used. Such a client is never trusted.
     #[serde(skip)]
@@ -73,6 +87,7 @@ impl NewClient {
             access_token_signed_response_alg: self.access_token_signed_response_alg.clone(),
             id_token_signed_response_alg: self.id_token_signed_response_alg.clone(),
             access_token_ttl: self.access_token_ttl,
+            refresh_token_ttl: self.refresh_token_ttl,
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
         }
     }
@@ -89,6 +104,8 @@ pub struct TokenOptions {
     pub id_token_signed_response_alg: Option<String>,
     /// Access-token lifetime in seconds.
     pub access_token_ttl: Option<i64>,
+    /// Refresh-token lifetime in seconds.
+    pub refresh_token_ttl: Option<i64>,
     /// Post-logout redirect URIs (replacing the old ones) when not empty.
     pub post_logout_redirect_uris: Vec<String>,
 }
@@ -119,12 +136,29 @@ impl TokenOptions {
             base.id_token_alg = alg(a)?;
         }
         if let Some(ttl) = self.access_token_ttl {
-            if !(60..=MAX_ACCESS_TOKEN_TTL).contains(&ttl) {
+            base.access_token_ttl = Some(ttl);
+        }
+        if let Some(ttl) = base.access_token_ttl {
+            // A JWT cannot be recalled, so it stays short; an opaque token is
+            // revocable and may live as long as a provider's own did.
+            let max = match base.access_token_format {
+                AccessTokenFormat::Jwt => MAX_ACCESS_TOKEN_TTL,
+                AccessTokenFormat::Opaque => MAX_LIFETIME,
+            };
+            if !(60..=max).contains(&ttl) {
                 return Err(invalid(format!(
-                    "an access-token lifetime must be 60 to {MAX_ACCESS_TOKEN_TTL} seconds, not {ttl}"
+                    "a {} access-token lifetime must be 60 to {max} seconds, not {ttl}",
+                    if max == MAX_LIFETIME { "opaque" } else { "JWT" }
                 )));
             }
-            base.access_token_ttl = Some(ttl);
+        }
+        if let Some(ttl) = self.refresh_token_ttl {
+            if !(60..=MAX_LIFETIME).contains(&ttl) {
+                return Err(invalid(format!(
+                    "a refresh-token lifetime must be 60 to {MAX_LIFETIME} seconds, not {ttl}"
+                )));
+            }
+            base.refresh_token_ttl = Some(ttl);
         }
         if !self.post_logout_redirect_uris.is_empty() {
             for uri in &self.post_logout_redirect_uris {
@@ -136,6 +170,10 @@ impl TokenOptions {
         Ok(base)
     }
 }
+
+/// The longest lifetime a client's opaque access tokens or refresh tokens
+/// may have: 25 years (inTandem's tokens live 20).
+pub const MAX_LIFETIME: i64 = 25 * 366 * 86_400;
 
 /// Why a registration was refused, in words an operator can act on.
 #[derive(Debug, thiserror::Error)]
@@ -181,6 +219,12 @@ pub async fn create_client(
         Some(id) if !id.trim().is_empty() => id.trim().to_owned(),
         _ => format!("za_client_{}", rand(12)?),
     };
+    let dialect = dialect::dialect(
+        &client_id,
+        new.code_param.as_deref(),
+        new.access_token_field.as_deref(),
+        &new.client_id_aliases,
+    )?;
     let secret = match (new.public, new.client_secret) {
         (true, Some(_)) => return Err(AdminError::Invalid("a public client has no secret".into())),
         (true, None) => None,
@@ -207,6 +251,7 @@ pub async fn create_client(
             ClientSource::Operator
         },
         expires_at: new.registered_until,
+        dialect,
     };
     store.create_client(&client).await?;
     Ok((client, secret))
@@ -221,7 +266,8 @@ fn parse_grants(names: &[String]) -> Result<Vec<GrantType>, AdminError> {
     for g in names {
         let g = GrantType::parse(g).ok_or_else(|| {
             AdminError::Invalid(format!(
-                "grant {g:?} is unknown; use authorization_code, refresh_token or client_credentials"
+                "grant {g:?} is unknown; use authorization_code, refresh_token, client_credentials or \
+                 urn:ietf:params:oauth:grant-type:token-exchange"
             ))
         })?;
         if !grant_types.contains(&g) {

@@ -262,6 +262,7 @@ mod tests {
             tokens: Default::default(),
             source: Default::default(),
             expires_at: None,
+            dialect: Default::default(),
         }
     }
 

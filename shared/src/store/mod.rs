@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, LastRotation, Resource, User};
+use crate::domain::{AccessTokenRecord, ApiKey, Client, CodeRecord, Grant, LastRotation, Resource, User};
 
 pub mod dynamodb;
 #[cfg(feature = "file-store")]
@@ -43,15 +43,19 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Registered clients.
 #[async_trait]
 pub trait ClientStore: Send + Sync {
-    /// Stores a new client; `Conflict` if the id is taken.
+    /// Stores a new client and its id aliases (`dialect.client_id_aliases`)
+    /// at once: ids and aliases share one name space, and if the id or any
+    /// alias is taken, nothing is written and the result is `Conflict`.
     async fn create_client(&self, client: &Client) -> StoreResult<()>;
-    /// The client, if registered.
+    /// The client with this id or id alias, if registered.
     async fn get_client(&self, client_id: &str) -> StoreResult<Option<Client>>;
-    /// Every client, ordered by id.
+    /// Every client (never an alias), ordered by id.
     async fn list_clients(&self) -> StoreResult<Vec<Client>>;
-    /// Replaces an existing client; `NotFound` if it was never created.
+    /// Replaces an existing client; `NotFound` if it was never created. Its
+    /// id aliases stay those it was created with.
     async fn update_client(&self, client: &Client) -> StoreResult<()>;
-    /// Deletes the client; `false` if there was none.
+    /// Deletes the client (named by id or alias) and its aliases; `false`
+    /// if there was none.
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool>;
 }
 
@@ -293,9 +297,30 @@ pub trait ResourceStore: Send + Sync {
     async fn delete_resource(&self, uri: &str) -> StoreResult<bool>;
 }
 
+/// API keys (SPEC.md section 9), by their public id.
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Stores a new key; `Conflict` if its id is taken.
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    /// The key with this id, unless it has expired at `now` or was revoked.
+    async fn get_api_key(&self, id: &str, now: i64) -> StoreResult<Option<ApiKey>>;
+    /// Every live key, ordered by id.
+    async fn list_api_keys(&self, now: i64) -> StoreResult<Vec<ApiKey>>;
+    /// Revokes (deletes) a key; whether it existed.
+    async fn delete_api_key(&self, id: &str) -> StoreResult<bool>;
+    /// Records a use at `at`; never brings back a revoked key.
+    async fn touch_api_key(&self, id: &str, at: i64) -> StoreResult<()>;
+}
+
 /// Everything ZeroAuth stores.
-pub trait Store: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore + ResourceStore {}
-impl<T: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore + ResourceStore> Store for T {}
+pub trait Store:
+    ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore + ResourceStore + ApiKeyStore
+{
+}
+impl<T: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore + ResourceStore + ApiKeyStore> Store
+    for T
+{
+}
 
 #[cfg(test)]
 mod tests {

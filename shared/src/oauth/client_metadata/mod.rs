@@ -170,6 +170,7 @@ async fn validate(app: &App, url: &str, body: &[u8], expires_at: i64) -> Result<
         tokens: Default::default(),
         source: ClientSource::MetadataDocument,
         expires_at: Some(expires_at),
+        dialect: Default::default(),
     })
 }
 

@@ -6,8 +6,13 @@ use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::item::{self, Item, Reader};
 use super::{DynamoStore, backend, n, s};
-use crate::domain::{Client, Resource, User};
-use crate::store::{ClientStore, ResourceStore, StoreError, StoreResult, ThrottleStore, UserStore};
+use crate::domain::{ApiKey, Client, Resource, User};
+use crate::store::{
+    ApiKeyStore, ClientStore, ResourceStore, StoreError, StoreResult, ThrottleStore, UserStore,
+};
+
+/// The attribute of a client id alias's item: the client it names.
+const ALIAS_OF: &str = "alias_of";
 
 /// Transactions cancelled by a concurrent transaction are retried this often.
 pub(super) const CONFLICT_RETRIES: usize = 5;
@@ -100,15 +105,46 @@ impl DynamoStore {
 #[async_trait]
 impl ClientStore for DynamoStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
-        self.put_new(client.into(), format!("client {}", client.client_id)).await
+        let aliases = &client.dialect.client_id_aliases;
+        if aliases.is_empty() {
+            return self.put_new(client.into(), format!("client {}", client.client_id)).await;
+        }
+        // The client and a pointer item per alias, in the clients' own key
+        // space, so an alias can take neither an id nor another alias.
+        let mut items = vec![self.put(client.into(), Some("attribute_not_exists(pk)"))?];
+        for alias in aliases {
+            let pointer = item::Builder::new(item::client_key(alias)).s(ALIAS_OF, &client.client_id).0;
+            items.push(self.put(pointer, Some("attribute_not_exists(pk)"))?);
+        }
+        match self.transact(items).await? {
+            Ok(()) => Ok(()),
+            Err(reasons) => {
+                let taken = reasons
+                    .iter()
+                    .position(|r| r.code() == Some("ConditionalCheckFailed"))
+                    .and_then(|i| i.checked_sub(1).and_then(|i| aliases.get(i)))
+                    .map_or_else(
+                        || format!("client {}", client.client_id),
+                        |a| format!("client id alias {a}"),
+                    );
+                Err(StoreError::Conflict(taken))
+            }
+        }
     }
 
     async fn get_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
-        self.get_live(item::client_key(client_id), 0).await
+        let Some(found) = self.get(item::client_key(client_id)).await? else {
+            return Ok(None);
+        };
+        match Reader(&found).opt_s(ALIAS_OF)? {
+            Some(target) => self.get_live(item::client_key(&target), 0).await,
+            None => Client::try_from(&found).map(Some),
+        }
     }
 
     async fn list_clients(&self) -> StoreResult<Vec<Client>> {
-        self.query_partition("CLIENT").await?.iter().map(Client::try_from).collect()
+        let items = self.query_partition("CLIENT").await?;
+        items.iter().filter(|i| !i.contains_key(ALIAS_OF)).map(Client::try_from).collect()
     }
 
     async fn update_client(&self, client: &Client) -> StoreResult<()> {
@@ -116,7 +152,49 @@ impl ClientStore for DynamoStore {
     }
 
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
-        self.delete(item::client_key(client_id)).await
+        let Some(client) = self.get_client(client_id).await? else {
+            return Ok(false);
+        };
+        // The client first: a pointer left behind by a failure points at nothing.
+        let deleted = self.delete(item::client_key(&client.client_id)).await?;
+        for alias in &client.dialect.client_id_aliases {
+            self.delete(item::client_key(alias)).await?;
+        }
+        Ok(deleted)
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for DynamoStore {
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        self.put_new(key.into(), format!("API key {}", key.id)).await
+    }
+
+    async fn get_api_key(&self, id: &str, now: i64) -> StoreResult<Option<ApiKey>> {
+        self.get_live(item::api_key_key(id), now).await
+    }
+
+    async fn list_api_keys(&self, now: i64) -> StoreResult<Vec<ApiKey>> {
+        let items = self.query_partition("APIKEY").await?;
+        items.iter().filter(|i| item::is_live(i, now)).map(ApiKey::try_from).collect()
+    }
+
+    async fn delete_api_key(&self, id: &str) -> StoreResult<bool> {
+        self.delete(item::api_key_key(id)).await
+    }
+
+    async fn touch_api_key(&self, id: &str, at: i64) -> StoreResult<()> {
+        let touched = self
+            .update_returning(
+                item::api_key_key(id),
+                "SET last_used_at = :at",
+                "attribute_exists(pk)",
+                vec![(":at", n(at))],
+            )
+            .await?;
+        // A key revoked meanwhile stays revoked: nothing to record.
+        let _ = touched;
+        Ok(())
     }
 }
 

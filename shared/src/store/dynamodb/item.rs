@@ -18,6 +18,10 @@ pub fn client_key(id: &str) -> (String, String) {
 pub fn resource_key(uri: &str) -> (String, String) {
     ("RESOURCE".into(), uri.into())
 }
+/// Key of an API key's item.
+pub fn api_key_key(id: &str) -> (String, String) {
+    ("APIKEY".into(), id.into())
+}
 /// Key of a user item.
 pub fn user_key(username: &str) -> (String, String) {
     ("USER".into(), username.into())

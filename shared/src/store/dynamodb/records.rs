@@ -1,11 +1,12 @@
 //! Mapping between domain records and DynamoDB items, both ways.
 
 use super::item::{
-    Builder, Item, Reader, access_key, client_key, code_key, grant_key, malformed, resource_key, user_key,
+    Builder, Item, Reader, access_key, api_key_key, client_key, code_key, grant_key, malformed, resource_key,
+    user_key,
 };
 use crate::domain::{
-    AccessTokenRecord, Client, ClientSource, CodeRecord, Grant, GrantType, Redemption, Resource,
-    TokenSettings, User,
+    AccessTokenRecord, ApiKey, Client, ClientSource, CodeRecord, Dialect, Grant, GrantType, Redemption,
+    Resource, TokenSettings, User,
 };
 use crate::oauth::Scope;
 use crate::store::StoreError;
@@ -24,6 +25,12 @@ impl From<&Client> for Item {
             .opt_s("tokens", token_settings(&c.tokens).as_deref())
             .opt_s("source", (c.source != ClientSource::Operator).then(|| c.source.as_str()))
             .opt_n("expires_at", c.expires_at)
+            .opt_s(
+                "dialect",
+                (!c.dialect.is_standard())
+                    .then(|| serde_json::to_string(&c.dialect).unwrap_or_default())
+                    .as_deref(),
+            )
             .0
     }
 }
@@ -61,6 +68,43 @@ impl TryFrom<&Item> for Client {
                 None => ClientSource::Operator,
             },
             expires_at: r.opt_n("expires_at")?,
+            dialect: match r.opt_s("dialect")? {
+                Some(json) => serde_json::from_str(&json).map_err(|_| malformed("dialect"))?,
+                None => Dialect::default(),
+            },
+        })
+    }
+}
+
+impl From<&ApiKey> for Item {
+    fn from(k: &ApiKey) -> Self {
+        Builder::new(api_key_key(&k.id))
+            .s("digest", &k.digest)
+            .s("client_id", &k.client_id)
+            .opt_s("username", k.username.as_deref())
+            .opt_s("sub", k.sub.as_deref())
+            .list("scopes", k.scope.iter().map(str::to_owned))
+            .n("created_at", k.created_at)
+            .n("expires_at", k.expires_at)
+            .opt_n("last_used_at", k.last_used_at)
+            .0
+    }
+}
+
+impl TryFrom<&Item> for ApiKey {
+    type Error = StoreError;
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let r = Reader(item);
+        Ok(ApiKey {
+            id: r.sk()?,
+            digest: r.s("digest")?,
+            client_id: r.s("client_id")?,
+            username: r.opt_s("username")?,
+            sub: r.opt_s("sub")?,
+            scope: Scope::from_tokens(r.strings("scopes")?.iter().map(String::as_str)),
+            created_at: r.n("created_at")?,
+            expires_at: r.n("expires_at")?,
+            last_used_at: r.opt_n("last_used_at")?,
         })
     }
 }

@@ -6,22 +6,44 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{
-    ACCESS, CLIENTS, CODES, COUNTERS, FileStore, GRANTS, Put, RESOURCES, USERS, atomically, backend, delete,
-    get, list, put,
+    ACCESS, API_KEYS, CLIENT_ALIASES, CLIENTS, CODES, COUNTERS, FileStore, GRANTS, Put, RESOURCES, USERS,
+    atomically, backend, delete, get, list, put,
 };
-use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, Redemption, Resource, User};
+use crate::domain::{AccessTokenRecord, ApiKey, Client, CodeRecord, Grant, Redemption, Resource, User};
 use crate::store::{
-    ClientStore, CodeStore, ConsumeOutcome, Issuance, ResourceStore, RotateOutcome, Rotation, StoreError,
-    StoreResult, ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
+    ApiKeyStore, ClientStore, CodeStore, ConsumeOutcome, Issuance, ResourceStore, RotateOutcome, Rotation,
+    StoreError, StoreResult, ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
 };
 
 #[async_trait]
 impl ClientStore for FileStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
-        put(&self.lock(), CLIENTS, &client.client_id, client.expires_at, client, Put::New)
+        let id = &client.client_id;
+        atomically(self, client.created_at, |c| {
+            // Ids and aliases share one name space.
+            let taken = |name: &str| -> StoreResult<bool> {
+                Ok(get::<Client>(c, CLIENTS, name, None)?.is_some()
+                    || get::<String>(c, CLIENT_ALIASES, name, None)?.is_some())
+            };
+            if taken(id)? {
+                return Err(StoreError::Conflict(format!("client {id}")));
+            }
+            for alias in &client.dialect.client_id_aliases {
+                if taken(alias)? {
+                    return Err(StoreError::Conflict(format!("client id alias {alias}")));
+                }
+                put(c, CLIENT_ALIASES, alias, None, id, Put::New)?;
+            }
+            put(c, CLIENTS, id, client.expires_at, client, Put::New)?;
+            Ok(((), true))
+        })
     }
     async fn get_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
-        get(&self.lock(), CLIENTS, client_id, None)
+        let conn = self.lock();
+        match get::<String>(&conn, CLIENT_ALIASES, client_id, None)? {
+            Some(target) => get(&conn, CLIENTS, &target, None),
+            None => get(&conn, CLIENTS, client_id, None),
+        }
     }
     async fn list_clients(&self) -> StoreResult<Vec<Client>> {
         list(&self.lock(), CLIENTS)
@@ -30,7 +52,37 @@ impl ClientStore for FileStore {
         put(&self.lock(), CLIENTS, &client.client_id, client.expires_at, client, Put::Existing)
     }
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
-        delete(&self.lock(), CLIENTS, client_id)
+        let Some(client) = self.get_client(client_id).await? else { return Ok(false) };
+        atomically(self, client.created_at, |c| {
+            for alias in &client.dialect.client_id_aliases {
+                delete(c, CLIENT_ALIASES, alias)?;
+            }
+            Ok((delete(c, CLIENTS, &client.client_id)?, true))
+        })
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for FileStore {
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        put(&self.lock(), API_KEYS, &key.id, Some(key.expires_at), key, Put::New)
+    }
+    async fn get_api_key(&self, id: &str, now: i64) -> StoreResult<Option<ApiKey>> {
+        get(&self.lock(), API_KEYS, id, Some(now))
+    }
+    async fn list_api_keys(&self, now: i64) -> StoreResult<Vec<ApiKey>> {
+        Ok(list::<ApiKey>(&self.lock(), API_KEYS)?.into_iter().filter(|k| k.expires_at > now).collect())
+    }
+    async fn delete_api_key(&self, id: &str) -> StoreResult<bool> {
+        delete(&self.lock(), API_KEYS, id)
+    }
+    async fn touch_api_key(&self, id: &str, at: i64) -> StoreResult<()> {
+        atomically(self, at, |c| {
+            let Some(mut key) = get::<ApiKey>(c, API_KEYS, id, None)? else { return Ok(((), false)) };
+            key.last_used_at = Some(at);
+            put(c, API_KEYS, id, Some(key.expires_at), &key, Put::Existing)?;
+            Ok(((), true))
+        })
     }
 }
 

@@ -32,8 +32,11 @@ const GRANTS: &str = "grants";
 const ACCESS: &str = "access_tokens";
 const COUNTERS: &str = "counters";
 const RESOURCES: &str = "resources";
+const CLIENT_ALIASES: &str = "client_aliases";
+const API_KEYS: &str = "api_keys";
 /// Every item table: `id`, `expires_at` (NULL: never), `body` (JSON).
-const TABLES: [&str; 7] = [CLIENTS, USERS, CODES, GRANTS, ACCESS, COUNTERS, RESOURCES];
+const TABLES: [&str; 9] =
+    [CLIENTS, USERS, CODES, GRANTS, ACCESS, COUNTERS, RESOURCES, CLIENT_ALIASES, API_KEYS];
 /// Expired rows are swept after this many writes, at most this many per table.
 const SWEEP_EVERY: u64 = 256;
 const SWEEP_BATCH: u32 = 1000;

@@ -13,10 +13,10 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    ClientStore, CodeStore, ConsumeOutcome, Issuance, ResourceStore, RotateOutcome, Rotation, StoreError,
-    StoreResult, ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
+    ApiKeyStore, ClientStore, CodeStore, ConsumeOutcome, Issuance, ResourceStore, RotateOutcome, Rotation,
+    StoreError, StoreResult, ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
 };
-use crate::domain::{AccessTokenRecord, Client, CodeRecord, Grant, Redemption, Resource, User};
+use crate::domain::{AccessTokenRecord, ApiKey, Client, CodeRecord, Grant, Redemption, Resource, User};
 
 /// Expired items removed per map on each write: more than one, so a backlog
 /// left by an idle spell shrinks while new items keep arriving.
@@ -95,8 +95,11 @@ impl<T: Expires> Expiring<T> {
 #[derive(Default)]
 struct Tables {
     clients: BTreeMap<String, Client>,
+    /// Client id alias → client id.
+    client_aliases: BTreeMap<String, String>,
     users: BTreeMap<String, User>,
     resources: BTreeMap<String, Resource>,
+    api_keys: BTreeMap<String, ApiKey>,
     codes: Expiring<CodeRecord>,
     grants: Expiring<Grant>,
     access: Expiring<AccessTokenRecord>,
@@ -145,15 +148,25 @@ impl MemoryStore {
 impl ClientStore for MemoryStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
         let mut t = self.lock();
-        if t.clients.contains_key(&client.client_id) {
+        let taken = |id: &str| t.clients.contains_key(id) || t.client_aliases.contains_key(id);
+        if taken(&client.client_id) {
             return Err(StoreError::Conflict(format!("client {}", client.client_id)));
+        }
+        let aliases = &client.dialect.client_id_aliases;
+        if let Some(a) = aliases.iter().find(|a| taken(a)) {
+            return Err(StoreError::Conflict(format!("client id alias {a}")));
+        }
+        for a in aliases {
+            t.client_aliases.insert(a.clone(), client.client_id.clone());
         }
         t.clients.insert(client.client_id.clone(), client.clone());
         Ok(())
     }
 
     async fn get_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
-        Ok(self.lock().clients.get(client_id).cloned())
+        let t = self.lock();
+        let id = t.client_aliases.get(client_id).map_or(client_id, String::as_str);
+        Ok(t.clients.get(id).cloned())
     }
 
     async fn list_clients(&self) -> StoreResult<Vec<Client>> {
@@ -171,7 +184,44 @@ impl ClientStore for MemoryStore {
     }
 
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
-        Ok(self.lock().clients.remove(client_id).is_some())
+        let mut t = self.lock();
+        let id = t.client_aliases.get(client_id).cloned().unwrap_or_else(|| client_id.to_owned());
+        let Some(client) = t.clients.remove(&id) else { return Ok(false) };
+        for a in &client.dialect.client_id_aliases {
+            t.client_aliases.remove(a);
+        }
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for MemoryStore {
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        let mut t = self.lock();
+        if t.api_keys.contains_key(&key.id) {
+            return Err(StoreError::Conflict(format!("API key {}", key.id)));
+        }
+        t.api_keys.insert(key.id.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn get_api_key(&self, id: &str, now: i64) -> StoreResult<Option<ApiKey>> {
+        Ok(self.lock().api_keys.get(id).filter(|k| k.expires_at > now).cloned())
+    }
+
+    async fn list_api_keys(&self, now: i64) -> StoreResult<Vec<ApiKey>> {
+        Ok(self.lock().api_keys.values().filter(|k| k.expires_at > now).cloned().collect())
+    }
+
+    async fn delete_api_key(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.lock().api_keys.remove(id).is_some())
+    }
+
+    async fn touch_api_key(&self, id: &str, at: i64) -> StoreResult<()> {
+        if let Some(k) = self.lock().api_keys.get_mut(id) {
+            k.last_used_at = Some(at);
+        }
+        Ok(())
     }
 }
 
