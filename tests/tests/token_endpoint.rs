@@ -214,7 +214,12 @@ async fn discovery_documents_describe_this_server() {
     assert_eq!(a["response_types_supported"], json!(["code"]));
     assert_eq!(
         a["grant_types_supported"],
-        json!(["authorization_code", "refresh_token", "client_credentials"])
+        json!([
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
     );
     assert!(
         a["token_endpoint_auth_methods_supported"]

@@ -106,7 +106,7 @@ async fn begin(
             ErrorCode::ConsentRequired,
             "prompt=none was asked but this client needs consent",
         )),
-        (Some(who), false, _) => issue_code(app, &pending, who).await,
+        (Some(who), false, _) => issue_code(app, client, &pending, who).await,
         _ => Ok(sign_in_page(
             app,
             client,

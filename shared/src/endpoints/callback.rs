@@ -66,13 +66,16 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
     // The code is written while the form is spent; a form spent before
     // (a replay) gets no code, and the one just written is never sent.
     let form_key = format!("login:form:{}", pending.form);
-    let (issued, spent, cleared) =
-        tokio::join!(issue_code(app, &pending, &user), app.store.hit(&form_key, pending.exp, now), async {
+    let (issued, spent, cleared) = tokio::join!(
+        issue_code(app, &client, &pending, &user),
+        app.store.hit(&form_key, pending.exp, now),
+        async {
             match &clear {
                 Some(key) => app.store.clear(key).await,
                 None => Ok(()),
             }
-        });
+        }
+    );
     if let Err(e) = cleared {
         tracing::warn!(error = %e, "could not reset the failed sign-in counter");
     }

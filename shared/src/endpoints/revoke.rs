@@ -6,9 +6,9 @@ use serde_json::json;
 use crate::app::App;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response, body_params, json as json_response};
-use crate::oauth::ClientCredentials;
 use crate::oauth::client_auth::authenticate;
 use crate::oauth::tokens::{self, Found, JWT_DIGEST_PREFIX};
+use crate::oauth::{ClientCredentials, api_keys};
 
 /// `POST /revoke`: revokes an access token, or a refresh token and with it
 /// its whole family. Unknown tokens and other clients' tokens answer 200 and
@@ -49,7 +49,10 @@ pub async fn revoke(app: &App, req: Request) -> Result<Response, OAuthError> {
             }
         }
         Some(Found::Access(at)) if at.client_id == client.client_id => {
-            app.store.revoke_access_token(&at.digest).await
+            match at.digest.strip_prefix(api_keys::DIGEST_PREFIX) {
+                Some(id) => app.store.delete_api_key(id).await.map(|_| ()),
+                None => app.store.revoke_access_token(&at.digest).await,
+            }
         }
         _ => Ok(()),
     };

@@ -3,7 +3,7 @@
 
 use crate::app::App;
 use crate::error::OAuthError;
-use crate::grants::{TokenRequest, authorization_code, client_credentials, refresh_token};
+use crate::grants::{TokenRequest, authorization_code, client_credentials, refresh_token, token_exchange};
 use crate::http::{Request, Response, body_params};
 use crate::oauth::client_auth::authenticate;
 use crate::oauth::{ClientCredentials, resource};
@@ -14,20 +14,31 @@ pub async fn token(app: &App, req: Request) -> Result<Response, OAuthError> {
     let request = TokenRequest::parse(&params)?;
     let creds = ClientCredentials::from_request(req.headers(), &params)?;
     let now = app.now();
-    let issued = match request {
+    let (client, issued) = match request {
         TokenRequest::AuthorizationCode(r) => {
             let (client, code) = tokio::join!(authenticate(app, &creds), r.load(app, now));
-            authorization_code::exchange(app, &client?, r, code?, now).await?
+            let client = client?;
+            let issued = authorization_code::exchange(app, &client, r, code?, now).await?;
+            (client, issued)
         }
         TokenRequest::RefreshToken(r) => {
             let (client, grant) = tokio::join!(authenticate(app, &creds), r.load(app, now));
-            refresh_token::refresh(app, &client?, r, grant?, now).await?
+            let client = client?;
+            let issued = refresh_token::refresh(app, &client, r, grant?, now).await?;
+            (client, issued)
         }
         TokenRequest::ClientCredentials(r) => {
             let (client, target) =
                 tokio::join!(authenticate(app, &creds), resource::lookup(app, r.resource.as_deref()));
-            client_credentials::issue(app, &client?, r, target?).await?
+            let client = client?;
+            let issued = client_credentials::issue(app, &client, r, target?).await?;
+            (client, issued)
+        }
+        TokenRequest::TokenExchange(r) => {
+            let client = authenticate(app, &creds).await?;
+            let issued = token_exchange::exchange(app, &client, r).await?;
+            (client, issued)
         }
     };
-    Ok(issued.response())
+    Ok(issued.response(&client.dialect))
 }

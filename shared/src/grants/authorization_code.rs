@@ -11,7 +11,7 @@ use crate::oauth::{AuthenticatedClient, jwt, pkce, redirect_uri, resource, token
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
 use crate::store::{ConsumeOutcome, Issuance};
 
-use super::{Issued, revoke_family};
+use super::{Issued, refresh_ttl, revoke_family};
 
 const REPLAYED: &str = "the code was already used; the tokens issued for it are revoked";
 const UNKNOWN: &str = "the code is unknown or expired";
@@ -108,6 +108,7 @@ pub async fn exchange(
         created_at: now,
         state: req.state.or(record.state),
         id_token,
+        issued_token_type: None,
     })
 }
 
@@ -135,7 +136,7 @@ impl Minted {
         };
         // Without a refresh token the grant lives as long as its access token.
         let refresh_expires_at =
-            if refresh_token.is_some() { now + app.config.refresh_token_ttl } else { access_expires };
+            if refresh_token.is_some() { now + refresh_ttl(app, client) } else { access_expires };
         let grant = Grant {
             grant_id: grant_id.clone(),
             client_id: client.client_id.clone(),

@@ -66,5 +66,6 @@ pub async fn issue(
         created_at: now,
         state: req.state,
         id_token: None,
+        issued_token_type: None,
     })
 }

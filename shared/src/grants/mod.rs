@@ -5,11 +5,13 @@
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod refresh_token;
+pub mod token_exchange;
 
 use http::StatusCode;
 use serde_json::json;
 
 use crate::app::App;
+use crate::domain::Dialect;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Response};
 use crate::oauth::Scope;
@@ -24,6 +26,8 @@ pub enum TokenRequest {
     RefreshToken(refresh_token::RefreshRequest),
     /// `client_credentials`.
     ClientCredentials(client_credentials::CredentialsRequest),
+    /// RFC 8693 token exchange.
+    TokenExchange(token_exchange::ExchangeRequest),
 }
 
 impl TokenRequest {
@@ -43,10 +47,15 @@ impl TokenRequest {
             "client_credentials" => {
                 client_credentials::CredentialsRequest::parse(params).map(Self::ClientCredentials)
             }
+            token_exchange::GRANT_TYPE => {
+                token_exchange::ExchangeRequest::parse(params).map(Self::TokenExchange)
+            }
             other => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!(
-                    "grant_type `{other}` is not supported; use authorization_code, refresh_token or client_credentials"
+                    "grant_type `{other}` is not supported; use authorization_code, refresh_token, \
+                     client_credentials or {}",
+                    token_exchange::GRANT_TYPE
                 ),
             )),
         }
@@ -71,11 +80,14 @@ pub struct Issued {
     pub state: Option<String>,
     /// The ID token, when the scope includes `openid`.
     pub id_token: Option<String>,
+    /// RFC 8693 2.2.1 `issued_token_type`, for a token exchange.
+    pub issued_token_type: Option<&'static str>,
 }
 
 impl Issued {
-    /// The JSON response with `Cache-Control: no-store`.
-    pub fn response(&self) -> Response {
+    /// The JSON response with `Cache-Control: no-store`, in the client's
+    /// dialect: its extra name for the access token, if it has one.
+    pub fn response(&self, dialect: &Dialect) -> Response {
         let mut body = json!({
             "access_token": self.access_token.secret(),
             "token_type": "Bearer",
@@ -83,6 +95,12 @@ impl Issued {
             "scope": self.scope,
             "created_at": self.created_at,
         });
+        if let Some(field) = &dialect.access_token_field {
+            body[field.as_str()] = json!(self.access_token.secret());
+        }
+        if let Some(t) = self.issued_token_type {
+            body["issued_token_type"] = json!(t);
+        }
         if let Some(rt) = &self.refresh_token {
             body["refresh_token"] = json!(rt.secret());
         }
@@ -94,6 +112,12 @@ impl Issued {
         }
         crate::http::json(StatusCode::OK, &body)
     }
+}
+
+/// How long a refresh token issued to `client` lives: its own lifetime, or
+/// the deployment's.
+pub fn refresh_ttl(app: &App, client: &crate::domain::Client) -> i64 {
+    client.tokens.refresh_token_ttl.unwrap_or(app.config.refresh_token_ttl)
 }
 
 /// Attempts at revoking a family after a detected replay, and the pause

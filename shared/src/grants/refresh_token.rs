@@ -14,7 +14,7 @@ use crate::oauth::{AuthenticatedClient, Scope, jwt, resource, tokens};
 use crate::secret::{AccessToken, RefreshToken};
 use crate::store::{RotateOutcome, Rotation, retire};
 
-use super::{Issued, revoke_family};
+use super::{Issued, refresh_ttl, revoke_family};
 
 const REUSED: &str = "the refresh token was already used; every token of its grant is now revoked";
 
@@ -99,7 +99,7 @@ pub async fn refresh(
         retired: retire(&grant.retired_digests, &presented),
         presented_digest: presented.clone(),
         new_digest: tokens::digest(new_refresh.secret()),
-        new_refresh_expires_at: now + app.config.refresh_token_ttl,
+        new_refresh_expires_at: now + refresh_ttl(app, client),
         access: access.record,
         last,
     };
@@ -138,6 +138,7 @@ pub async fn refresh(
         created_at: now,
         state: req.state,
         id_token,
+        issued_token_type: None,
     })
 }
 
@@ -197,6 +198,7 @@ async fn replay_or_revoke(
         created_at: now,
         state: req.state.clone(),
         id_token,
+        issued_token_type: None,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The OAuth rules every endpoint shares, one floor below the endpoints:
 //! they import only the domain, the store traits and crypto, never an endpoint.
 
+pub mod api_keys;
 pub mod claims;
 pub mod client_auth;
 pub mod client_metadata;

@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::crypto::{self, RandomError};
 use crate::domain::{AccessTokenRecord, Grant};
 use crate::error::OAuthError;
-use crate::oauth::{Scope, jwt};
+use crate::oauth::{Scope, api_keys, jwt};
 use crate::secret::{AccessToken, AuthCode, RefreshToken};
 
 const ACCESS_PREFIX: &str = "za_at_";
@@ -110,9 +110,13 @@ pub fn digest(token: &str) -> String {
 /// family (if any) not revoked. One round trip. A JWT access token is
 /// live when its signature verifies, it has not expired, and its family
 /// (a person's token) is not revoked; its record is made from its claims.
+/// An API key is taken wherever an access token is.
 pub async fn live_access_token(app: &App, token: &str) -> Result<Option<AccessTokenRecord>, OAuthError> {
     if let Some(claims) = jwt::read_access(app, token) {
         return live_jwt(app, claims).await;
+    }
+    if api_keys::id_of(token).is_some() {
+        return api_keys::live(app, token).await;
     }
     let Some(Kind::Access { grant_id }) = recognise(token) else {
         return Ok(None);

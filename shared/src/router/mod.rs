@@ -288,10 +288,8 @@ pub async fn route(app: &App, mount: Mount, req: Request) -> Response {
         return error_json(&OAuthError::new(ErrorCode::NotFound, format!("no endpoint at {path}")));
     };
     let method = req.method().clone();
-    if method == Method::OPTIONS {
-        if target.allows_cors() {
-            return preflight(&target.methods(), &req);
-        }
+    if method == Method::OPTIONS && target.allows_cors() {
+        return preflight(&target.methods(), &req);
     }
     let Some(endpoint) = target.endpoint_for(&method) else {
         return method_not_allowed(&path, &target.methods(), &method);

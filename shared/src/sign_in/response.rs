@@ -5,7 +5,7 @@
 use http::StatusCode;
 
 use crate::app::App;
-use crate::domain::CodeRecord;
+use crate::domain::{Client, CodeRecord};
 use crate::error::OAuthError;
 use crate::http::{Response, html, redirect, with_query};
 use crate::oauth::tokens;
@@ -14,7 +14,12 @@ use crate::sign_in::{SignedIn, page};
 
 /// Mints a code for `user` and answers with the redirect to the client
 /// (RFC 9700 4.12: 303 after a POST; the `iss` parameter per RFC 9207).
-pub async fn issue_code(app: &App, pending: &PendingRequest, who: &SignedIn) -> Result<Response, OAuthError> {
+pub async fn issue_code(
+    app: &App,
+    client: &Client,
+    pending: &PendingRequest,
+    who: &SignedIn,
+) -> Result<Response, OAuthError> {
     let now = app.now();
     let (user, auth_time) = (&who.user, who.auth_time);
     let code = tokens::mint_code()?;
@@ -38,6 +43,10 @@ pub async fn issue_code(app: &App, pending: &PendingRequest, who: &SignedIn) -> 
     };
     app.store.put_code(&record).await.map_err(OAuthError::store("storing the code"))?;
     let mut pairs = vec![("code", code.secret())];
+    // The client's dialect may ask for the code under a second name too.
+    if let Some(name) = &client.dialect.code_param {
+        pairs.push((name, code.secret()));
+    }
     if let Some(s) = &pending.state {
         pairs.push(("state", s));
     }
