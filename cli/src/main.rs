@@ -9,7 +9,9 @@ use zeroauth_shared::clock::{Clock, SystemClock};
 use zeroauth_shared::store::StoreError;
 use zeroauth_shared::store::dynamodb::{DynamoStore, schema};
 
+mod api_keys;
 mod clients;
+mod import;
 mod keys;
 mod resources;
 mod routes;
@@ -52,6 +54,9 @@ enum Command {
     /// Manage protected resources (RFC 8707) that tokens can be bound to.
     #[command(subcommand)]
     Resource(resources::ResourceCommand),
+    /// Manage API keys: long-lived, scoped, revocable keys for a client or a person.
+    #[command(subcommand)]
+    ApiKey(api_keys::ApiKeyCommand),
     /// List every method and path served and the function that answers it,
     /// with the deployment's route aliases.
     Routes(routes::RoutesArgs),
@@ -85,6 +90,7 @@ async fn main() -> ExitCode {
         Command::Keys(cmd) => keys::keys(cmd).await,
         Command::Resource(cmd) => resources::resource(cmd, operator_store(cli.store)).await,
         Command::Routes(args) => routes::routes(args),
+        Command::ApiKey(cmd) => api_keys::api_key(cmd, operator_store(cli.store)).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -24,6 +24,19 @@ pub(crate) enum UserCommand {
     Disable(Username),
     /// Delete a user.
     Delete(Username),
+    /// Import people from another server: one JSON object per line with
+    /// username, email, name, password_hash (bcrypt, argon2, PBKDF2-SHA256 or
+    /// scrypt) and optionally sub. Re-running skips who is already there.
+    Import(UserImport),
+}
+
+#[derive(Args)]
+pub(crate) struct UserImport {
+    /// The JSON-lines file (`-` for standard input).
+    file: std::path::PathBuf,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -111,6 +124,7 @@ pub(crate) async fn user(cmd: UserCommand, spec: StoreSpec) -> Result<(), String
     let store = open_store(&spec).await?;
     let store: &dyn Store = store.as_ref();
     match cmd {
+        UserCommand::Import(a) => crate::import::import(store, a.file, a.json).await?,
         UserCommand::Create(a) => {
             let password = read_password()?;
             let new = NewUser {

@@ -83,6 +83,11 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
+/// Whether two byte strings are equal, in constant time.
+pub fn ct_eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
 /// HMAC-SHA256 of `data` under `key`, base64url.
 pub fn sign(key: &SigningKey, data: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(mac(key, data).finalize().into_bytes())

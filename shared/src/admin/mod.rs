@@ -1,10 +1,14 @@
 //! Registering clients and users: what the operator CLI, `serve --seed` and
 //! the demo setup share. Validation lives here so every path enforces it.
 
+mod api_keys;
 mod dialect;
+mod import;
 mod resources;
 mod users;
 
+pub use api_keys::{MAX_API_KEY_DAYS, NewApiKey, create_api_key, parse_lifetime};
+pub use import::{LineOutcome, import_line};
 pub use resources::{NewResource, create_resource};
 pub use users::{NewUser, check_password, create_user, normalize_username, set_password};
 

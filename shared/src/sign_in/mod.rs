@@ -3,6 +3,7 @@
 //! authorization response that ends it (a code, or an error, sent to the
 //! client's redirect URI).
 
+pub mod hashes;
 pub mod page;
 pub mod password;
 pub mod response;

@@ -8,6 +8,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Request, client_ip};
 use crate::oauth::tokens;
 use crate::secret::Password;
+use crate::sign_in::hashes;
 use crate::sign_in::sealed::PendingRequest;
 use crate::sign_in::{SignedIn, signed_in_user};
 
@@ -121,13 +122,15 @@ pub async fn decide(app: &App, params: &Params, reads: Reads, now: i64) -> Resul
     let password = Password::new(params.get("password")?.unwrap_or(""));
     let ok = password.secret().len() <= MAX_PASSWORD_BYTES && {
         let hash = a.user.as_ref().map_or(DUMMY_PASSWORD_HASH.to_owned(), |u| u.password_hash.clone());
-        tokio::task::spawn_blocking(move || crypto::verify_password(&password, &hash))
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || hashes::verify(&password, &hash))
             .await
             .map_err(OAuthError::server)?
     };
     match a.user {
         // The attempt counted against the account is forgiven.
         Some(user) if ok && user.is_active() => {
+            let user = rehash(app, user, password).await;
             let device = match a.device {
                 Some(id) => id,
                 None => tokens::rng(crypto::random_string(16))?,
@@ -138,6 +141,28 @@ pub async fn decide(app: &App, params: &Params, reads: Reads, now: i64) -> Resul
         _ => {
             count_failure(app, a.ip_key.as_deref(), now).await?;
             Ok(Outcome::BadCredentials(Some(a.username)))
+        }
+    }
+}
+
+/// A person imported with another server's hash gets ZeroAuth's argon2id
+/// now that their password is known. The sign-in goes on if it fails: the
+/// old hash still works next time.
+async fn rehash(app: &App, user: User, password: Password) -> User {
+    if !hashes::needs_rehash(&user.password_hash) {
+        return user;
+    }
+    let hashed = tokio::task::spawn_blocking(move || crypto::hash_password(&password)).await;
+    let Ok(Ok(new_hash)) = hashed else {
+        tracing::warn!("could not rehash an imported password");
+        return user;
+    };
+    let updated = User { password_hash: new_hash, ..user.clone() };
+    match app.store.update_user(&updated).await {
+        Ok(()) => updated,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not store a rehashed password");
+            user
         }
     }
 }
