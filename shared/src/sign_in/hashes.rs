@@ -207,7 +207,7 @@ fn b64_decode(s: &str) -> Result<Vec<u8>, String> {
 }
 
 fn hex_decode(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("a part of the hash is not hex".into());
     }
     (0..s.len())
