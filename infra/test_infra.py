@@ -4,8 +4,10 @@ one `zeroauth table create` makes.
 
 Run by scripts/infra-lint (from scripts/test) with the venv's Python."""
 
+import json
 import os
 import subprocess
+import tempfile
 import unittest
 import uuid
 from pathlib import Path
@@ -76,19 +78,16 @@ class TemplateLint(unittest.TestCase):
             env = res["Properties"].get("Environment", {}).get("Variables", {})
             self.assertEqual("ZEROAUTH_KEYS_PARAMETER" in env, name == "TokenFunction", name)
 
-    def test_every_route_goes_to_the_function_that_owns_it(self):
+    def test_every_canonical_route_goes_to_the_function_that_owns_it(self):
         # The watch router in Cargo.toml is checked against shared::router by
         # shared/tests/watch_router.rs; the API routes must say the same.
         import tomllib
 
         watch = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["metadata"]["lambda"]["watch"]["router"]
         routed = {}
-        for name, res in lint.parse(TEXT)["Resources"].items():
-            if res["Type"] != "AWS::Serverless::Function":
-                continue
-            package = res["Properties"]["CodeUri"].rstrip("/").rsplit("/", 1)[-1]
-            for event in res["Properties"].get("Events", {}).values():
-                routed.setdefault(event["Properties"]["Path"], set()).add(package)
+        for (_, path), package in template_routes(TEXT).items():
+            if path in watch:
+                routed.setdefault(path, set()).add(package)
         self.assertEqual({path: {package} for path, package in watch.items()}, routed)
 
     def test_the_functions_that_resolve_clients_may_list_the_resources(self):
@@ -129,15 +128,100 @@ class TemplateLint(unittest.TestCase):
         )
 
 
+def zeroauth_binary():
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    binary = os.environ.get("ZEROAUTH_BIN", str(target / "debug" / "zeroauth"))
+    if not Path(binary).exists():
+        raise AssertionError(f"{binary} does not exist: build it with `cargo build -p zeroauth`")
+    return binary
+
+
+def template_routes(text):
+    """(method, path) -> function package, for every API route of a template."""
+    routes = {}
+    for res in lint.parse(text)["Resources"].values():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        package = res["Properties"]["CodeUri"].rstrip("/").rsplit("/", 1)[-1]
+        for event in res["Properties"].get("Events", {}).values():
+            key = (event["Properties"]["Method"], event["Properties"]["Path"])
+            if key in routes:
+                raise AssertionError(f"{key} is routed twice")
+            routes[key] = package
+    return routes
+
+
+def zeroauth_routes(alias_file=None, alias_env=None):
+    """What `zeroauth routes` says a deployment must route, and its aliases' text."""
+    env = {k: v for k, v in os.environ.items() if k != "ZEROAUTH_ROUTE_ALIASES"}
+    args = [zeroauth_binary(), "routes", "--json"]
+    if alias_file is not None:
+        args += ["--aliases", str(alias_file)]
+    if alias_env is not None:
+        env["ZEROAUTH_ROUTE_ALIASES"] = alias_env
+    out = subprocess.run(args, env=env, check=True, capture_output=True, text=True).stdout
+    listed = json.loads(out)
+    routes = {}
+    for r in listed["routes"]:
+        routes[(r["method"], r["path"])] = r["function"]
+    return routes, listed["route_aliases"]
+
+
+def drift(text, alias_file):
+    """Why a template disagrees with an alias file, or None."""
+    want, aliases = zeroauth_routes(alias_file)
+    have = template_routes(text)
+    missing = sorted(set(want) - set(have))
+    extra = sorted(set(have) - set(want))
+    wrong = sorted(k for k in set(want) & set(have) if want[k] != have[k])
+    env = lint.parse(text)["Globals"]["Function"]["Environment"]["Variables"]["ZEROAUTH_ROUTE_ALIASES"]
+    _, in_env = zeroauth_routes(alias_env=env)
+    problems = []
+    if missing or extra or wrong:
+        problems.append(f"routes missing {missing}, extra {extra}, to the wrong function {wrong}")
+    if in_env != aliases:
+        problems.append(f"ZEROAUTH_ROUTE_ALIASES is {in_env!r}, the alias file says {aliases!r}")
+    return "; ".join(problems) or None
+
+
+ALIAS = "POST /oauth2/token token\n"
+
+
+class RouteAliasDrift(unittest.TestCase):
+    def test_the_api_routes_and_the_functions_aliases_are_the_alias_file(self):
+        self.assertIsNone(drift(TEXT, ROOT / "infra" / "route-aliases"))
+
+    def test_an_alias_the_template_does_not_route_is_caught(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".aliases") as f:
+            f.write(ALIAS)
+            f.flush()
+            problem = drift(TEXT, f.name)
+        self.assertIn("('POST', '/oauth2/token')", problem)
+        self.assertIn("ZEROAUTH_ROUTE_ALIASES", problem)
+
+    def test_an_alias_routed_and_configured_in_the_template_agrees(self):
+        routed = mutated(
+            "        TokenPreflight:\n",
+            "        AliasOauth2Token:\n          Type: HttpApi\n          Properties:\n"
+            "            ApiId: !Ref HttpApi\n            Path: /oauth2/token\n            Method: POST\n"
+            "        AliasOauth2TokenPreflight:\n          Type: HttpApi\n          Properties:\n"
+            "            ApiId: !Ref HttpApi\n            Path: /oauth2/token\n            Method: OPTIONS\n"
+            "        TokenPreflight:\n",
+        ).replace('ZEROAUTH_ROUTE_ALIASES: ""', 'ZEROAUTH_ROUTE_ALIASES: "POST /oauth2/token token"', 1)
+        with tempfile.NamedTemporaryFile("w", suffix=".aliases") as f:
+            f.write(ALIAS)
+            f.flush()
+            self.assertIsNone(drift(routed, f.name))
+            wrong = routed.replace("            Path: /oauth2/token\n            Method: POST\n", "            Path: /oauth2/token\n            Method: GET\n", 1)
+            self.assertIsNotNone(drift(wrong, f.name))
+
+
 class TableDrift(unittest.TestCase):
     def test_table_create_makes_the_table_the_template_declares(self):
         endpoint = os.environ.get("ZEROAUTH_TEST_DYNAMODB")
         if not endpoint:
             self.fail("ZEROAUTH_TEST_DYNAMODB is not set: run this through scripts/test, which starts DynamoDB Local")
-        target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-        binary = os.environ.get("ZEROAUTH_BIN", str(target / "debug" / "zeroauth"))
-        if not Path(binary).exists():
-            self.fail(f"{binary} does not exist: build it with `cargo build -p zeroauth`")
+        binary = zeroauth_binary()
         table = f"zeroauth-drift-{uuid.uuid4().hex[:10]}"
         env = dict(
             os.environ,
