@@ -516,3 +516,229 @@ fn resource_lifecycle_in_json_and_words_and_bad_input_refused() {
     assert!(stdout(&deleted).contains("Deleted resource https://mcp.example.com/mcp."));
     assert!(stdout(&cli.run(&["resource", "list"], None)).contains("No resources yet"));
 }
+
+#[test]
+fn client_create_keeps_an_apps_old_id_secret_and_dialect() {
+    let cli = Cli::with_table();
+    let c = cli.json(
+        &[
+            "client",
+            "create",
+            "--name",
+            "Old App",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--client-id",
+            "4711",
+            "--client-secret-stdin",
+            "--code-param",
+            "auth_code",
+            "--access-token-field",
+            "user_token",
+            "--client-id-alias",
+            "legacy-app",
+            "--access-token-ttl",
+            "631152000",
+            "--refresh-token-ttl",
+            "600",
+            "--json",
+        ],
+        Some("the-old-secret-kept-as-is\n"),
+    );
+    assert_eq!(c["client_id"], "4711");
+    assert_eq!(c["client_secret"], "the-old-secret-kept-as-is");
+    assert_eq!(
+        (c["code_param"].clone(), c["access_token_field"].clone()),
+        (json!("auth_code"), json!("user_token"))
+    );
+    assert_eq!(c["client_id_aliases"], json!(["legacy-app"]));
+    assert_eq!(
+        (c["access_token_ttl"].clone(), c["refresh_token_ttl"].clone()),
+        (json!(631_152_000), json!(600))
+    );
+    let shown = cli.json(&["client", "show", "legacy-app", "--json"], None);
+    assert_eq!(shown["client_id"], "4711", "an alias names the client");
+    let words = stdout(&cli.run(&["client", "show", "4711"], None));
+    assert!(
+        words.contains("code also sent as `auth_code`") && words.contains("also known as legacy-app"),
+        "{words}"
+    );
+
+    let taken = cli.fails(
+        &["client", "create", "--name", "Y", "--grant", "client-credentials", "--client-id-alias", "4711"],
+        None,
+    );
+    assert!(taken.contains("already exists"), "{taken}");
+    let reserved = cli.fails(
+        &["client", "create", "--name", "Y", "--grant", "client-credentials", "--code-param", "state"],
+        None,
+    );
+    assert!(reserved.contains("standard name"), "{reserved}");
+    let jwt_forever = cli.fails(
+        &[
+            "client",
+            "create",
+            "--name",
+            "Y",
+            "--grant",
+            "client-credentials",
+            "--access-token-format",
+            "jwt",
+            "--access-token-ttl",
+            "631152000",
+        ],
+        None,
+    );
+    assert!(jwt_forever.contains("JWT access-token lifetime"), "{jwt_forever}");
+    // An option ZeroAuth does not know is refused, named.
+    let out = cli.run(&["client", "create", "--name", "Y", "--code-paramz", "x"], None);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--code-paramz"), "{}", stderr(&out));
+}
+
+#[test]
+fn api_keys_are_issued_listed_without_the_key_and_revoked() {
+    let cli = Cli::with_table();
+    let app = cli.json(
+        &[
+            "client",
+            "create",
+            "--name",
+            "Jobs",
+            "--grant",
+            "client-credentials",
+            "--scope",
+            "read:user write",
+            "--json",
+        ],
+        None,
+    );
+    let id = app["client_id"].as_str().unwrap();
+    cli.json(&["user", "create", "--username", "ops", "--password-stdin", "--json"], Some("ops-password-1"));
+    let made = cli.json(
+        &[
+            "api-key",
+            "create",
+            "--client",
+            id,
+            "--user",
+            "ops",
+            "--scope",
+            "read:user",
+            "--expires",
+            "30d",
+            "--json",
+        ],
+        None,
+    );
+    let key = made["api_key"].as_str().unwrap();
+    assert!(key.starts_with("za_ak_"), "{made}");
+    assert_eq!((made["username"].clone(), made["scope"].clone()), (json!("ops"), json!("read:user")));
+    let listed = cli.run(&["api-key", "list", "--json"], None);
+    let text = stdout(&listed);
+    assert!(text.contains(made["id"].as_str().unwrap()) && !text.contains(key), "never the key: {text}");
+    let words = stdout(&cli.run(&["api-key", "list"], None));
+    assert!(words.contains("for ops") && words.contains("last used never"), "{words}");
+    for (args, says) in [
+        (vec!["api-key", "create", "--client", id, "--scope", "admin"], "not allowed"),
+        (vec!["api-key", "create", "--client", id, "--expires", "forever"], "--expires"),
+        (vec!["api-key", "create", "--client", "nobody"], "no client"),
+        (vec!["api-key", "create", "--client", id, "--user", "ghost"], "no active user"),
+    ] {
+        let err = cli.fails(&args, None);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let revoked = cli.json(&["api-key", "revoke", made["id"].as_str().unwrap(), "--json"], None);
+    assert_eq!(revoked["revoked"], true);
+    assert_eq!(cli.json(&["api-key", "list", "--json"], None)["api_keys"], json!([]));
+    let again = cli.fails(&["api-key", "revoke", made["id"].as_str().unwrap()], None);
+    assert!(again.contains("no API key"), "{again}");
+}
+
+#[test]
+fn user_import_reports_every_line_and_skips_who_is_there() {
+    let cli = Cli::with_table();
+    let file = std::env::temp_dir()
+        .join(format!("zeroauth-import-{}.jsonl", zeroauth_shared::crypto::random_string(6).unwrap()));
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"username":"ann","email":"ann@example.com","password_hash":"$2b$04$VhtHsRCztwgfZ66qxMSLluuTSxUx93yRiVRcjEol1KkedTJeV/hnC"}"#, "\n",
+            "\n",
+            r#"{"username":"ben","password_hash":"sha1$abc"}"#, "\n",
+            r#"{"username":"cat","password_hash":"pbkdf2:sha256:1000$Zk2pV3xQ$b0d3def5083200eb22f702a987aec271b23319b53489401f169e2081de4d10d5"}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let out = cli.run(&["user", "import", path], None);
+    assert!(!out.status.success(), "a failed line fails the command");
+    let (o, e) = (stdout(&out), stderr(&out));
+    assert!(
+        o.contains("line 1: imported ann (bcrypt") && o.contains("line 4: imported cat (PBKDF2-SHA256"),
+        "{o}"
+    );
+    assert!(e.contains("line 3: error: the hash is in no supported format"), "{e}");
+    assert!(e.trim_end().lines().last().unwrap().starts_with("zeroauth: "), "{e}");
+    let again = cli.run(&["user", "import", path, "--json"], None);
+    let v: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(v["imported"], json!([]));
+    assert_eq!(v["skipped"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["errors"][0]["line"], 3);
+    let users = cli.json(&["user", "list", "--json"], None);
+    assert_eq!(users["users"].as_array().unwrap().len(), 2, "ben was never half-imported: {users}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_at_its_aliases_and_refuses_ambiguous_ones_at_start() {
+    let cli = Cli::new();
+    let dir = std::env::temp_dir()
+        .join(format!("zeroauth-aliases-{}", zeroauth_shared::crypto::random_string(6).unwrap()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad");
+    std::fs::write(&bad, "POST /oauth2/token token\nPOST /oauth2/token revoke\n").unwrap();
+    let out = cli
+        .command()
+        .args(["serve", "--port", &free_port().to_string(), "--aliases", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "one clear line: {err}");
+    assert!(err.contains("maps to two endpoints, token and revoke"), "{err}");
+    let shadow = cli
+        .command()
+        .env("ZEROAUTH_ROUTE_ALIASES", "POST /token revoke")
+        .args(["serve", "--port", &free_port().to_string()])
+        .output()
+        .unwrap();
+    assert!(stderr(&shadow).contains("shadows the canonical path of token"), "{}", stderr(&shadow));
+
+    let seed = dir.join("seed.toml");
+    std::fs::write(&seed, "[[clients]]\nclient_id = \"batch\"\nclient_secret = \"batch-secret-0123456789\"\nname = \"Batch\"\ngrants = [\"client_credentials\"]\ncode_paramz = \"x\"\n").unwrap();
+    let typo = cli
+        .command()
+        .args(["serve", "--port", &free_port().to_string(), "--seed", seed.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(stderr(&typo).contains("code_paramz"), "the unknown option is named: {}", stderr(&typo));
+
+    std::fs::write(&seed, "[[clients]]\nclient_id = \"batch\"\nclient_secret = \"batch-secret-0123456789\"\nname = \"Batch\"\ngrants = [\"client_credentials\"]\nclient_id_aliases = [\"old-batch\"]\n").unwrap();
+    let good = dir.join("good");
+    std::fs::write(&good, "POST /oauth2/token token\n").unwrap();
+    let s = serve(
+        &cli,
+        &["--aliases", good.to_str().unwrap(), "--seed", seed.to_str().unwrap()],
+        "Stop it with Ctrl-C",
+    );
+    assert!(s.stdout_lines.join("\n").contains("Route aliases: POST /oauth2/token token"));
+    let res = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", s.base))
+        .basic_auth("old-batch", Some("batch-secret-0123456789"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+}

@@ -101,3 +101,15 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod debug_tests {
+    use crate::admin::NewClient;
+
+    #[test]
+    fn new_client_debug_hides_the_secret() {
+        let c = NewClient { client_secret: Some("the-old-secret-1234".into()), ..Default::default() };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("the-old-secret-1234") && shown.contains("[redacted]"), "{shown}");
+    }
+}

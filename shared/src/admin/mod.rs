@@ -23,7 +23,7 @@ use crate::secret::ClientSecret;
 use crate::store::{Store, StoreError};
 
 /// A client to register.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
     /// Display name shown on the consent page.
@@ -81,6 +81,20 @@ pub struct NewClient {
     /// unless used. Such a client is never trusted.
     #[serde(skip)]
     pub registered_until: Option<i64>,
+}
+
+/// Never the secret (a seed file may carry an app's old one).
+impl std::fmt::Debug for NewClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewClient")
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
+            .field("redirect_uris", &self.redirect_uris)
+            .field("grants", &self.grants)
+            .field("client_id_aliases", &self.client_id_aliases)
+            .finish_non_exhaustive()
+    }
 }
 
 impl NewClient {

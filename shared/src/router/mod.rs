@@ -378,4 +378,40 @@ mod tests {
         }
         assert_eq!(Endpoint::at("/nope"), None);
     }
+
+    #[test]
+    fn every_endpoint_is_found_by_its_alias_name() {
+        for e in Endpoint::ALL {
+            assert_eq!(Endpoint::named(e.name()), Some(e), "{e:?}");
+        }
+    }
+
+    /// A function's binary answers an alias only for the endpoints it owns,
+    /// and only for the method the alias maps.
+    #[tokio::test]
+    async fn an_alias_reaches_only_its_endpoint_in_the_function_that_owns_it() {
+        let mut config =
+            crate::config::Config::new("https://issuer.example", crate::secret::SigningKey::new(vec![7; 32]));
+        config.route_aliases =
+            aliases::RouteAliases::parse("POST /oauth2/token token; GET /oauth2/token jwks").unwrap();
+        let app = App::new(std::sync::Arc::new(crate::store::memory::MemoryStore::new()), config);
+        let status = |mount: Mount, method: Method| {
+            let req = http::Request::builder()
+                .method(method)
+                .uri("/oauth2/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(bytes::Bytes::new())
+                .unwrap();
+            let app = &app;
+            async move { route(app, mount, req).await.status().as_u16() }
+        };
+        // The token function: its POST alias is the token endpoint (400:
+        // no grant_type), and the GET alias belongs to another function.
+        assert_eq!(status(Mount::Only(Function::Token), Method::POST).await, 400);
+        assert_eq!(status(Mount::Only(Function::Token), Method::GET).await, 405);
+        assert_eq!(status(Mount::Only(Function::Userinfo), Method::GET).await, 200, "jwks");
+        assert_eq!(status(Mount::Only(Function::Userinfo), Method::POST).await, 405);
+        assert_eq!(status(Mount::Only(Function::Authorize), Method::GET).await, 404);
+        assert_eq!(status(Mount::All, Method::DELETE).await, 405);
+    }
 }
