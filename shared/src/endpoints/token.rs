@@ -35,8 +35,9 @@ pub async fn token(app: &App, req: Request) -> Result<Response, OAuthError> {
             (client, issued)
         }
         TokenRequest::TokenExchange(r) => {
-            let client = authenticate(app, &creds).await?;
-            let issued = token_exchange::exchange(app, &client, r).await?;
+            let (client, subject) = tokio::join!(authenticate(app, &creds), r.load(app));
+            let client = client?;
+            let issued = token_exchange::exchange(app, &client, r, subject?).await?;
             (client, issued)
         }
     };

@@ -5,10 +5,10 @@
 //! use it; delegation (`actor_token`) is not offered.
 //!
 //! Round trips: the client and the subject token (with its family) are
-//! read, then the person; the JWT itself is not stored.
+//! read at once, then the person; the JWT itself is not stored.
 
 use crate::app::App;
-use crate::domain::{AccessTokenFormat, GrantType};
+use crate::domain::{AccessTokenFormat, AccessTokenRecord, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::Params;
 use crate::oauth::{AuthenticatedClient, Scope, jwt, tokens};
@@ -74,12 +74,21 @@ impl ExchangeRequest {
     }
 }
 
-/// Exchanges the subject token for a JWT access token that ends no later
-/// than it does and dies with its family.
+impl ExchangeRequest {
+    /// Reads the subject token (and its family), while the client is read.
+    pub async fn load(&self, app: &App) -> Result<Option<AccessTokenRecord>, OAuthError> {
+        tokens::live_access_token(app, &self.subject_token).await
+    }
+}
+
+/// Exchanges the subject token (`subject`, as [`ExchangeRequest::load`]
+/// found it) for a JWT access token that ends no later than it does and
+/// dies with its family.
 pub async fn exchange(
     app: &App,
     client: &AuthenticatedClient,
     req: ExchangeRequest,
+    subject: Option<AccessTokenRecord>,
 ) -> Result<Issued, OAuthError> {
     if !client.allows(GrantType::TokenExchange) {
         return Err(OAuthError::new(
@@ -90,12 +99,9 @@ pub async fn exchange(
     let now = app.now();
     // RFC 8693 2.2.2: an invalid subject token is `invalid_grant` — expired,
     // revoked, a refresh token, someone else's, or not ours at all.
-    let subject = tokens::live_access_token(app, &req.subject_token)
-        .await?
-        .filter(|t| t.client_id == client.client_id)
-        .ok_or_else(|| {
-            OAuthError::invalid_grant("subject_token is not an active access token of this client")
-        })?;
+    let subject = subject.filter(|t| t.client_id == client.client_id).ok_or_else(|| {
+        OAuthError::invalid_grant("subject_token is not an active access token of this client")
+    })?;
     if let Some(target) = &req.target
         && subject.audience.as_deref() != Some(target.as_str())
     {
