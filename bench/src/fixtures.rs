@@ -41,6 +41,8 @@ pub struct Fixtures {
     pub web_id: String,
     /// `Basic` header of the web client.
     pub web_basic: String,
+    /// An API key of the web client, for the bench user.
+    pub api_key: String,
 }
 
 /// An app on `store` with the bench key.
@@ -67,7 +69,7 @@ impl Fixtures {
             store,
             "Bench Web",
             &[REDIRECT],
-            &["authorization_code", "refresh_token"],
+            &["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"],
             "openid profile email mcp:tools",
             now,
         )
@@ -89,6 +91,14 @@ impl Fixtures {
         )
         .await
         .unwrap_or_else(|e| panic!("register the user: {e}"));
+        let key = admin::NewApiKey {
+            client_id: web.client_id.clone(),
+            username: Some("bench".into()),
+            scope: Some("openid profile".into()),
+            expires: Some("30d".into()),
+        };
+        let (api_key, _) =
+            admin::create_api_key(store, key, now).await.unwrap_or_else(|e| panic!("issue an API key: {e}"));
         let basic = |id: &str, secret: Option<zeroauth_shared::secret::ClientSecret>| {
             let s = secret.map(|s| s.secret().to_owned()).unwrap_or_default();
             format!("Basic {}", STANDARD.encode(format!("{id}:{s}")))
@@ -98,6 +108,7 @@ impl Fixtures {
             m2m_jwt_basic: basic(&m2m_jwt.client_id, m2m_jwt_secret),
             web_basic: basic(&web.client_id, web_secret),
             web_id: web.client_id,
+            api_key: api_key.secret().to_owned(),
             app,
         }
     }
@@ -160,6 +171,15 @@ impl Fixtures {
     pub fn introspect(&self, token: &str) -> Request {
         // A client is told only of its own tokens: the web client asks.
         form("/introspect", &self.web_basic, format!("token={token}"))
+    }
+
+    /// `POST /token` token exchange (RFC 8693) of the web client's access token.
+    pub fn token_exchange(&self, access_token: &str) -> Request {
+        let body = format!(
+            "grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token={access_token}\
+             &subject_token_type=urn:ietf:params:oauth:token-type:access_token"
+        );
+        form("/token", &self.web_basic, body)
     }
 
     /// `POST /revoke` by the web client.

@@ -125,6 +125,9 @@ async fn main() {
         (CLIENT_CREDENTIALS_JWT, fx.client_credentials_jwt()),
         (USERINFO, fx.userinfo(&at)),
         ("POST /introspect", fx.introspect(&at)),
+        ("POST /token token exchange (RFC 8693)", fx.token_exchange(&at)),
+        ("GET /userinfo with an API key (first use: recorded)", fx.userinfo(&fx.api_key)),
+        ("POST /introspect with an API key", fx.introspect(&fx.api_key)),
         ("POST /revoke (access token)", fx.revoke(&at)),
         ("POST /register (public client, RFC 7591)", fx.register_client()),
     ];

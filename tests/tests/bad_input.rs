@@ -107,8 +107,18 @@ async fn bad_input_on_every_endpoint_gets_a_4xx_never_a_5xx() {
             .body(Some("text/plain"), cc.clone()),
         row("should fail because Content-Type is multipart", "POST", "/token", 400, Some("invalid_request"))
             .body(Some("multipart/form-data; boundary=x"), "--x--"),
-        row("should fail because a form is labelled JSON", "POST", "/token", 400, Some("invalid_request"))
-            .body(Some(JSON), cc.clone()),
+        // A well-formed form labelled JSON is read as a form (iiniit's
+        // documented curl line); broken JSON that is no form stays refused.
+        row("should fail because JSON is broken", "POST", "/token", 400, Some("invalid_request"))
+            .body(Some(JSON), "{\"grant_type\": \"client_credentials\""),
+        row(
+            "should fail because JSON-labelled text is neither",
+            "POST",
+            "/token",
+            400,
+            Some("invalid_request"),
+        )
+        .body(Some(JSON), "grant_type=client_credentials&&scope"),
         row("should fail because the body is empty", "POST", "/token", 400, Some("invalid_request"))
             .body(Some(FORM), ""),
         row("should fail because JSON is empty", "POST", "/token", 400, Some("invalid_request"))

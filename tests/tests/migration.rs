@@ -648,41 +648,29 @@ async fn imported_people_sign_in_and_are_rehashed() {
         import_line(s.store.as_ref(), line, s.clock_now()).await,
         Some(LineOutcome::Imported(..))
     ));
-    let mut browser = s.browser();
-    let page = browser.login_page(&[("client_id", &app.id), ("redirect_uri", &app.redirect_uri)]).await;
-    let wrong = browser
-        .submit(&[
-            ("request", &page.request),
-            ("username", "legacy"),
-            ("password", "wrong horse"),
-            ("decision", "approve"),
-        ])
-        .await;
-    assert_ne!(wrong.status, 303);
-    let page = browser.login_page(&[("client_id", &app.id), ("redirect_uri", &app.redirect_uri)]).await;
-    let ok = browser
-        .submit(&[
-            ("request", &page.request),
-            ("username", "legacy"),
-            ("password", "correct horse"),
-            ("decision", "approve"),
-        ])
-        .await;
+    let sign_in = |password: &'static str| {
+        let (s, app) = (&s, &app);
+        async move {
+            let mut browser = s.browser();
+            let page =
+                browser.login_page(&[("client_id", &app.id), ("redirect_uri", &app.redirect_uri)]).await;
+            let form = [
+                ("request", page.request.as_str()),
+                ("username", "legacy"),
+                ("password", password),
+                ("decision", "approve"),
+            ];
+            browser.submit(&form).await
+        }
+    };
+    assert_ne!(sign_in("wrong horse").await.status, 303);
+    let ok = sign_in("correct horse").await;
     assert_eq!(ok.status, 303, "{ok:?}");
     let code = ok.location_params()["code"].clone();
     let token = s.exchange(&app, &code, &[]).await.field("access_token");
     assert_eq!(s.userinfo(&token).await.json()["sub"], "u-42", "apps keep the subject they knew");
     let stored = s.store.get_user("legacy").await.expect("read").expect("there");
     assert!(stored.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", stored.password_hash);
-    let mut again = s.browser();
-    let page = again.login_page(&[("client_id", &app.id), ("redirect_uri", &app.redirect_uri)]).await;
-    let reply = again
-        .submit(&[
-            ("request", &page.request),
-            ("username", "legacy"),
-            ("password", "correct horse"),
-            ("decision", "approve"),
-        ])
-        .await;
+    let reply = sign_in("correct horse").await;
     assert_eq!(reply.status, 303, "the argon2id hash verifies the same password: {reply:?}");
 }
