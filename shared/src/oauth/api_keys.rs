@@ -53,7 +53,7 @@ pub fn id_of(token: &str) -> Option<&str> {
     let body = token.strip_prefix(PREFIX)?;
     let well_formed = body.len() == ID_LEN + RANDOM_LEN
         && body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    well_formed.then(|| &body[..ID_LEN])
+    if well_formed { body.get(..ID_LEN) } else { None }
 }
 
 /// The key as an access-token record, if it is live: stored, unexpired,

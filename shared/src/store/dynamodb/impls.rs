@@ -118,17 +118,17 @@ impl ClientStore for DynamoStore {
         }
         match self.transact(items).await? {
             Ok(()) => Ok(()),
-            Err(reasons) => {
-                let taken = reasons
-                    .iter()
-                    .position(|r| r.code() == Some("ConditionalCheckFailed"))
-                    .and_then(|i| i.checked_sub(1).and_then(|i| aliases.get(i)))
-                    .map_or_else(
-                        || format!("client {}", client.client_id),
-                        |a| format!("client id alias {a}"),
-                    );
-                Err(StoreError::Conflict(taken))
-            }
+            Err(reasons) => match reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
+                Some(0) => Err(StoreError::Conflict(format!("client {}", client.client_id))),
+                Some(i) => Err(StoreError::Conflict(format!(
+                    "client id alias {}",
+                    i.checked_sub(1).and_then(|i| aliases.get(i)).map_or("", String::as_str)
+                ))),
+                // Cancelled by a concurrent write, not by a taken name.
+                None => Err(StoreError::Unavailable(
+                    "creating the client met a concurrent write; try again".into(),
+                )),
+            },
         }
     }
 
@@ -184,17 +184,15 @@ impl ApiKeyStore for DynamoStore {
     }
 
     async fn touch_api_key(&self, id: &str, at: i64) -> StoreResult<()> {
-        let touched = self
-            .update_returning(
-                item::api_key_key(id),
-                "SET last_used_at = :at",
-                "attribute_exists(pk)",
-                vec![(":at", n(at))],
-            )
-            .await?;
-        // A key revoked meanwhile stays revoked: nothing to record.
-        let _ = touched;
-        Ok(())
+        // A key revoked meanwhile fails the condition and stays revoked.
+        self.update_returning(
+            item::api_key_key(id),
+            "SET last_used_at = :at",
+            "attribute_exists(pk)",
+            vec![(":at", n(at))],
+        )
+        .await
+        .map(|_| ())
     }
 }
 
