@@ -283,16 +283,18 @@ impl Target {
 /// wrong method, otherwise the endpoint's response. A route alias reaches
 /// only the endpoint it maps its own method to.
 pub async fn route(app: &App, mount: Mount, req: Request) -> Response {
-    let path = req.uri().path().to_owned();
-    let Some(target) = Target::find(app, mount, &path) else {
-        return error_json(&OAuthError::new(ErrorCode::NotFound, format!("no endpoint at {path}")));
+    let Some(target) = Target::find(app, mount, req.uri().path()) else {
+        return error_json(&OAuthError::new(
+            ErrorCode::NotFound,
+            format!("no endpoint at {}", req.uri().path()),
+        ));
     };
     let method = req.method().clone();
     if method == Method::OPTIONS && target.allows_cors() {
         return preflight(&target.methods(), &req);
     }
     let Some(endpoint) = target.endpoint_for(&method) else {
-        return method_not_allowed(&path, &target.methods(), &method);
+        return method_not_allowed(req.uri().path(), &target.methods(), &method);
     };
     let is_head = method == Method::HEAD;
     let mut res = match endpoint.handle(app, req).await {
