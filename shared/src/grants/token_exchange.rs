@@ -72,9 +72,7 @@ impl ExchangeRequest {
             target: resource.or(audience).map(str::to_owned),
         })
     }
-}
 
-impl ExchangeRequest {
     /// Reads the subject token (and its family), while the client is read.
     pub async fn load(&self, app: &App) -> Result<Option<AccessTokenRecord>, OAuthError> {
         tokens::live_access_token(app, &self.subject_token).await
