@@ -114,6 +114,11 @@ fn mac(key: &SigningKey, data: &[u8]) -> Hmac<Sha256> {
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
+/// How every hash [`hash_password`] makes begins: argon2id with its
+/// parameters. A stored hash that begins otherwise (an imported one, or one
+/// made with other parameters) is rehashed at the next sign-in.
+pub const OWN_HASH_PREFIX: &str = "$argon2id$v=19$m=19456,t=2,p=1$";
+
 /// An argon2id PHC string for `password` (OWASP parameters: 19 MiB, t=2, p=1).
 pub fn hash_password(password: &Password) -> Result<String, HashError> {
     Argon2::default()

@@ -53,7 +53,7 @@ pub fn scheme(hash: &str) -> Result<Scheme, String> {
         if parsed.hash.is_none() || parsed.salt.is_none() {
             return Err("the argon2 hash has no salt or no hash".into());
         }
-        let ours = parsed.algorithm.as_str() == "argon2id" && hash_params_are_ours(hash);
+        let ours = hash.starts_with(crypto::OWN_HASH_PREFIX);
         return Ok(if ours { Scheme::Argon2id } else { Scheme::Argon2 });
     }
     if is_bcrypt(hash) {
@@ -66,11 +66,6 @@ pub fn scheme(hash: &str) -> Result<Scheme, String> {
         Parsed::Pbkdf2 { .. } => Ok(Scheme::Pbkdf2Sha256),
         Parsed::Scrypt { .. } => Ok(Scheme::Scrypt),
     }
-}
-
-/// Whether an argon2id hash carries ZeroAuth's own parameters.
-fn hash_params_are_ours(hash: &str) -> bool {
-    hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
 }
 
 fn is_bcrypt(hash: &str) -> bool {
