@@ -2,6 +2,7 @@
 //! mount the endpoints they own; the local server mounts all of them.
 
 pub mod aliases;
+mod cors;
 
 use http::{Method, StatusCode};
 
@@ -10,6 +11,7 @@ use crate::endpoints;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response, bearer_error, error_json};
 use crate::sign_in::response::error_page;
+use cors::{allow_any_origin, preflight};
 
 /// Seconds a client is told to wait (`Retry-After`) when the store is briefly
 /// unavailable.
@@ -311,49 +313,6 @@ pub async fn route(app: &App, mount: Mount, req: Request) -> Response {
         allow_any_origin(&mut res);
     }
     res
-}
-
-/// CORS on an actual response: any origin may read it, never with
-/// credentials (no cookies are set or read by these endpoints), and a
-/// browser client may read `WWW-Authenticate` to learn why a token failed.
-fn allow_any_origin(res: &mut Response) {
-    let h = res.headers_mut();
-    h.insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, http::HeaderValue::from_static("*"));
-    h.insert(
-        http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        http::HeaderValue::from_static("WWW-Authenticate, Retry-After"),
-    );
-}
-
-/// The answer to a CORS preflight (`OPTIONS`): 204 with the path's
-/// methods and the request headers a client may send.
-fn preflight(methods: &[Method], req: &Request) -> Response {
-    let mut methods: Vec<&str> = methods.iter().map(Method::as_str).collect();
-    methods.push("OPTIONS");
-    let mut res = Response::new(String::new());
-    *res.status_mut() = StatusCode::NO_CONTENT;
-    let asked = req
-        .headers()
-        .get(http::header::ACCESS_CONTROL_REQUEST_HEADERS)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() <= 1024 && v.split(',').all(|h| is_token(h.trim())))
-        .map(|v| v.to_owned());
-    let h = res.headers_mut();
-    if let Ok(v) = http::HeaderValue::from_str(&methods.join(", ")) {
-        h.insert(http::header::ACCESS_CONTROL_ALLOW_METHODS, v);
-    }
-    let headers = asked.unwrap_or_else(|| "Authorization, Content-Type".to_owned());
-    if let Ok(v) = http::HeaderValue::from_str(&headers) {
-        h.insert(http::header::ACCESS_CONTROL_ALLOW_HEADERS, v);
-    }
-    h.insert(http::header::ACCESS_CONTROL_MAX_AGE, http::HeaderValue::from_static("86400"));
-    allow_any_origin(&mut res);
-    res
-}
-
-/// An HTTP header name (RFC 9110 token).
-fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn method_not_allowed(path: &str, methods: &[Method], method: &Method) -> Response {
