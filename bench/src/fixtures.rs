@@ -117,7 +117,8 @@ impl Fixtures {
     /// long run does not outlive them) and returns them.
     pub async fn codes(&self, n: usize) -> Vec<String> {
         let now = SystemClock.now();
-        let user = self.app.store.get_user("bench").await.ok().flatten().expect("the bench user");
+        let user =
+            admin::find_user(self.app.store.as_ref(), "bench").await.ok().flatten().expect("the bench user");
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             let code = tokens::mint_code().expect("randomness").secret().to_owned();
@@ -220,7 +221,7 @@ impl Fixtures {
     /// blob and CSRF cookie made as `/authorize` would.
     pub fn callback(&self) -> Request {
         let csrf = crypto::random_string(32).expect("randomness");
-        let pending = zeroauth_shared::sign_in::sealed::PendingRequest {
+        let pending = zeroauth_shared::sign_in::PendingRequest {
             client_id: self.web_id.clone(),
             redirect_uri: REDIRECT.into(),
             redirect_uri_given: false,
@@ -310,7 +311,7 @@ pub fn sample_code(i: i32) -> CodeRecord {
         redirect_uri: REDIRECT.into(),
         redirect_uri_given: true,
         scope: Scope::from_stored("openid profile email"),
-        username: "bench".into(),
+        username: Some("bench".into()),
         sub: "bench".into(),
         code_challenge: None,
         nonce: None,
@@ -320,6 +321,7 @@ pub fn sample_code(i: i32) -> CodeRecord {
         expires_at: now + 7200,
         redeemed: None,
         auth_time: 0,
+        amr: vec![],
         resource: None,
     }
 }

@@ -24,6 +24,8 @@ pub(crate) enum UserCommand {
     Disable(Username),
     /// Delete a user.
     Delete(Username),
+    /// Rename a user: their subject identifier, tokens and sessions stay.
+    Rename(UserRename),
     /// Import people from another server: one JSON object per line with
     /// username, email, name, password_hash (bcrypt, argon2, PBKDF2-SHA256 or
     /// scrypt) and optionally sub. Re-running skips who is already there.
@@ -43,6 +45,17 @@ pub(crate) struct UserImport {
 pub(crate) struct Username {
     /// The username.
     username: String,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct UserRename {
+    /// The current username.
+    username: String,
+    /// The new username.
+    new_username: String,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -93,7 +106,7 @@ fn user_json(u: &User) -> serde_json::Value {
 fn user_text(u: &User) -> String {
     format!(
         "{}  (sub {}){}{}{}",
-        u.username,
+        u.username.as_deref().unwrap_or("(no username)"),
         u.sub,
         u.email.as_deref().map(|e| format!("  <{e}>")).unwrap_or_default(),
         u.name.as_deref().map(|n| format!("  {n}")).unwrap_or_default(),
@@ -137,7 +150,8 @@ pub(crate) async fn user(cmd: UserCommand, spec: StoreSpec) -> Result<(), String
             print(a.json, user_json(&u), || format!("Created user {}", user_text(&u)));
         }
         UserCommand::List(f) => {
-            let users = store.list_users().await.map_err(|e| explain(&e))?;
+            let mut users = store.list_people().await.map_err(|e| explain(&e))?;
+            users.sort_by(|a, b| (&a.username, &a.sub).cmp(&(&b.username, &b.sub)));
             let v = json!({ "users": users.iter().map(user_json).collect::<Vec<_>>() });
             print(f.json, v, || {
                 if users.is_empty() {
@@ -149,30 +163,34 @@ pub(crate) async fn user(cmd: UserCommand, spec: StoreSpec) -> Result<(), String
         }
         UserCommand::SetPassword(a) => {
             let password = read_password()?;
-            admin::set_password(store, &a.username, password).await.map_err(explain_admin)?;
+            admin::set_password(store, &a.username, password, now()).await.map_err(explain_admin)?;
             print(a.json, json!({ "username": a.username, "password_set": true }), || {
                 format!("Set the password of {}.", a.username)
             });
         }
         UserCommand::Disable(a) => {
             let name = admin::normalize_username(&a.username).map_err(explain_admin)?;
-            let mut u = store
-                .get_user(&name)
-                .await
-                .map_err(|e| explain(&e))?
-                .ok_or_else(|| format!("there is no user {name:?}"))?;
-            u.disabled = true;
-            store.update_user(&u).await.map_err(|e| explain(&e))?;
+            admin::set_disabled(store, &name, true).await.map_err(explain_admin)?;
             print(a.json, json!({ "username": name, "disabled": true }), || {
                 format!("Disabled {name}: they cannot sign in and their tokens no longer work.")
             });
         }
         UserCommand::Delete(a) => {
             let name = admin::normalize_username(&a.username).map_err(explain_admin)?;
-            if !store.delete_user(&name).await.map_err(|e| explain(&e))? {
+            if !admin::delete_user(store, &name).await.map_err(explain_admin)? {
                 return Err(format!("there is no user {name:?}"));
             }
             print(a.json, json!({ "username": name, "deleted": true }), || format!("Deleted user {name}."));
+        }
+        UserCommand::Rename(a) => {
+            let u = admin::rename_user(store, &a.username, &a.new_username).await.map_err(explain_admin)?;
+            print(a.json, user_json(&u), || {
+                format!(
+                    "Renamed {} to {}; their sub, tokens and sessions stay.",
+                    a.username.trim(),
+                    u.display_name()
+                )
+            });
         }
     }
     Ok(())

@@ -20,7 +20,10 @@ use zeroauth_shared::http::{
 };
 use zeroauth_shared::router::{Endpoint, Mount, route};
 use zeroauth_shared::secret::SigningKey;
-use zeroauth_shared::sign_in::sealed::{self, Device, PendingRequest, Session, SignOut};
+use zeroauth_shared::sign_in::PendingRequest;
+use zeroauth_shared::sign_in::methods::password::Device;
+use zeroauth_shared::sign_in::sealed::{self, SignOut};
+use zeroauth_shared::sign_in::session::Session;
 use zeroauth_shared::store::memory::MemoryStore;
 
 fn refused_with_4xx<T>(r: Result<T, OAuthError>) -> Result<(), TestCaseError> {
@@ -119,7 +122,7 @@ proptest! {
     #[test]
     fn sealed_values(raw in ".{0,300}", cut in 0usize..400, flip in any::<u8>()) {
         let key = SigningKey::new(vec![7; 32]);
-        let session = Session { username: "alice".into(), sub: "s".into(), credential: "c".into(), exp: 100, auth_time: 0 };
+        let session = Session { sub: "s".into(), epoch: 0, exp: 100, auth_time: 0, amr: vec![] };
         let good = sealed::seal(&key, "session", &session);
         let mut tampered = good.clone().into_bytes();
         if let Some(b) = tampered.get_mut(cut % good.len().max(1)) {

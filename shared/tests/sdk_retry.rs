@@ -74,7 +74,7 @@ fn grant(id: &str, rt: &str) -> Grant {
     Grant {
         grant_id: id.into(),
         client_id: "c1".into(),
-        username: "alice".into(),
+        username: Some("alice".into()),
         sub: "s".into(),
         scope: Scope::from_stored("openid"),
         refresh_digest: Some(rt.into()),
@@ -84,6 +84,7 @@ fn grant(id: &str, rt: &str) -> Grant {
         created_at: T0,
         expires_at: T0 + 1000,
         auth_time: 0,
+        amr: vec![],
         resource: None,
         last_rotation: None,
     }
@@ -110,7 +111,7 @@ fn code() -> CodeRecord {
         redirect_uri: "https://a/cb".into(),
         redirect_uri_given: true,
         scope: Scope::from_stored("openid"),
-        username: "alice".into(),
+        username: Some("alice".into()),
         sub: "s".into(),
         code_challenge: None,
         nonce: None,
@@ -120,6 +121,7 @@ fn code() -> CodeRecord {
         expires_at: T0 + 600,
         redeemed: None,
         auth_time: 0,
+        amr: vec![],
         resource: None,
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use zeroauth_shared::domain::{
     AccessTokenRecord, ApiKey, Client, ClientSource, CodeRecord, Dialect, Grant, GrantType, LastRotation,
-    Resource, User,
+    Resource,
 };
 use zeroauth_shared::oauth::Scope;
 use zeroauth_shared::store::memory::MemoryStore;
@@ -13,6 +13,10 @@ use zeroauth_shared::store::{ConsumeOutcome, Issuance, RotateOutcome, Rotation, 
 use zeroauth_shared::testing::fresh_dynamo_store;
 
 const T0: i64 = 1_800_000_000;
+
+#[path = "suite/people.rs"]
+mod people;
+use people::*;
 
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
@@ -51,7 +55,11 @@ suite!(
     api_keys_are_created_found_touched_listed_and_revoked,
     the_resource_a_code_names_reaches_its_grant_and_access_token,
     a_rotation_remembers_its_sealed_pair_and_the_next_one_replaces_it,
-    users_are_created_once_listed_updated_and_deleted,
+    people_are_created_once_found_by_sub_and_by_username,
+    a_person_may_have_no_password_and_gets_one_later,
+    updating_a_person_moves_the_epoch_and_the_password_together,
+    renaming_moves_the_username_and_keeps_the_sub,
+    deleting_a_person_frees_their_username_and_drops_their_credentials,
     expired_code_is_invisible_even_while_still_stored,
     code_is_consumed_exactly_once_under_32_concurrent_consumers,
     consumed_code_is_recognised_as_replayed_after_its_validity,
@@ -104,19 +112,6 @@ fn client(id: &str) -> Client {
     }
 }
 
-fn user(name: &str) -> User {
-    User {
-        username: name.into(),
-        sub: format!("sub-{name}"),
-        email: Some(format!("{name}@example.com")),
-        name: None,
-        password_hash: "$argon2id$x".into(),
-        disabled: false,
-        created_at: T0,
-        sign_outs: 0,
-    }
-}
-
 fn code(digest: &str) -> CodeRecord {
     CodeRecord {
         digest: digest.into(),
@@ -124,7 +119,7 @@ fn code(digest: &str) -> CodeRecord {
         redirect_uri: "https://app.example/cb".into(),
         redirect_uri_given: true,
         scope: Scope::from_stored("openid"),
-        username: "alice".into(),
+        username: Some("alice".into()),
         sub: "sub-alice".into(),
         code_challenge: Some("challenge".into()),
         nonce: None,
@@ -134,6 +129,7 @@ fn code(digest: &str) -> CodeRecord {
         expires_at: T0 + 600,
         redeemed: None,
         auth_time: 0,
+        amr: vec![],
         resource: None,
     }
 }
@@ -142,7 +138,7 @@ fn grant(id: &str, refresh_digest: &str) -> Grant {
     Grant {
         grant_id: id.into(),
         client_id: "c1".into(),
-        username: "alice".into(),
+        username: Some("alice".into()),
         sub: "sub-alice".into(),
         scope: Scope::from_stored("openid"),
         refresh_digest: Some(refresh_digest.into()),
@@ -152,6 +148,7 @@ fn grant(id: &str, refresh_digest: &str) -> Grant {
         created_at: T0,
         expires_at: T0 + 86_400,
         auth_time: 0,
+        amr: vec![],
         resource: None,
         last_rotation: None,
     }
@@ -361,22 +358,6 @@ async fn a_rotation_remembers_its_sealed_pair_and_the_next_one_replaces_it(store
     assert_eq!(store.rotate_refresh("grant-8", &second, T0 + 6).await.unwrap(), RotateOutcome::Rotated);
     let grant = store.get_grant("grant-8", T0 + 6).await.unwrap().unwrap();
     assert_eq!(grant.last_rotation, None, "a rotation without grace forgets the previous pair");
-}
-
-async fn users_are_created_once_listed_updated_and_deleted(store: Arc<dyn Store>) {
-    store.create_user(&user("bob")).await.unwrap();
-    store.create_user(&user("alice")).await.unwrap();
-    assert!(matches!(store.create_user(&user("bob")).await, Err(StoreError::Conflict(_))));
-    assert_eq!(store.get_user("alice").await.unwrap(), Some(user("alice")));
-    let names: Vec<_> = store.list_users().await.unwrap().into_iter().map(|u| u.username).collect();
-    assert_eq!(names, ["alice", "bob"]);
-    let mut disabled = user("bob");
-    disabled.disabled = true;
-    store.update_user(&disabled).await.unwrap();
-    assert!(store.get_user("bob").await.unwrap().unwrap().disabled);
-    assert!(matches!(store.update_user(&user("carol")).await, Err(StoreError::NotFound(_))));
-    assert!(store.delete_user("bob").await.unwrap());
-    assert_eq!(store.get_user("bob").await.unwrap(), None);
 }
 
 async fn expired_code_is_invisible_even_while_still_stored(store: Arc<dyn Store>) {

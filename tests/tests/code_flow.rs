@@ -439,9 +439,7 @@ async fn disabled_user_gets_nothing() {
     let (s, client) = Server::with_alice().await;
     let code = s.browser().code_for(&client, "alice", &[]).await;
     let tokens = s.exchange(&client, &code, &[]).await;
-    let mut alice = s.store.get_user("alice").await.unwrap().unwrap();
-    alice.disabled = true;
-    s.store.update_user(&alice).await.unwrap();
+    zeroauth_shared::admin::set_disabled(s.store.as_ref(), "alice", true).await.unwrap();
     assert_eq!(s.userinfo(&tokens.field("access_token")).await.status, 401);
     let refresh = s
         .post_form(

@@ -79,9 +79,7 @@ async fn a_disabled_users_refresh_token_introspects_as_inactive() {
     let (s, c) = Server::with_alice().await;
     let code = s.browser().code_for(&c, "alice", &[]).await;
     let refresh = s.exchange(&c, &code, &[]).await.field("refresh_token");
-    let mut alice = s.store.get_user("alice").await.expect("a read").expect("alice");
-    alice.disabled = true;
-    s.store.update_user(&alice).await.expect("disable alice");
+    zeroauth_shared::admin::set_disabled(s.store.as_ref(), "alice", true).await.expect("disable alice");
     let seen = s.post_form("/introspect", Some(&c), &[("token", &refresh)]).await.json();
     assert_eq!(seen, json!({ "active": false }));
 }
@@ -171,7 +169,7 @@ async fn a_reused_username_inherits_nothing_of_the_person_who_had_it() {
     let t = s.exchange(&c, &code, &[]).await;
     assert!(prompt_none(&mut b, &c).await.is_ok(), "the first dan has a session");
 
-    assert!(s.store.delete_user("dan").await.expect("delete dan"));
+    assert!(zeroauth_shared::admin::delete_user(s.store.as_ref(), "dan").await.expect("delete dan"));
     s.user("dan").await;
 
     assert_eq!(s.userinfo(&t.field("access_token")).await.status, 401, "the old access token");
@@ -203,7 +201,7 @@ async fn a_new_password_or_disabling_the_person_ends_their_sessions() {
     b.code_for(&c, "erin", &[]).await;
     assert!(prompt_none(&mut b, &c).await.is_ok(), "signed in");
     let new = zeroauth_shared::secret::Password::new("a different password");
-    zeroauth_shared::admin::set_password(s.store.as_ref(), "erin", new).await.expect("set the password");
+    zeroauth_shared::admin::set_password(s.store.as_ref(), "erin", new, 0).await.expect("set the password");
     assert_eq!(prompt_none(&mut b, &c).await, Err("login_required".into()), "after a password change");
 
     let mut b = s.browser();
@@ -218,9 +216,7 @@ async fn a_new_password_or_disabling_the_person_ends_their_sessions() {
         .await;
     assert_eq!(signed_in.status, 303, "{signed_in:?}");
     assert!(prompt_none(&mut b, &c).await.is_ok(), "signed in again");
-    let mut erin = s.store.get_user("erin").await.expect("a read").expect("erin");
-    erin.disabled = true;
-    s.store.update_user(&erin).await.expect("disable erin");
+    zeroauth_shared::admin::set_disabled(s.store.as_ref(), "erin", true).await.expect("disable erin");
     assert_eq!(prompt_none(&mut b, &c).await, Err("login_required".into()), "after disabling");
 }
 

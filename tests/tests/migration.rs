@@ -669,8 +669,12 @@ async fn imported_people_sign_in_and_are_rehashed() {
     let code = ok.location_params()["code"].clone();
     let token = s.exchange(&app, &code, &[]).await.field("access_token");
     assert_eq!(s.userinfo(&token).await.json()["sub"], "u-42", "apps keep the subject they knew");
-    let stored = s.store.get_user("legacy").await.expect("read").expect("there");
-    assert!(stored.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", stored.password_hash);
+    let stored =
+        zeroauth_shared::admin::find_user(s.store.as_ref(), "legacy").await.expect("read").expect("there");
+    let kind = zeroauth_shared::domain::CredentialKind::Password;
+    let creds = s.store.get_credentials(&stored.sub, kind).await.expect("read");
+    let hash = creds.first().and_then(|c| c.password_hash()).unwrap_or_default();
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     let reply = sign_in("correct horse").await;
     assert_eq!(reply.status, 303, "the argon2id hash verifies the same password: {reply:?}");
 }

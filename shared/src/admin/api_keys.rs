@@ -60,7 +60,7 @@ pub async fn create_api_key(
     let user = match &new.username {
         Some(u) => {
             let name = normalize_username(u)?;
-            let user = store.get_user(&name).await?.filter(|u| u.is_active());
+            let user = super::find_user(store, &name).await?.filter(|u| u.is_active());
             Some(user.ok_or_else(|| AdminError::Invalid(format!("there is no active user {name:?}")))?)
         }
         None => None,
@@ -70,7 +70,7 @@ pub async fn create_api_key(
     let lifetime = parse_lifetime(new.expires.as_deref().unwrap_or("90d"))?;
     let (key, record) = api_keys::mint(
         &client.client_id,
-        user.as_ref().map(|u| (u.username.as_str(), u.sub.as_str())),
+        user.as_ref().map(|u| (u.username.as_deref().unwrap_or_default(), u.sub.as_str())),
         scope,
         now,
         now + lifetime,

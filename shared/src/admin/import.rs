@@ -4,9 +4,8 @@
 
 use serde::Deserialize;
 
-use super::{AdminError, normalize_username};
-use crate::crypto;
-use crate::domain::User;
+use super::{AdminError, new_sub, normalize_username};
+use crate::domain::{Credential, User};
 use crate::sign_in::hashes::{self, Scheme};
 use crate::store::{Store, StoreError};
 
@@ -44,40 +43,43 @@ pub async fn import_line(store: &dyn Store, line: &str, now: i64) -> Option<Line
     }
     Some(match user_of(line, now) {
         Err(why) => LineOutcome::Failed(why),
-        Ok((user, scheme)) => match store.create_user(&user).await {
-            Ok(()) => LineOutcome::Imported(user.username, scheme),
-            Err(StoreError::Conflict(_)) => LineOutcome::Skipped(user.username),
-            Err(e) => LineOutcome::Failed(AdminError::Store(e).to_string()),
-        },
+        Ok((user, password, scheme)) => {
+            let name = user.username.clone().unwrap_or_default();
+            match store.create_person(&user, &[password]).await {
+                Ok(()) => LineOutcome::Imported(name, scheme),
+                Err(StoreError::Conflict(_)) => LineOutcome::Skipped(name),
+                Err(e) => LineOutcome::Failed(AdminError::Store(e).to_string()),
+            }
+        }
     })
 }
 
-fn user_of(line: &str, now: i64) -> Result<(User, Scheme), String> {
+fn user_of(line: &str, now: i64) -> Result<(User, Credential, Scheme), String> {
     let u: ImportedUser = serde_json::from_str(line).map_err(|e| format!("not a JSON person: {e}"))?;
     let username = normalize_username(&u.username).map_err(|e| e.to_string())?;
     let scheme = hashes::scheme(&u.password_hash)?;
     let sub = match u.sub.map(|s| s.trim().to_owned()) {
         Some(s) if !s.is_empty() && s.len() <= 255 && !s.chars().any(char::is_control) => s,
         Some(_) => return Err("`sub` must be 1 to 255 characters".into()),
-        None => format!("za_user_{}", crypto::random_string(12).map_err(|e| e.to_string())?),
+        None => new_sub().map_err(|e| e.to_string())?,
     };
     let user = User {
-        username,
         sub,
+        username: Some(username),
         email: u.email.filter(|e| !e.trim().is_empty()),
         name: u.name.filter(|n| !n.trim().is_empty()),
-        password_hash: u.password_hash,
         disabled: false,
         created_at: now,
-        sign_outs: 0,
+        epoch: 0,
     };
-    Ok((user, scheme))
+    let password = Credential::password(&user.sub, u.password_hash, now);
+    Ok((user, password, scheme))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::UserStore;
+    use crate::admin::find_user;
     use crate::store::memory::MemoryStore;
 
     const BCRYPT: &str = "$2b$04$VhtHsRCztwgfZ66qxMSLluuTSxUx93yRiVRcjEol1KkedTJeV/hnC";
@@ -115,8 +117,8 @@ mod tests {
         ] {
             assert!(matches!(import_line(&store, &line, 4).await, Some(LineOutcome::Failed(_))), "{name}");
         }
-        assert_eq!(store.get_user("bob").await.unwrap(), None, "nothing of a refused line is written");
-        let alice = store.get_user("alice").await.unwrap().unwrap();
+        assert_eq!(find_user(&store, "bob").await.unwrap(), None, "nothing of a refused line is written");
+        let alice = find_user(&store, "alice").await.unwrap().unwrap();
         assert_eq!((alice.sub.as_str(), alice.created_at), ("u-1", 1));
     }
 }

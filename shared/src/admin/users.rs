@@ -1,12 +1,13 @@
-//! Registering the people who sign in.
+//! The people who sign in, for the operator: create, find, rename,
+//! disable, set a password, delete.
 
 use serde::Deserialize;
 
 use super::AdminError;
 use crate::crypto;
-use crate::domain::User;
+use crate::domain::{Credential, Identifier, User};
 use crate::secret::Password;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// A user to register.
 #[derive(Clone, Deserialize)]
@@ -54,40 +55,99 @@ pub fn check_password(p: &Password) -> Result<(), AdminError> {
     }
 }
 
-/// Registers a user with an argon2id password hash.
+/// A fresh subject identifier: `za_user_` and 12 random bytes.
+pub fn new_sub() -> Result<String, AdminError> {
+    let random = crypto::random_string(12).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    Ok(format!("za_user_{random}"))
+}
+
+/// Registers a person with a username and an argon2id password: the
+/// person, their username and their password are written at once.
 pub async fn create_user(store: &dyn Store, new: NewUser, now: i64) -> Result<User, AdminError> {
     let username = normalize_username(&new.username)?;
     let password = Password::new(new.password);
     check_password(&password)?;
     let hash = crypto::hash_password(&password).map_err(|e| AdminError::Invalid(e.to_string()))?;
     let user = User {
-        username,
-        sub: format!(
-            "za_user_{}",
-            crypto::random_string(12).map_err(|e| AdminError::Invalid(e.to_string()))?
-        ),
+        sub: new_sub()?,
+        username: Some(username),
         email: new.email.filter(|e| !e.trim().is_empty()),
         name: new.name.filter(|n| !n.trim().is_empty()),
-        password_hash: hash,
         disabled: false,
         created_at: now,
-        sign_outs: 0,
+        epoch: 0,
     };
-    store.create_user(&user).await?;
+    store.create_person(&user, &[Credential::password(&user.sub, hash, now)]).await?;
     Ok(user)
 }
 
-/// Sets a user's password.
-pub async fn set_password(store: &dyn Store, username: &str, password: Password) -> Result<(), AdminError> {
-    check_password(&password)?;
+/// The person `username` names, if any.
+pub async fn find_user(store: &dyn Store, username: &str) -> Result<Option<User>, AdminError> {
     let username = normalize_username(username)?;
-    let mut user = store
-        .get_user(&username)
+    let Some(sub) = store.find_identifier(&Identifier::Username(username.clone())).await? else {
+        return Ok(None);
+    };
+    Ok(store.get_person(&sub, Some(&username)).await?)
+}
+
+/// The person `username` names, or `Invalid` saying there is none.
+pub async fn existing_user(store: &dyn Store, username: &str) -> Result<User, AdminError> {
+    find_user(store, username)
         .await?
-        .ok_or_else(|| AdminError::Invalid(format!("there is no user {username:?}")))?;
-    user.password_hash = crypto::hash_password(&password).map_err(|e| AdminError::Invalid(e.to_string()))?;
-    store.update_user(&user).await?;
+        .ok_or_else(|| AdminError::Invalid(format!("there is no user {username:?}")))
+}
+
+/// Sets a person's password; every session of theirs ends.
+pub async fn set_password(
+    store: &dyn Store,
+    username: &str,
+    password: Password,
+    now: i64,
+) -> Result<(), AdminError> {
+    check_password(&password)?;
+    let mut user = existing_user(store, username).await?;
+    let hash = crypto::hash_password(&password).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    user.epoch += 1;
+    store.update_person(&user, Some(&Credential::password(&user.sub, hash, now))).await?;
     Ok(())
+}
+
+/// Disables (or enables) a person. Disabling ends every session of theirs
+/// and stops their tokens.
+pub async fn set_disabled(store: &dyn Store, username: &str, disabled: bool) -> Result<User, AdminError> {
+    let mut user = existing_user(store, username).await?;
+    if disabled && !user.disabled {
+        user.epoch += 1;
+    }
+    user.disabled = disabled;
+    store.update_person(&user, None).await?;
+    Ok(user)
+}
+
+/// Renames a person: their `sub`, tokens and sessions stay.
+pub async fn rename_user(store: &dyn Store, username: &str, new_name: &str) -> Result<User, AdminError> {
+    let new_name = normalize_username(new_name)?;
+    let mut user = existing_user(store, username).await?;
+    let from = Identifier::Username(normalize_username(username)?);
+    if user.username.as_deref() == Some(new_name.as_str()) {
+        return Ok(user);
+    }
+    user.username = Some(new_name.clone());
+    match store.rename_person(&user, &from).await {
+        Err(StoreError::Conflict(_)) => {
+            Err(AdminError::Invalid(format!("the username {new_name:?} is taken")))
+        }
+        other => other.map(|()| user).map_err(AdminError::from),
+    }
+}
+
+/// Deletes a person with their identifiers and credentials; `false` if
+/// there was none.
+pub async fn delete_user(store: &dyn Store, username: &str) -> Result<bool, AdminError> {
+    match find_user(store, username).await? {
+        Some(user) => Ok(store.delete_person(&user).await?),
+        None => Ok(false),
+    }
 }
 
 #[cfg(test)]

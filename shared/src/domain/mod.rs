@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::oauth::scope::Scope;
 
 mod client;
+mod person;
 
 pub use client::{AccessTokenFormat, Client, ClientSource, Dialect, GrantType, TokenSettings};
+pub use person::{Amr, Credential, CredentialData, CredentialKind, Identifier, User};
 
 /// A protected resource (RFC 8707): an API or MCP server that accepts
 /// ZeroAuth's access tokens, named by its canonical URI, which becomes the
@@ -52,54 +54,6 @@ pub struct ApiKey {
     pub last_used_at: Option<i64>,
 }
 
-/// A person who can sign in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct User {
-    /// Sign-in name, stored lower-case; the key.
-    pub username: String,
-    /// Stable subject identifier handed to clients.
-    pub sub: String,
-    /// Optional email claim.
-    pub email: Option<String>,
-    /// Optional display name claim.
-    pub name: Option<String>,
-    /// argon2id PHC string.
-    pub password_hash: String,
-    /// A disabled user cannot sign in and their tokens stop working.
-    pub disabled: bool,
-    /// Epoch seconds.
-    pub created_at: i64,
-    /// How many times the person signed out: each sign-out ends every
-    /// session started before it.
-    #[serde(default)]
-    pub sign_outs: i64,
-}
-
-impl User {
-    /// Whether the person may sign in and their tokens may be issued and used.
-    pub fn is_active(&self) -> bool {
-        !self.disabled
-    }
-
-    /// Whether this is the active person with the subject `sub`. Records
-    /// find a person by username, which can be freed and taken again by
-    /// someone else; the immutable `sub` says whether it is still the same
-    /// person.
-    pub fn is_active_as(&self, sub: &str) -> bool {
-        self.is_active() && self.sub == sub
-    }
-
-    /// A short digest of the password hash and the sign-outs: it changes
-    /// with the password and at each sign-out, so a session bound to it ends then.
-    pub fn credential_tag(&self) -> String {
-        let digest = match self.sign_outs {
-            0 => crate::crypto::digest(&self.password_hash),
-            n => crate::crypto::digest(&format!("{}#{n}", self.password_hash)),
-        };
-        digest.chars().take(16).collect()
-    }
-}
-
 /// What a redeemed code turned into, kept on the code record so a replay can
 /// find (and revoke) it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,9 +77,10 @@ pub struct CodeRecord {
     pub redirect_uri_given: bool,
     /// Granted scopes.
     pub scope: Scope,
-    /// The user who approved it.
-    pub username: String,
-    /// The user's subject identifier.
+    /// The person's username when they approved it (how records of an
+    /// earlier release find a person the table still keeps in its old shape).
+    pub username: Option<String>,
+    /// The person who approved it.
     pub sub: String,
     /// PKCE S256 challenge, if the request had one.
     pub code_challenge: Option<String>,
@@ -145,6 +100,10 @@ pub struct CodeRecord {
     /// When the person signed in (OpenID Connect `auth_time`), epoch seconds.
     #[serde(default)]
     pub auth_time: i64,
+    /// How the person signed in (RFC 8176 `amr`); empty on records of an
+    /// earlier release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<Amr>,
     /// The protected resource (RFC 8707) the tokens are for; `None` for
     /// ZeroAuth's own `/userinfo`.
     #[serde(default)]
@@ -158,9 +117,9 @@ pub struct Grant {
     pub grant_id: String,
     /// The client.
     pub client_id: String,
-    /// The user.
-    pub username: String,
-    /// The user's subject identifier.
+    /// The person's username when they approved it (see [`CodeRecord::username`]).
+    pub username: Option<String>,
+    /// The person.
     pub sub: String,
     /// Granted scopes.
     pub scope: Scope,
@@ -180,6 +139,10 @@ pub struct Grant {
     /// When the person signed in (OpenID Connect `auth_time`), epoch seconds.
     #[serde(default)]
     pub auth_time: i64,
+    /// How the person signed in (RFC 8176 `amr`); empty on records of an
+    /// earlier release.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<Amr>,
     /// The protected resource (RFC 8707) the tokens are for; `None` for
     /// ZeroAuth's own `/userinfo`.
     #[serde(default)]

@@ -17,9 +17,9 @@ use crate::oauth::oidc::OidcParams;
 use crate::oauth::prompt::Prompt;
 use crate::oauth::redirect_uri::{self, Resolved};
 use crate::oauth::{Scope, clients, pkce, resource, tokens};
-use crate::sign_in::response::{issue_code, redirect_error};
-use crate::sign_in::sealed::{self, PendingRequest};
-use crate::sign_in::{LOGIN_PURPOSE, csrf_secret, page, set_csrf_cookie, signed_in_user};
+use crate::sign_in::finish::{issue_code, redirect_error};
+use crate::sign_in::interaction::{LOGIN_PURPOSE, PendingRequest, csrf_secret, set_csrf_cookie};
+use crate::sign_in::{endpoint_url, methods, page, sealed, signed_in_user};
 
 /// `GET /authorize`. An `Err` is shown as the HTML error page.
 pub async fn authorize(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -150,14 +150,18 @@ fn sign_in_page(
     (csrf, new_csrf): (&str, bool),
 ) -> Response {
     let sealed = sealed::seal(&app.config.signing_key, LOGIN_PURPOSE, pending);
+    let allowed = methods::enabled(app, client);
+    let action = endpoint_url(app, "/callback");
     let body = page::login(&page::LoginPage {
         client_name: &client.name,
         scopes: pending.scope.iter().collect(),
         consent,
-        signed_in_as: session.map(|u| u.username.as_str()),
+        signed_in_as: session.map(User::display_name),
         error: None,
         request: &sealed,
-        username: pending.login_hint.as_deref(),
+        prefill: pending.login_hint.as_deref(),
+        methods: &allowed,
+        action: &action,
         unverified_redirect_host: page::LoginPage::unverified_host(client, &pending.redirect_uri),
     });
     let mut res = html(StatusCode::OK, body);

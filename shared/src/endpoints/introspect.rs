@@ -4,7 +4,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::domain::{AccessTokenRecord, Client, Grant};
+use crate::domain::{AccessTokenRecord, Client, Grant, User};
 use crate::error::OAuthError;
 use crate::http::{Request, Response, body_params, json as json_response};
 use crate::oauth::client_auth::authenticate;
@@ -59,12 +59,12 @@ async fn may_see(app: &App, client: &Client, at: &AccessTokenRecord) -> Result<b
 
 /// An active access token's metadata, unless its user is disabled or gone.
 async fn access_token(app: &App, at: AccessTokenRecord) -> Result<Option<Value>, OAuthError> {
-    if let Some(username) = &at.username {
-        let user =
-            app.store.get_user(username).await.map_err(OAuthError::store("reading the token's user"))?;
-        if !user.is_some_and(|u| at.sub.as_deref().is_some_and(|sub| u.is_active_as(sub))) {
-            return Ok(None);
-        }
+    let mut person = None;
+    if let Some(sub) = &at.sub {
+        let found = app.store.get_person(sub, at.username.as_deref()).await;
+        let found = found.map_err(OAuthError::store("reading the token's person"))?;
+        let Some(user) = found.filter(User::is_active) else { return Ok(None) };
+        person = Some(user);
     }
     let mut body = json!({
         "active": true,
@@ -79,7 +79,7 @@ async fn access_token(app: &App, at: AccessTokenRecord) -> Result<Option<Value>,
     if let Some(sub) = &at.sub {
         body["sub"] = json!(sub);
     }
-    if let Some(u) = &at.username {
+    if let Some(u) = person.and_then(|p| p.username) {
         body["username"] = json!(u);
     }
     Ok(Some(body))
@@ -87,17 +87,15 @@ async fn access_token(app: &App, at: AccessTokenRecord) -> Result<Option<Value>,
 
 /// A current refresh token's metadata, unless its user is disabled or gone.
 async fn refresh_token(app: &App, g: &Grant) -> Result<Option<Value>, OAuthError> {
-    let user =
-        app.store.get_user(&g.username).await.map_err(OAuthError::store("reading the grant's user"))?;
-    if !user.is_some_and(|u| u.is_active_as(&g.sub)) {
-        return Ok(None);
-    }
+    let user = app.store.get_person(&g.sub, g.username.as_deref()).await;
+    let user = user.map_err(OAuthError::store("reading the grant's person"))?;
+    let Some(user) = user.filter(User::is_active) else { return Ok(None) };
     Ok(Some(json!({
         "active": true,
         "scope": g.scope,
         "client_id": g.client_id,
         "sub": g.sub,
-        "username": g.username,
+        "username": user.username,
         "exp": g.refresh_expires_at,
         "iat": g.created_at,
         "token_type": "refresh_token",

@@ -6,9 +6,9 @@
 //! `post_logout_redirect_uri` it registered (by `client_id` or by the `aud`
 //! of an `id_token_hint`); the person is sent there afterwards, with `state`.
 //!
-//! Round trips: `GET` reads the session's user and, with a redirect URI,
-//! the client, at once; `POST` reads the user, then writes it back with one
-//! more sign-out counted.
+//! Round trips: `GET` reads the session's person and, with a redirect URI,
+//! the client, at once; `POST` reads the person, then writes them back with
+//! their credential epoch moved on.
 
 use http::{Method, StatusCode};
 
@@ -17,10 +17,10 @@ use crate::crypto;
 use crate::error::OAuthError;
 use crate::http::{Params, Request, Response, body_params, html, query, redirect, with_query};
 use crate::oauth::{clients, jwt};
+use crate::sign_in::interaction::{csrf_matches, csrf_secret, set_csrf_cookie};
 use crate::sign_in::sealed::{self, SignOut};
-use crate::sign_in::{
-    SIGN_OUT_PURPOSE, csrf_matches, csrf_secret, end_session_cookie, page, set_csrf_cookie, signed_in_user,
-};
+use crate::sign_in::session::end_session_cookie;
+use crate::sign_in::{SIGN_OUT_PURPOSE, endpoint_url, page, signed_in_user};
 
 /// `GET|POST /logout`. An `Err` is shown as the HTML error page.
 pub async fn logout(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -78,7 +78,8 @@ async fn confirm(app: &App, req: &Request) -> Result<Response, OAuthError> {
     let form =
         SignOut { csrf: crypto::digest(&csrf), exp: now + app.config.login_ttl, redirect: back, state };
     let sealed = sealed::seal(&app.config.signing_key, SIGN_OUT_PURPOSE, &form);
-    let mut res = html(StatusCode::OK, page::sign_out(&user.username, &sealed));
+    let action = endpoint_url(app, "/logout");
+    let mut res = html(StatusCode::OK, page::sign_out(user.display_name(), &sealed, &action));
     if new_csrf {
         set_csrf_cookie(app, &mut res, &csrf);
     }
@@ -100,8 +101,9 @@ async fn sign_out(app: &App, req: &Request) -> Result<Response, OAuthError> {
             )
         })?;
     if let Some(mut user) = signed_in_user(app, req, now).await?.map(|s| s.user) {
-        user.sign_outs += 1;
-        app.store.update_user(&user).await.map_err(OAuthError::store("counting the sign-out"))?;
+        // Every session of theirs, here and elsewhere, was bound to this epoch.
+        user.epoch += 1;
+        app.store.update_person(&user, None).await.map_err(OAuthError::store("ending the sessions"))?;
     }
     let mut res = finished(form.redirect, form.state.as_deref(), "You are signed out.");
     end_session_cookie(app, &mut res);

@@ -3,6 +3,7 @@
 use http::{Method, StatusCode};
 
 use crate::app::App;
+use crate::domain::User;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Request, Response, bearer_token, body_params, json as json_response, query};
 use crate::oauth::{claims, client_metadata, clients, tokens};
@@ -20,7 +21,7 @@ pub async fn userinfo(app: &App, req: Request) -> Result<Response, OAuthError> {
     let unauthorized =
         || OAuthError::new(ErrorCode::InvalidToken, "the access token is unknown, expired or revoked");
     let record = tokens::live_access_token(app, &token).await?.ok_or_else(unauthorized)?;
-    let (Some(username), Some(sub)) = (&record.username, &record.sub) else {
+    let Some(sub) = &record.sub else {
         return Err(OAuthError::new(ErrorCode::InvalidToken, "this access token was not issued for a user"));
     };
     // RFC 8707: a token bound to another resource is not for /userinfo.
@@ -30,7 +31,10 @@ pub async fn userinfo(app: &App, req: Request) -> Result<Response, OAuthError> {
             format!("this access token is for the resource {aud:?}, not for /userinfo"),
         ));
     }
-    let (user, client) = tokio::join!(app.store.get_user(username), clients::find(app, &record.client_id));
+    let (user, client) = tokio::join!(
+        app.store.get_person(sub, record.username.as_deref()),
+        clients::find(app, &record.client_id)
+    );
     let user = user.map_err(OAuthError::store("reading the token's user"))?;
     let client = client?;
     // A metadata-document client may have left the cache; its token stands
@@ -40,7 +44,7 @@ pub async fn userinfo(app: &App, req: Request) -> Result<Response, OAuthError> {
     if client.map_or(!document_client, |c| c.disabled) {
         return Err(unauthorized());
     }
-    let user = user.filter(|u| u.is_active_as(sub)).ok_or_else(unauthorized)?;
+    let user = user.filter(User::is_active).ok_or_else(unauthorized)?;
     Ok(json_response(StatusCode::OK, &claims::for_scope(&user, &record.scope)))
 }
 

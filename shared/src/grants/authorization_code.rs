@@ -4,7 +4,7 @@
 //! while the code is consumed. Two in all.
 
 use crate::app::App;
-use crate::domain::{CodeRecord, Grant, GrantType};
+use crate::domain::{CodeRecord, Grant, GrantType, User};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::Params;
 use crate::oauth::{AuthenticatedClient, jwt, pkce, redirect_uri, resource, tokens};
@@ -83,7 +83,7 @@ pub async fn exchange(
 
     let minted = Minted::new(app, client, &record, now)?;
     let (user, outcome) = tokio::join!(
-        app.store.get_user(&record.username),
+        app.store.get_person(&record.sub, record.username.as_deref()),
         app.store.consume_code(&record.digest, &minted.issuance, now)
     );
     match outcome.map_err(OAuthError::store("redeeming the code"))? {
@@ -92,13 +92,14 @@ pub async fn exchange(
         ConsumeOutcome::Invalid => return Err(OAuthError::invalid_grant(UNKNOWN)),
     }
     let grant_id = &minted.issuance.grant.grant_id;
-    let user = user.map_err(OAuthError::store("reading the user"))?.filter(|u| u.is_active_as(&record.sub));
+    let user = user.map_err(OAuthError::store("reading the person"))?.filter(User::is_active);
     let Some(user) = user else {
         return Err(
             revoke_family(app, grant_id, "the user who approved this code is disabled or deleted").await
         );
     };
-    let sign_in = jwt::SignIn { auth_time: record.auth_time, nonce: record.nonce.as_deref() };
+    let sign_in =
+        jwt::SignIn { auth_time: record.auth_time, amr: &record.amr, nonce: record.nonce.as_deref() };
     let id_token = jwt::id_token(app, client, &user, &record.scope, sign_in, &minted.access_token, now)?;
     Ok(Issued {
         access_token: minted.access_token,
@@ -124,7 +125,7 @@ impl Minted {
     fn new(app: &App, client: &AuthenticatedClient, code: &CodeRecord, now: i64) -> Result<Self, OAuthError> {
         let grant_id = tokens::new_grant_id()?;
         let subject = jwt::Subject {
-            grant: Some((&grant_id, &code.username, &code.sub)),
+            grant: Some((&grant_id, code.username.as_deref(), &code.sub)),
             resource: code.resource.as_deref(),
         };
         let access = jwt::mint_access(app, client, subject, &code.scope, now)?;
@@ -150,6 +151,7 @@ impl Minted {
             created_at: now,
             expires_at: refresh_expires_at.max(access_expires),
             auth_time: code.auth_time,
+            amr: code.amr.clone(),
             resource: code.resource.clone(),
             last_rotation: None,
         };

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::crypto;
-use crate::domain::{Grant, GrantType, LastRotation};
+use crate::domain::{Grant, GrantType, LastRotation, User};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::Params;
 use crate::oauth::{AuthenticatedClient, Scope, jwt, resource, tokens};
@@ -79,7 +79,7 @@ pub async fn refresh(
     let scope = Scope::narrow(req.scope.as_deref(), &grant.scope)?;
     let new_refresh = tokens::mint_refresh(&grant.grant_id)?;
     let subject = jwt::Subject {
-        grant: Some((&grant.grant_id, &grant.username, &grant.sub)),
+        grant: Some((&grant.grant_id, grant.username.as_deref(), &grant.sub)),
         resource: grant.resource.as_deref(),
     };
     let access = jwt::mint_access(app, client, subject, &scope, now)?;
@@ -104,7 +104,7 @@ pub async fn refresh(
         last,
     };
     let (user, outcome) = tokio::join!(
-        app.store.get_user(&grant.username),
+        app.store.get_person(&grant.sub, grant.username.as_deref()),
         app.store.rotate_refresh(&grant.grant_id, &rotation, now)
     );
     match outcome.map_err(OAuthError::store("rotating the refresh token"))? {
@@ -121,14 +121,14 @@ pub async fn refresh(
         }
         RotateOutcome::Invalid => return Err(invalid()),
     }
-    let user = user.map_err(OAuthError::store("reading the user"))?.filter(|u| u.is_active_as(&grant.sub));
+    let user = user.map_err(OAuthError::store("reading the person"))?.filter(User::is_active);
     let Some(user) = user else {
         return Err(
             revoke_family(app, &grant.grant_id, "the user of this grant is disabled or deleted").await
         );
     };
     // OpenID Connect Core 12.2: a new ID token, same sub and auth_time, no nonce.
-    let sign_in = jwt::SignIn { auth_time: grant.auth_time, nonce: None };
+    let sign_in = jwt::SignIn { auth_time: grant.auth_time, amr: &grant.amr, nonce: None };
     let id_token = jwt::id_token(app, client, &user, &scope, sign_in, &access.token, now)?;
     Ok(Issued {
         access_token: access.token,
@@ -180,15 +180,15 @@ async fn replay_or_revoke(
     let Some(pair) = replayable(app, grant, req, presented, now) else {
         return Err(revoke_family(app, &grant.grant_id, REUSED).await);
     };
-    let user = app.store.get_user(&grant.username).await.map_err(OAuthError::store("reading the user"))?;
-    let Some(user) = user.filter(|u| u.is_active_as(&grant.sub)) else {
+    let user = app.store.get_person(&grant.sub, grant.username.as_deref()).await;
+    let Some(user) = user.map_err(OAuthError::store("reading the person"))?.filter(User::is_active) else {
         return Err(
             revoke_family(app, &grant.grant_id, "the user of this grant is disabled or deleted").await
         );
     };
     let access = AccessToken::new(pair.access_token);
     let scope = Scope::from_stored(&pair.scope);
-    let sign_in = jwt::SignIn { auth_time: grant.auth_time, nonce: None };
+    let sign_in = jwt::SignIn { auth_time: grant.auth_time, amr: &grant.amr, nonce: None };
     let id_token = jwt::id_token(app, client, &user, &scope, sign_in, &access, now)?;
     Ok(Issued {
         access_token: access,

@@ -109,15 +109,16 @@ pub async fn exchange(
         ));
     }
     let scope = Scope::narrow(req.scope.as_deref(), &subject.scope)?;
-    let person = match (&subject.grant_id, &subject.username, &subject.sub) {
-        (Some(grant_id), Some(username), Some(sub)) => {
-            let user = app.store.get_user(username).await.map_err(OAuthError::store("reading the person"))?;
-            if !user.is_some_and(|u| u.is_active_as(sub)) {
+    let person = match (&subject.grant_id, &subject.sub) {
+        (Some(grant_id), Some(sub)) => {
+            let user = app.store.get_person(sub, subject.username.as_deref()).await;
+            let user = user.map_err(OAuthError::store("reading the person"))?;
+            if !user.is_some_and(|u| u.is_active()) {
                 return Err(OAuthError::invalid_grant("the person of subject_token can no longer sign in"));
             }
-            Some((grant_id.as_str(), username.as_str(), sub.as_str()))
+            Some((grant_id.as_str(), subject.username.as_deref(), sub.as_str()))
         }
-        (None, None, None) => None,
+        (None, None) => None,
         _ => return Err(OAuthError::invalid_grant("this kind of subject_token cannot be exchanged")),
     };
     // A JWT whatever the client's usual format, never outliving the subject.

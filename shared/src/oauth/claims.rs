@@ -14,7 +14,9 @@ pub const SUPPORTED: &[&str] = &["sub", "name", "preferred_username", "email"];
 pub fn for_scope(user: &User, scope: &Scope) -> Value {
     let mut claims = json!({ "sub": user.sub });
     if scope.contains("profile") {
-        claims["preferred_username"] = json!(user.username);
+        if let Some(username) = &user.username {
+            claims["preferred_username"] = json!(username);
+        }
         if let Some(name) = &user.name {
             claims["name"] = json!(name);
         }
@@ -34,14 +36,13 @@ mod tests {
     #[test]
     fn scopes_release_only_their_claims() {
         let user = User {
-            username: "alice".into(),
             sub: "za_user_1".into(),
+            username: Some("alice".into()),
             email: Some("alice@example.com".into()),
             name: Some("Alice".into()),
-            password_hash: String::new(),
             disabled: false,
             created_at: 0,
-            sign_outs: 0,
+            epoch: 0,
         };
         let cases: &[(&str, &str, Value)] = &[
             ("should release only sub for openid", "openid", json!({"sub": "za_user_1"})),

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::domain::{AccessTokenFormat, AccessTokenRecord, Client, User};
+use crate::domain::{AccessTokenFormat, AccessTokenRecord, Amr, Client, User};
 use crate::error::OAuthError;
 use crate::keys::{self, Alg};
 use crate::oauth::{Scope, claims, tokens};
@@ -50,7 +50,7 @@ pub struct AccessClaims {
 /// Who an access token is for: the person's grant, or the client itself.
 pub struct Subject<'a> {
     /// `(grant id, username, sub)` of a person's grant; `None` for the client.
-    pub grant: Option<(&'a str, &'a str, &'a str)>,
+    pub grant: Option<(&'a str, Option<&'a str>, &'a str)>,
     /// The protected resource the token is for (RFC 8707), its audience.
     pub resource: Option<&'a str>,
 }
@@ -89,7 +89,7 @@ pub fn mint_access(
                 digest: tokens::digest(token.secret()),
                 grant_id: subject.grant.map(|g| g.0.to_owned()),
                 client_id: client.client_id.clone(),
-                username: subject.grant.map(|g| g.1.to_owned()),
+                username: subject.grant.and_then(|g| g.1.map(str::to_owned)),
                 sub: subject.grant.map(|g| g.2.to_owned()),
                 scope: scope.clone(),
                 issued_at: now,
@@ -134,6 +134,8 @@ pub fn read_access(app: &App, token: &str) -> Option<AccessClaims> {
 pub struct SignIn<'a> {
     /// When the person signed in.
     pub auth_time: i64,
+    /// How they signed in (RFC 8176).
+    pub amr: &'a [Amr],
     /// The authorization request's `nonce`.
     pub nonce: Option<&'a str>,
 }
@@ -167,6 +169,9 @@ pub fn id_token(
         b.extend(e);
         if let Some(nonce) = sign_in.nonce {
             b.insert("nonce".into(), json!(nonce));
+        }
+        if !sign_in.amr.is_empty() {
+            b.insert("amr".into(), json!(Amr::names(sign_in.amr)));
         }
     }
     app.config.keys.sign(alg, ID_TOKEN_TYP, &body).map(Some).map_err(OAuthError::server)

@@ -147,7 +147,7 @@ async fn live_jwt(app: &App, c: jwt::AccessClaims) -> Result<Option<AccessTokenR
     let grant =
         app.store.get_grant(&grant_id, app.now()).await.map_err(OAuthError::store("reading the grant"))?;
     Ok(grant.filter(|g| !g.revoked && g.client_id == record.client_id && g.sub == c.sub).map(|g| {
-        AccessTokenRecord { grant_id: Some(grant_id), username: Some(g.username), sub: Some(g.sub), ..record }
+        AccessTokenRecord { grant_id: Some(grant_id), username: g.username, sub: Some(g.sub), ..record }
     }))
 }
 

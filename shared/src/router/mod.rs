@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::endpoints;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response, bearer_error, error_json};
-use crate::sign_in::response::error_page;
+use crate::sign_in::finish::error_page;
 use cors::{allow_any_origin, preflight};
 
 /// Seconds a client is told to wait (`Retry-After`) when the store is briefly

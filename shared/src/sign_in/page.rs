@@ -1,7 +1,10 @@
-//! The sign-in and consent page, and the error page. Everything echoed is
-//! escaped by maud.
+//! The sign-in and consent page (one builder, listing the methods a
+//! deployment and client allow), the sign-out pages and the error page.
+//! Everything echoed is escaped by maud.
 
 use maud::{DOCTYPE, Markup, html};
+
+use super::methods::{Fields, Method};
 
 /// What the sign-in page shows.
 pub struct LoginPage<'a> {
@@ -11,14 +14,19 @@ pub struct LoginPage<'a> {
     pub scopes: Vec<&'a str>,
     /// Ask for consent (untrusted clients).
     pub consent: bool,
-    /// The user already signed in, if the password is not asked.
+    /// Who is already signed in, when no method is asked for.
     pub signed_in_as: Option<&'a str>,
     /// A message to show above the form.
     pub error: Option<&'a str>,
     /// The signed request blob.
     pub request: &'a str,
-    /// The username to prefill after a failure.
-    pub username: Option<&'a str>,
+    /// The identifier to fill in (a `login_hint`, or what was typed before).
+    pub prefill: Option<&'a str>,
+    /// The methods to offer, in order.
+    pub methods: &'a [&'a dyn Method],
+    /// Where the form posts: the callback endpoint's absolute URL, so the
+    /// page works at any path that served it (an alias included).
+    pub action: &'a str,
     /// For a client the operator did not register (it registered itself or
     /// named a metadata document): the host the person will be sent to.
     pub unverified_redirect_host: Option<&'a str>,
@@ -88,16 +96,12 @@ pub fn login(p: &LoginPage<'_>) -> String {
         html! {
             h1 { (title) }
             @if let Some(e) = p.error { p.error role="alert" { (e) } }
-            form method="post" action="callback" {
+            form method="post" action=(p.action) {
                 input type="hidden" name="request" value=(p.request);
                 @if let Some(user) = p.signed_in_as {
                     p { "Signed in as " strong { (user) } "." }
                 } @else {
-                    label for="username" { "Username" }
-                    input type="text" id="username" name="username" autocomplete="username" required
-                        value=[p.username] autofocus;
-                    label for="password" { "Password" }
-                    input type="password" id="password" name="password" autocomplete="current-password" required;
+                    @for m in p.methods { (m.fields(&Fields { prefill: p.prefill })) }
                 }
                 @if let Some(host) = p.unverified_redirect_host {
                     p.error {
@@ -131,13 +135,13 @@ pub fn error(message: &str) -> String {
 }
 
 /// The sign-out confirmation: one button, posting the sealed form back.
-pub fn sign_out(username: &str, request: &str) -> String {
+pub fn sign_out(username: &str, request: &str, action: &str) -> String {
     layout(
         "Sign out?",
         html! {
             h1 { "Sign out?" }
             p { "You are signed in as " strong { (username) } ". Signing out ends your session in every browser." }
-            form method="post" action="logout" {
+            form method="post" action=(action) {
                 input type="hidden" name="request" value=(request);
                 div.buttons { button type="submit" name="decision" value="approve" { "Sign out" } }
             }
@@ -171,11 +175,31 @@ mod tests {
             signed_in_as: None,
             error: None,
             request: "r",
-            username: None,
+            prefill: None,
+            methods: &[&crate::sign_in::methods::password::Password],
+            action: "https://id.example/callback",
             unverified_redirect_host: Some("claude.ai"),
         });
         assert!(page.contains("is not verified by this server"));
         assert!(page.contains("<strong>claude.ai</strong>"));
         assert!(!page.contains("<script>"), "the name is escaped");
+    }
+
+    #[test]
+    fn the_form_posts_to_the_callback_wherever_the_page_was_served() {
+        let page = login(&LoginPage {
+            client_name: "App",
+            scopes: vec![],
+            consent: false,
+            signed_in_as: None,
+            error: None,
+            request: "r",
+            prefill: Some("alice"),
+            methods: &[&crate::sign_in::methods::password::Password],
+            action: "https://id.example/callback",
+            unverified_redirect_host: None,
+        });
+        assert!(page.contains(r#"action="https://id.example/callback""#), "{page}");
+        assert!(page.contains(r#"value="alice""#), "the identifier is filled in");
     }
 }

@@ -9,7 +9,10 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{AccessTokenRecord, ApiKey, Client, CodeRecord, Grant, LastRotation, Resource, User};
+use crate::domain::{
+    AccessTokenRecord, ApiKey, Client, CodeRecord, Credential, CredentialKind, Grant, Identifier,
+    LastRotation, Resource, User,
+};
 
 pub mod dynamodb;
 #[cfg(feature = "file-store")]
@@ -59,19 +62,62 @@ pub trait ClientStore: Send + Sync {
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool>;
 }
 
-/// People who sign in, keyed by lower-case username.
+/// People, the identifiers that find them and their credentials (SPEC.md
+/// section 10). A person is keyed by `sub`; each identifier is its own
+/// unique item pointing at the `sub`, written in the same transaction as
+/// the person.
+///
+/// A table written by an earlier release keeps people under their username
+/// (a *legacy* record, holding the password too). Reads that name the
+/// username find such a person; [`PeopleStore::sign_in_lookup`] moves them
+/// to the new records as they sign in, and [`PeopleStore::migrate_legacy`]
+/// moves everyone at once.
 #[async_trait]
-pub trait UserStore: Send + Sync {
-    /// Stores a new user; `Conflict` if the username is taken.
-    async fn create_user(&self, user: &User) -> StoreResult<()>;
-    /// The user, if any.
-    async fn get_user(&self, username: &str) -> StoreResult<Option<User>>;
-    /// Every user, ordered by username.
-    async fn list_users(&self) -> StoreResult<Vec<User>>;
-    /// Replaces an existing user; `NotFound` if there is none.
-    async fn update_user(&self, user: &User) -> StoreResult<()>;
-    /// Deletes the user; `false` if there was none.
-    async fn delete_user(&self, username: &str) -> StoreResult<bool>;
+pub trait PeopleStore: Send + Sync {
+    /// Stores a new person with their identifiers ([`User::identifiers`])
+    /// and `credentials`, all or nothing: if the `sub` or an identifier is
+    /// taken (by a new or a legacy record), nothing is written and the result
+    /// is `Conflict`.
+    async fn create_person(&self, person: &User, credentials: &[Credential]) -> StoreResult<()>;
+    /// The person with this `sub`. `legacy_username` is the username a
+    /// record of an earlier release names them by: a person still kept in
+    /// the old shape is found through it (and only if the `sub` matches).
+    async fn get_person(&self, sub: &str, legacy_username: Option<&str>) -> StoreResult<Option<User>>;
+    /// The `sub` an identifier points at.
+    async fn find_identifier(&self, id: &Identifier) -> StoreResult<Option<String>>;
+    /// What a sign-in by `id` needs: the person and their credentials of
+    /// `kind`, in as few round trips as the store can. A legacy person is
+    /// moved to the new records first (if that fails, they are still
+    /// returned, and moved at a later sign-in).
+    async fn sign_in_lookup(
+        &self,
+        id: &Identifier,
+        kind: CredentialKind,
+    ) -> StoreResult<Option<(User, Vec<Credential>)>>;
+    /// The person's credentials of `kind`.
+    async fn get_credentials(&self, sub: &str, kind: CredentialKind) -> StoreResult<Vec<Credential>>;
+    /// Every person (legacy ones included), ordered by `sub`.
+    async fn list_people(&self) -> StoreResult<Vec<User>>;
+    /// Replaces an existing person's record, and stores `credential` with it
+    /// when given, at once; `NotFound` if there is no such person. Never
+    /// changes identifiers: [`PeopleStore::rename_person`] does.
+    async fn update_person(&self, person: &User, credential: Option<&Credential>) -> StoreResult<()>;
+    /// Stores (or replaces) one credential of an existing person.
+    async fn put_credential(&self, credential: &Credential) -> StoreResult<()>;
+    /// Renames the person to `person.username`: the identifier `from`
+    /// (which must point at `person.sub`) is removed, the new one added and
+    /// the person's record replaced, all at once. `Conflict` if the new
+    /// username is taken; `NotFound` if `from` is not the person's.
+    async fn rename_person(&self, person: &User, from: &Identifier) -> StoreResult<()>;
+    /// Deletes the person (as read, so a legacy one is found too), their
+    /// identifiers and their credentials; `false` if there was none.
+    async fn delete_person(&self, person: &User) -> StoreResult<bool>;
+    /// Moves every legacy person to the new records; idempotent and
+    /// resumable (a moved person's legacy record is gone). Returns how many
+    /// it moved. Stores that never held legacy records move none.
+    async fn migrate_legacy(&self) -> StoreResult<usize> {
+        Ok(0)
+    }
 }
 
 /// What redeeming a code writes, all at once, if the code is still good.
@@ -314,11 +360,11 @@ pub trait ApiKeyStore: Send + Sync {
 
 /// Everything ZeroAuth stores.
 pub trait Store:
-    ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore + ResourceStore + ApiKeyStore
+    ClientStore + PeopleStore + CodeStore + TokenStore + ThrottleStore + ResourceStore + ApiKeyStore
 {
 }
-impl<T: ClientStore + UserStore + CodeStore + TokenStore + ThrottleStore + ResourceStore + ApiKeyStore> Store
-    for T
+impl<T: ClientStore + PeopleStore + CodeStore + TokenStore + ThrottleStore + ResourceStore + ApiKeyStore>
+    Store for T
 {
 }
 

@@ -6,10 +6,8 @@ use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::item::{self, Item, Reader};
 use super::{DynamoStore, backend, n, s};
-use crate::domain::{ApiKey, Client, Resource, User};
-use crate::store::{
-    ApiKeyStore, ClientStore, ResourceStore, StoreError, StoreResult, ThrottleStore, UserStore,
-};
+use crate::domain::{ApiKey, Client, Resource};
+use crate::store::{ApiKeyStore, ClientStore, ResourceStore, StoreError, StoreResult, ThrottleStore};
 
 /// The attribute of a client id alias's item: the client it names.
 const ALIAS_OF: &str = "alias_of";
@@ -36,7 +34,7 @@ impl DynamoStore {
         }
     }
 
-    async fn put_existing(&self, item: Item, what: String) -> StoreResult<()> {
+    pub(super) async fn put_existing(&self, item: Item, what: String) -> StoreResult<()> {
         let res = self
             .client
             .put_item()
@@ -68,7 +66,7 @@ impl DynamoStore {
     }
 
     /// Every item of one partition, following pagination.
-    async fn query_partition(&self, pk: &str) -> StoreResult<Vec<Item>> {
+    pub(super) async fn query_partition(&self, pk: &str) -> StoreResult<Vec<Item>> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -212,29 +210,6 @@ impl ResourceStore for DynamoStore {
 
     async fn delete_resource(&self, uri: &str) -> StoreResult<bool> {
         self.delete(item::resource_key(uri)).await
-    }
-}
-
-#[async_trait]
-impl UserStore for DynamoStore {
-    async fn create_user(&self, user: &User) -> StoreResult<()> {
-        self.put_new(user.into(), format!("user {}", user.username)).await
-    }
-
-    async fn get_user(&self, username: &str) -> StoreResult<Option<User>> {
-        self.get_live(item::user_key(username), 0).await
-    }
-
-    async fn list_users(&self) -> StoreResult<Vec<User>> {
-        self.query_partition("USER").await?.iter().map(User::try_from).collect()
-    }
-
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
-        self.put_existing(user.into(), format!("user {}", user.username)).await
-    }
-
-    async fn delete_user(&self, username: &str) -> StoreResult<bool> {
-        self.delete(item::user_key(username)).await
     }
 }
 

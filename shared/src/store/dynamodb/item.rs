@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::domain::{Amr, Credential, Identifier};
 use crate::store::StoreError;
 
 /// A DynamoDB item.
@@ -22,9 +23,26 @@ pub fn resource_key(uri: &str) -> (String, String) {
 pub fn api_key_key(id: &str) -> (String, String) {
     ("APIKEY".into(), id.into())
 }
-/// Key of a user item.
-pub fn user_key(username: &str) -> (String, String) {
+/// Key of a person kept as an earlier release wrote them: by username,
+/// the password on the same item.
+pub fn legacy_user_key(username: &str) -> (String, String) {
     ("USER".into(), username.into())
+}
+/// Key of a person's item: one partition, so the operator can list people.
+pub fn person_key(sub: &str) -> (String, String) {
+    ("PERSON".into(), sub.into())
+}
+/// Key of an identifier's item: its own partition, pointing at a `sub`.
+pub fn identifier_key(id: &Identifier) -> (String, String) {
+    (format!("IDENT#{}", id.key()), "IDENT".into())
+}
+/// The partition of a person's credentials.
+pub fn credentials_pk(sub: &str) -> String {
+    format!("CRED#{sub}")
+}
+/// Key of one credential: its kind and id within the person's partition.
+pub fn credential_key(c: &Credential) -> (String, String) {
+    (credentials_pk(&c.sub), c.key())
 }
 /// Key of a code item.
 pub fn code_key(digest: &str) -> (String, String) {
@@ -78,6 +96,10 @@ impl Builder {
     pub(super) fn b(mut self, name: &str, v: bool) -> Self {
         self.0.insert(name.into(), AttributeValue::Bool(v));
         self
+    }
+    /// How the person signed in; left out when empty (an earlier release's record).
+    pub(super) fn amr(self, amr: &[Amr]) -> Self {
+        if amr.is_empty() { self } else { self.list("amr", Amr::names(amr)) }
     }
     pub(super) fn list(mut self, name: &str, v: impl IntoIterator<Item = String>) -> Self {
         self.0.insert(name.into(), AttributeValue::L(v.into_iter().map(AttributeValue::S).collect()));
@@ -135,6 +157,10 @@ impl Reader<'_> {
             }
             Some(_) => Err(malformed(name)),
         }
+    }
+    /// The `amr` list; absent is empty, an unknown value is malformed.
+    pub fn amr(&self) -> Result<Vec<Amr>, StoreError> {
+        self.strings("amr")?.iter().map(|v| Amr::parse(v).ok_or_else(|| malformed("amr"))).collect()
     }
     /// The sort key.
     pub fn sk(&self) -> Result<String, StoreError> {

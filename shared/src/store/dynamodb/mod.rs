@@ -22,6 +22,7 @@ use crate::store::{StoreError, StoreResult};
 
 mod impls;
 pub mod item;
+mod people;
 mod records;
 pub mod schema;
 mod tokens;

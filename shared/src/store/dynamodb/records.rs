@@ -2,11 +2,10 @@
 
 use super::item::{
     Builder, Item, Reader, access_key, api_key_key, client_key, code_key, grant_key, malformed, resource_key,
-    user_key,
 };
 use crate::domain::{
     AccessTokenRecord, ApiKey, Client, ClientSource, CodeRecord, Dialect, Grant, GrantType, Redemption,
-    Resource, TokenSettings, User,
+    Resource, TokenSettings,
 };
 use crate::oauth::Scope;
 use crate::store::StoreError;
@@ -132,37 +131,6 @@ impl TryFrom<&Item> for Resource {
     }
 }
 
-impl From<&User> for Item {
-    fn from(u: &User) -> Self {
-        Builder::new(user_key(&u.username))
-            .s("sub", &u.sub)
-            .opt_s("email", u.email.as_deref())
-            .opt_s("name", u.name.as_deref())
-            .s("password_hash", &u.password_hash)
-            .b("disabled", u.disabled)
-            .n("created_at", u.created_at)
-            .n("sign_outs", u.sign_outs)
-            .0
-    }
-}
-
-impl TryFrom<&Item> for User {
-    type Error = StoreError;
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
-        let r = Reader(item);
-        Ok(User {
-            username: r.sk()?,
-            sub: r.s("sub")?,
-            email: r.opt_s("email")?,
-            name: r.opt_s("name")?,
-            password_hash: r.s("password_hash")?,
-            disabled: r.b("disabled")?,
-            created_at: r.n("created_at")?,
-            sign_outs: r.opt_n("sign_outs")?.unwrap_or(0),
-        })
-    }
-}
-
 impl From<&CodeRecord> for Item {
     fn from(c: &CodeRecord) -> Self {
         Builder::new(code_key(&c.digest))
@@ -170,7 +138,7 @@ impl From<&CodeRecord> for Item {
             .s("redirect_uri", &c.redirect_uri)
             .b("redirect_uri_given", c.redirect_uri_given)
             .s("scope", &c.scope.to_string())
-            .s("username", &c.username)
+            .opt_s("username", c.username.as_deref())
             .s("sub", &c.sub)
             .opt_s("code_challenge", c.code_challenge.as_deref())
             .opt_s("nonce", c.nonce.as_deref())
@@ -181,6 +149,7 @@ impl From<&CodeRecord> for Item {
             .opt_s("redeemed_grant", c.redeemed.as_ref().map(|r| r.grant_id.as_str()))
             .opt_s("consume_id", c.redeemed.as_ref().map(|r| r.consume_id.as_str()))
             .n("auth_time", c.auth_time)
+            .amr(&c.amr)
             .opt_s("resource", c.resource.as_deref())
             .0
     }
@@ -206,7 +175,7 @@ impl TryFrom<&Item> for CodeRecord {
             redirect_uri: r.s("redirect_uri")?,
             redirect_uri_given: r.b("redirect_uri_given")?,
             scope: Scope::from_stored(&r.s("scope")?),
-            username: r.s("username")?,
+            username: r.opt_s("username")?,
             sub: r.s("sub")?,
             code_challenge: r.opt_s("code_challenge")?,
             nonce: r.opt_s("nonce")?,
@@ -216,6 +185,7 @@ impl TryFrom<&Item> for CodeRecord {
             expires_at: r.n("expires_at")?,
             redeemed: redemption(item)?,
             auth_time: r.opt_n("auth_time")?.unwrap_or(0),
+            amr: r.amr()?,
             resource: r.opt_s("resource")?,
         })
     }
@@ -225,7 +195,7 @@ impl From<&Grant> for Item {
     fn from(g: &Grant) -> Self {
         Builder::new(grant_key(&g.grant_id))
             .s("client_id", &g.client_id)
-            .s("username", &g.username)
+            .opt_s("username", g.username.as_deref())
             .s("sub", &g.sub)
             .s("scope", &g.scope.to_string())
             .opt_s("refresh_digest", g.refresh_digest.as_deref())
@@ -235,6 +205,7 @@ impl From<&Grant> for Item {
             .n("created_at", g.created_at)
             .n("expires_at", g.expires_at)
             .n("auth_time", g.auth_time)
+            .amr(&g.amr)
             .opt_s("resource", g.resource.as_deref())
             .opt_s(
                 "last_rotation",
@@ -252,7 +223,7 @@ impl TryFrom<&Item> for Grant {
         Ok(Grant {
             grant_id,
             client_id: r.s("client_id")?,
-            username: r.s("username")?,
+            username: r.opt_s("username")?,
             sub: r.s("sub")?,
             scope: Scope::from_stored(&r.s("scope")?),
             // Grants written before refresh digests were optional say "none".
@@ -263,6 +234,7 @@ impl TryFrom<&Item> for Grant {
             created_at: r.n("created_at")?,
             expires_at: r.n("expires_at")?,
             auth_time: r.opt_n("auth_time")?.unwrap_or(0),
+            amr: r.amr()?,
             resource: r.opt_s("resource")?,
             last_rotation: match r.opt_s("last_rotation")? {
                 Some(json) => Some(serde_json::from_str(&json).map_err(|_| malformed("last_rotation"))?),

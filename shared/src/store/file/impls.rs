@@ -6,13 +6,13 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{
-    ACCESS, API_KEYS, CLIENT_ALIASES, CLIENTS, CODES, COUNTERS, FileStore, GRANTS, Put, RESOURCES, USERS,
+    ACCESS, API_KEYS, CLIENT_ALIASES, CLIENTS, CODES, COUNTERS, FileStore, GRANTS, Put, RESOURCES,
     atomically, backend, delete, get, list, put,
 };
-use crate::domain::{AccessTokenRecord, ApiKey, Client, CodeRecord, Grant, Redemption, Resource, User};
+use crate::domain::{AccessTokenRecord, ApiKey, Client, CodeRecord, Grant, Redemption, Resource};
 use crate::store::{
     ApiKeyStore, ClientStore, CodeStore, ConsumeOutcome, Issuance, ResourceStore, RotateOutcome, Rotation,
-    StoreError, StoreResult, ThrottleStore, TokenStore, UserStore, redemption_verdict, rotation_verdict,
+    StoreError, StoreResult, ThrottleStore, TokenStore, redemption_verdict, rotation_verdict,
 };
 
 #[async_trait]
@@ -99,25 +99,6 @@ impl ResourceStore for FileStore {
     }
     async fn delete_resource(&self, uri: &str) -> StoreResult<bool> {
         delete(&self.lock(), RESOURCES, uri)
-    }
-}
-
-#[async_trait]
-impl UserStore for FileStore {
-    async fn create_user(&self, user: &User) -> StoreResult<()> {
-        put(&self.lock(), USERS, &user.username, None, user, Put::New)
-    }
-    async fn get_user(&self, username: &str) -> StoreResult<Option<User>> {
-        get(&self.lock(), USERS, username, None)
-    }
-    async fn list_users(&self) -> StoreResult<Vec<User>> {
-        list(&self.lock(), USERS)
-    }
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
-        put(&self.lock(), USERS, &user.username, None, user, Put::Existing)
-    }
-    async fn delete_user(&self, username: &str) -> StoreResult<bool> {
-        delete(&self.lock(), USERS, username)
     }
 }
 

@@ -22,11 +22,17 @@ use serde::de::DeserializeOwned;
 use super::{StoreError, StoreResult};
 
 mod impls;
+mod people;
 
 /// Marks a database as a ZeroAuth store of this layout.
 const FORMAT: &str = "zeroauth-file-store-1";
 const CLIENTS: &str = "clients";
+/// People as an earlier release kept them (by username, with the
+/// password); moved to the three tables below when the file is opened.
 const USERS: &str = "users";
+const PEOPLE: &str = "people";
+const IDENTIFIERS: &str = "identifiers";
+const CREDENTIALS: &str = "credentials";
 const CODES: &str = "codes";
 const GRANTS: &str = "grants";
 const ACCESS: &str = "access_tokens";
@@ -35,8 +41,20 @@ const RESOURCES: &str = "resources";
 const CLIENT_ALIASES: &str = "client_aliases";
 const API_KEYS: &str = "api_keys";
 /// Every item table: `id`, `expires_at` (NULL: never), `body` (JSON).
-const TABLES: [&str; 9] =
-    [CLIENTS, USERS, CODES, GRANTS, ACCESS, COUNTERS, RESOURCES, CLIENT_ALIASES, API_KEYS];
+const TABLES: [&str; 12] = [
+    CLIENTS,
+    USERS,
+    CODES,
+    GRANTS,
+    ACCESS,
+    COUNTERS,
+    RESOURCES,
+    CLIENT_ALIASES,
+    API_KEYS,
+    PEOPLE,
+    IDENTIFIERS,
+    CREDENTIALS,
+];
 /// Expired rows are swept after this many writes, at most this many per table.
 const SWEEP_EVERY: u64 = 256;
 const SWEEP_BATCH: u32 = 1000;
@@ -111,6 +129,8 @@ impl FileStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(explain)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(explain)?;
         conn.execute_batch(&schema()).map_err(explain)?;
+        people::move_legacy(&conn)
+            .map_err(|e| OpenError(format!("cannot move {shown}'s people to the new records: {e}")))?;
         Ok(Self { conn: Mutex::new(conn), path: path.to_owned(), writes: AtomicU64::new(0) })
     }
 

@@ -16,7 +16,7 @@ use super::{
     CodeStore, ConsumeOutcome, Issuance, RotateOutcome, Rotation, StoreResult, ThrottleStore, TokenStore,
     redemption_verdict, rotation_verdict,
 };
-use crate::domain::{AccessTokenRecord, ApiKey, Client, CodeRecord, Grant, Redemption, Resource, User};
+use crate::domain::{AccessTokenRecord, ApiKey, Client, CodeRecord, Grant, Redemption, Resource};
 
 /// Expired items removed per map on each write: more than one, so a backlog
 /// left by an idle spell shrinks while new items keep arriving.
@@ -97,7 +97,6 @@ struct Tables {
     clients: BTreeMap<String, Client>,
     /// Client id alias → client id.
     client_aliases: BTreeMap<String, String>,
-    users: BTreeMap<String, User>,
     resources: BTreeMap<String, Resource>,
     api_keys: BTreeMap<String, ApiKey>,
     codes: Expiring<CodeRecord>,
@@ -120,6 +119,7 @@ impl Tables {
 #[derive(Default)]
 pub struct MemoryStore {
     tables: Mutex<Tables>,
+    people: Mutex<people::People>,
 }
 
 impl MemoryStore {
@@ -264,6 +264,7 @@ impl ThrottleStore for MemoryStore {
     }
 }
 
+mod people;
 mod registry;
 #[cfg(test)]
 mod tests;

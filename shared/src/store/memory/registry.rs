@@ -1,11 +1,11 @@
 //! What operators and clients register, in memory: clients (with their id
-//! aliases), API keys, protected resources and users.
+//! aliases), API keys and protected resources.
 
 use async_trait::async_trait;
 
 use super::MemoryStore;
-use crate::domain::{ApiKey, Client, Resource, User};
-use crate::store::{ApiKeyStore, ClientStore, ResourceStore, StoreError, StoreResult, UserStore};
+use crate::domain::{ApiKey, Client, Resource};
+use crate::store::{ApiKeyStore, ClientStore, ResourceStore, StoreError, StoreResult};
 
 #[async_trait]
 impl ClientStore for MemoryStore {
@@ -109,39 +109,5 @@ impl ResourceStore for MemoryStore {
 
     async fn delete_resource(&self, uri: &str) -> StoreResult<bool> {
         Ok(self.lock().resources.remove(uri).is_some())
-    }
-}
-
-#[async_trait]
-impl UserStore for MemoryStore {
-    async fn create_user(&self, user: &User) -> StoreResult<()> {
-        let mut t = self.lock();
-        if t.users.contains_key(&user.username) {
-            return Err(StoreError::Conflict(format!("user {}", user.username)));
-        }
-        t.users.insert(user.username.clone(), user.clone());
-        Ok(())
-    }
-
-    async fn get_user(&self, username: &str) -> StoreResult<Option<User>> {
-        Ok(self.lock().users.get(username).cloned())
-    }
-
-    async fn list_users(&self) -> StoreResult<Vec<User>> {
-        Ok(self.lock().users.values().cloned().collect())
-    }
-
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
-        match self.lock().users.get_mut(&user.username) {
-            Some(slot) => {
-                *slot = user.clone();
-                Ok(())
-            }
-            None => Err(StoreError::NotFound(format!("user {}", user.username))),
-        }
-    }
-
-    async fn delete_user(&self, username: &str) -> StoreResult<bool> {
-        Ok(self.lock().users.remove(username).is_some())
     }
 }

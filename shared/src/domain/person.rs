@@ -1,0 +1,221 @@
+//! People (SPEC.md section 10): a person is found by the immutable `sub`;
+//! each way to find them (a username today; a verified email address or an
+//! upstream identity later) is an [`Identifier`] of its own, unique, pointing
+//! at the `sub`; what proves who they are (a password today) is a
+//! [`Credential`] of theirs. A person may have no credential of some kind.
+
+use serde::{Deserialize, Serialize};
+
+/// A person who can sign in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// Stable subject identifier handed to clients; the person's key.
+    pub sub: String,
+    /// Sign-in name, lower-case, if the person has one. Its
+    /// [`Identifier::Username`] item is what finds them by it.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Optional email claim.
+    pub email: Option<String>,
+    /// Optional display name claim.
+    pub name: Option<String>,
+    /// A disabled person cannot sign in and their tokens stop working.
+    pub disabled: bool,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// The credential epoch: a session is bound to the epoch it started in,
+    /// and a password change, a sign-out or disabling the person moves it
+    /// on, which ends every earlier session.
+    #[serde(default)]
+    pub epoch: i64,
+}
+
+impl User {
+    /// Whether the person may sign in and their tokens may be issued and used.
+    pub fn is_active(&self) -> bool {
+        !self.disabled
+    }
+
+    /// Every identifier that finds this person.
+    pub fn identifiers(&self) -> Vec<Identifier> {
+        self.username.iter().map(|u| Identifier::Username(u.clone())).collect()
+    }
+
+    /// What the person is called on pages: the username, else the name,
+    /// else the email address, else the `sub`.
+    pub fn display_name(&self) -> &str {
+        self.username.as_deref().or(self.name.as_deref()).or(self.email.as_deref()).unwrap_or(&self.sub)
+    }
+}
+
+/// A way to find a person, unique across people.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Identifier {
+    /// A sign-in name, lower-case.
+    Username(String),
+}
+
+impl Identifier {
+    /// The identifier as one string, its key in every store:
+    /// `username:alice`.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Username(u) => format!("username:{u}"),
+        }
+    }
+
+    /// The username, for an [`Identifier::Username`].
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Self::Username(u) => Some(u),
+        }
+    }
+}
+
+/// The kinds of credential a person can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// A password, hashed.
+    Password,
+}
+
+impl CredentialKind {
+    /// The kind's name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+        }
+    }
+}
+
+/// What a credential holds, by kind.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CredentialData {
+    /// A password: its PHC hash (argon2id, or an imported scheme until the
+    /// first sign-in rehashes it).
+    Password {
+        /// The PHC string.
+        hash: String,
+    },
+}
+
+impl std::fmt::Debug for CredentialData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Password { .. } => f.write_str("Password { hash: [redacted] }"),
+        }
+    }
+}
+
+/// One credential of a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    /// The person it belongs to.
+    pub sub: String,
+    /// Its id among the person's credentials of its kind (`password` for the
+    /// one password; a passkey's credential id later).
+    pub id: String,
+    /// What it holds.
+    pub data: CredentialData,
+    /// Epoch seconds.
+    pub created_at: i64,
+}
+
+impl Credential {
+    /// The id of a person's one password credential.
+    pub const PASSWORD_ID: &'static str = "password";
+
+    /// A password credential for `sub` with the PHC string `hash`.
+    pub fn password(sub: &str, hash: String, now: i64) -> Self {
+        Self {
+            sub: sub.to_owned(),
+            id: Self::PASSWORD_ID.to_owned(),
+            data: CredentialData::Password { hash },
+            created_at: now,
+        }
+    }
+
+    /// The credential's kind.
+    pub fn kind(&self) -> CredentialKind {
+        match self.data {
+            CredentialData::Password { .. } => CredentialKind::Password,
+        }
+    }
+
+    /// The password hash, for a password credential.
+    pub fn password_hash(&self) -> Option<&str> {
+        match &self.data {
+            CredentialData::Password { hash } => Some(hash),
+        }
+    }
+
+    /// The credential's key among the person's: `password:password`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.kind().as_str(), self.id)
+    }
+}
+
+/// How a person signed in (RFC 8176 `amr` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Amr {
+    /// A password.
+    Pwd,
+}
+
+impl Amr {
+    /// The RFC 8176 value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pwd => "pwd",
+        }
+    }
+
+    /// The method an RFC 8176 value names, if ZeroAuth has it.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "pwd" => Some(Self::Pwd),
+            _ => None,
+        }
+    }
+
+    /// The values of `amr`, as stored and sent.
+    pub fn names(amr: &[Amr]) -> Vec<String> {
+        amr.iter().map(|a| a.as_str().to_owned()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_hash_never_shows_in_debug() {
+        let c = Credential::password("s", "$argon2id$v=19$secret-ish".into(), 0);
+        assert!(!format!("{c:?}").contains("secret-ish"));
+        assert_eq!(c.key(), "password:password");
+        assert_eq!(c.kind(), CredentialKind::Password);
+    }
+
+    #[test]
+    fn identifiers_have_one_key_each_and_a_person_lists_theirs() {
+        assert_eq!(Identifier::Username("alice".into()).key(), "username:alice");
+        let mut p = User {
+            sub: "za_user_1".into(),
+            username: None,
+            email: Some("a@example.com".into()),
+            name: None,
+            disabled: false,
+            created_at: 0,
+            epoch: 0,
+        };
+        assert!(p.identifiers().is_empty());
+        assert_eq!(p.display_name(), "a@example.com");
+        p.username = Some("alice".into());
+        assert_eq!(p.identifiers(), vec![Identifier::Username("alice".into())]);
+        assert_eq!(p.display_name(), "alice");
+    }
+}

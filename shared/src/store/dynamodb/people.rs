@@ -1,0 +1,370 @@
+//! People on DynamoDB. A person is `PERSON / <sub>` (one partition, so the
+//! operator can list people), each identifier `IDENT#<kind>:<value> / IDENT`
+//! pointing at the `sub`, each credential `CRED#<sub> / <kind>:<id>`.
+//! Writes that touch several items are one transaction.
+//!
+//! An earlier release kept a person as `USER / <username>` with the password
+//! on the same item. Such a *legacy* person is found through the username a
+//! record names them by, moved to the new items at their next sign-in (or by
+//! `zeroauth table migrate`), and counts as taken when a new person would
+//! take their username.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{CancellationReason, ConditionCheck, Delete, TransactWriteItem};
+
+use super::item::{self, Builder, Item, Reader, malformed};
+use super::{DynamoStore, s};
+use crate::domain::{Credential, CredentialData, CredentialKind, Identifier, User};
+use crate::store::{PeopleStore, StoreError, StoreResult};
+
+const NOT_EXISTS: &str = "attribute_not_exists(pk)";
+const EXISTS: &str = "attribute_exists(pk)";
+
+impl From<&User> for Item {
+    fn from(u: &User) -> Self {
+        Builder::new(item::person_key(&u.sub))
+            .opt_s("username", u.username.as_deref())
+            .opt_s("email", u.email.as_deref())
+            .opt_s("name", u.name.as_deref())
+            .b("disabled", u.disabled)
+            .n("created_at", u.created_at)
+            .n("epoch", u.epoch)
+            .0
+    }
+}
+
+impl TryFrom<&Item> for User {
+    type Error = StoreError;
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let r = Reader(item);
+        Ok(User {
+            sub: r.sk()?,
+            username: r.opt_s("username")?,
+            email: r.opt_s("email")?,
+            name: r.opt_s("name")?,
+            disabled: r.b("disabled")?,
+            created_at: r.n("created_at")?,
+            epoch: r.opt_n("epoch")?.unwrap_or(0),
+        })
+    }
+}
+
+impl From<&Credential> for Item {
+    fn from(c: &Credential) -> Self {
+        Builder::new(item::credential_key(c))
+            .s("sub", &c.sub)
+            .s("id", &c.id)
+            .s("data", &serde_json::to_string(&c.data).unwrap_or_default())
+            .n("created_at", c.created_at)
+            .0
+    }
+}
+
+impl TryFrom<&Item> for Credential {
+    type Error = StoreError;
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let r = Reader(item);
+        let data: CredentialData = serde_json::from_str(&r.s("data")?).map_err(|_| malformed("data"))?;
+        Ok(Credential { sub: r.s("sub")?, id: r.s("id")?, data, created_at: r.n("created_at")? })
+    }
+}
+
+/// A legacy item as the person and password it holds.
+fn legacy(item: &Item) -> Result<(User, Credential), StoreError> {
+    let r = Reader(item);
+    let person = User {
+        sub: r.s("sub")?,
+        username: Some(r.sk()?),
+        email: r.opt_s("email")?,
+        name: r.opt_s("name")?,
+        disabled: r.b("disabled")?,
+        created_at: r.n("created_at")?,
+        // Sessions of the earlier release were bound to the sign-outs count.
+        epoch: r.opt_n("sign_outs")?.unwrap_or(0),
+    };
+    let password = Credential::password(&person.sub, r.s("password_hash")?, person.created_at);
+    Ok((person, password))
+}
+
+/// The index of the first item whose condition failed.
+fn failed_at(reasons: &[CancellationReason]) -> Option<usize> {
+    reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed"))
+}
+
+fn build_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// A transaction cancelled by a concurrent write, not by its conditions.
+fn concurrent(what: &str) -> StoreError {
+    StoreError::Unavailable(format!("{what} met a concurrent write; try again"))
+}
+
+impl DynamoStore {
+    fn check(&self, key: (String, String), condition: &str) -> StoreResult<TransactWriteItem> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(item::key(key)))
+            .condition_expression(condition)
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    fn remove(
+        &self,
+        key: (String, String),
+        condition: Option<(&str, &str)>,
+    ) -> StoreResult<TransactWriteItem> {
+        let mut delete = Delete::builder().table_name(&self.table).set_key(Some(item::key(key)));
+        if let Some((expr, sub)) = condition {
+            delete = delete
+                .condition_expression(expr)
+                .expression_attribute_names("#sub", "sub")
+                .expression_attribute_values(":sub", s(sub));
+        }
+        Ok(TransactWriteItem::builder().delete(delete.build().map_err(build_err)?).build())
+    }
+
+    /// The writes that add `person`'s identifiers, each with its label for
+    /// a `Conflict`: the identifier must be free, and a username must not be
+    /// a legacy person's.
+    fn claim_identifiers(
+        &self,
+        person: &User,
+        skip: Option<&Identifier>,
+    ) -> StoreResult<Vec<(TransactWriteItem, String)>> {
+        let mut writes = Vec::new();
+        for id in person.identifiers().iter().filter(|i| Some(*i) != skip) {
+            let pointer = Builder::new(item::identifier_key(id)).s("sub", &person.sub).0;
+            writes.push((self.put(pointer, Some(NOT_EXISTS))?, id.key()));
+            if let Some(name) = id.username() {
+                writes.push((self.check(item::legacy_user_key(name), NOT_EXISTS)?, id.key()));
+            }
+        }
+        Ok(writes)
+    }
+
+    /// Runs labelled writes; a failed condition is `Conflict` with its label.
+    async fn transact_labelled(
+        &self,
+        writes: Vec<(TransactWriteItem, String)>,
+        what: &str,
+    ) -> StoreResult<()> {
+        let (items, labels): (Vec<_>, Vec<_>) = writes.into_iter().unzip();
+        match self.transact(items).await? {
+            Ok(()) => Ok(()),
+            Err(reasons) => match failed_at(&reasons).and_then(|i| labels.get(i)) {
+                Some(label) => Err(StoreError::Conflict(label.clone())),
+                None => Err(concurrent(what)),
+            },
+        }
+    }
+
+    /// The legacy person `username`, if the table still holds one.
+    async fn get_legacy(&self, username: &str) -> StoreResult<Option<(User, Credential)>> {
+        match self.get(item::legacy_user_key(username)).await? {
+            Some(i) => legacy(&i).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Moves a legacy person to the new items (with `person` and `password`
+    /// as they should now be), removing the legacy item, at once.
+    async fn move_legacy(&self, person: &User, password: &Credential) -> StoreResult<()> {
+        let username = person.username.as_deref().unwrap_or_default();
+        let mut writes = vec![(self.put(person.into(), Some(NOT_EXISTS))?, format!("person {}", person.sub))];
+        for id in person.identifiers() {
+            let pointer = Builder::new(item::identifier_key(&id)).s("sub", &person.sub).0;
+            writes.push((self.put(pointer, Some(NOT_EXISTS))?, id.key()));
+        }
+        writes.push((self.put(password.into(), None)?, "password".into()));
+        let gone = Some(("#sub = :sub", person.sub.as_str()));
+        writes.push((self.remove(item::legacy_user_key(username), gone)?, format!("legacy user {username}")));
+        self.transact_labelled(writes, "moving a person to the new records").await
+    }
+
+    async fn credentials_of(&self, sub: &str, kind: CredentialKind) -> StoreResult<Vec<Credential>> {
+        let items = self.query_partition(&item::credentials_pk(sub)).await?;
+        let all: Result<Vec<Credential>, _> = items.iter().map(Credential::try_from).collect();
+        Ok(all?.into_iter().filter(|c| c.kind() == kind).collect())
+    }
+
+    /// The new-shape person behind a `sub`, with their credentials of `kind`,
+    /// in one round trip.
+    async fn person_with(
+        &self,
+        sub: &str,
+        kind: CredentialKind,
+    ) -> StoreResult<Option<(User, Vec<Credential>)>> {
+        let (person, creds) = tokio::join!(self.get(item::person_key(sub)), self.credentials_of(sub, kind));
+        match person? {
+            Some(p) => Ok(Some((User::try_from(&p)?, creds?))),
+            None => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl PeopleStore for DynamoStore {
+    async fn create_person(&self, person: &User, credentials: &[Credential]) -> StoreResult<()> {
+        let mut writes = vec![(self.put(person.into(), Some(NOT_EXISTS))?, format!("person {}", person.sub))];
+        writes.extend(self.claim_identifiers(person, None)?);
+        for c in credentials {
+            writes.push((self.put(c.into(), None)?, c.key()));
+        }
+        self.transact_labelled(writes, "creating the person").await
+    }
+
+    async fn get_person(&self, sub: &str, legacy_username: Option<&str>) -> StoreResult<Option<User>> {
+        if let Some(found) = self.get(item::person_key(sub)).await? {
+            return User::try_from(&found).map(Some);
+        }
+        let Some(username) = legacy_username else { return Ok(None) };
+        Ok(self.get_legacy(username).await?.map(|(p, _)| p).filter(|p| p.sub == sub))
+    }
+
+    async fn find_identifier(&self, id: &Identifier) -> StoreResult<Option<String>> {
+        if let Some(found) = self.get(item::identifier_key(id)).await? {
+            return Reader(&found).s("sub").map(Some);
+        }
+        match id.username() {
+            Some(name) => Ok(self.get_legacy(name).await?.map(|(p, _)| p.sub)),
+            None => Ok(None),
+        }
+    }
+
+    async fn sign_in_lookup(
+        &self,
+        id: &Identifier,
+        kind: CredentialKind,
+    ) -> StoreResult<Option<(User, Vec<Credential>)>> {
+        if let Some(found) = self.get(item::identifier_key(id)).await? {
+            return self.person_with(&Reader(&found).s("sub")?, kind).await;
+        }
+        let Some(name) = id.username() else { return Ok(None) };
+        let Some((person, password)) = self.get_legacy(name).await? else { return Ok(None) };
+        if let Err(e) = self.move_legacy(&person, &password).await {
+            tracing::warn!(error = %e, "could not move a person to the new records; they stay as they are");
+        }
+        let creds = if kind == CredentialKind::Password { vec![password] } else { Vec::new() };
+        Ok(Some((person, creds)))
+    }
+
+    async fn get_credentials(&self, sub: &str, kind: CredentialKind) -> StoreResult<Vec<Credential>> {
+        self.credentials_of(sub, kind).await
+    }
+
+    async fn list_people(&self) -> StoreResult<Vec<User>> {
+        let (people, legacy_items) =
+            tokio::join!(self.query_partition("PERSON"), self.query_partition("USER"));
+        let mut all: Vec<User> = people?.iter().map(User::try_from).collect::<Result<_, _>>()?;
+        for i in legacy_items? {
+            all.push(legacy(&i)?.0);
+        }
+        all.sort_by(|a, b| a.sub.cmp(&b.sub));
+        Ok(all)
+    }
+
+    async fn update_person(&self, person: &User, credential: Option<&Credential>) -> StoreResult<()> {
+        let what = format!("person {}", person.sub);
+        let mut writes = vec![(self.put(person.into(), Some(EXISTS))?, what.clone())];
+        if let Some(c) = credential {
+            writes.push((self.put(c.into(), None)?, c.key()));
+        }
+        match self.transact_labelled(writes, "updating the person").await {
+            Err(StoreError::Conflict(label)) if label == what => {}
+            other => return other,
+        }
+        // Not in the new records: a legacy person is moved with the change.
+        let legacy = match &person.username {
+            Some(name) => self.get_legacy(name).await?.filter(|(p, _)| p.sub == person.sub),
+            None => None,
+        };
+        let Some((_, old_password)) = legacy else { return Err(StoreError::NotFound(what)) };
+        self.move_legacy(person, credential.unwrap_or(&old_password)).await
+    }
+
+    async fn put_credential(&self, credential: &Credential) -> StoreResult<()> {
+        let what = format!("person {}", credential.sub);
+        let writes = vec![
+            (self.check(item::person_key(&credential.sub), EXISTS)?, what.clone()),
+            (self.put(credential.into(), None)?, credential.key()),
+        ];
+        match self.transact_labelled(writes, "storing the credential").await {
+            Err(StoreError::Conflict(label)) if label == what => Err(StoreError::NotFound(what)),
+            other => other,
+        }
+    }
+
+    async fn rename_person(&self, person: &User, from: &Identifier) -> StoreResult<()> {
+        if self.get(item::person_key(&person.sub)).await?.is_none() {
+            // A legacy person is moved first, under the old name.
+            let old = from.username().map(str::to_owned);
+            let Some((moved, password)) = self.get_legacy(old.as_deref().unwrap_or_default()).await? else {
+                return Err(StoreError::NotFound(from.key()));
+            };
+            if moved.sub != person.sub {
+                return Err(StoreError::NotFound(from.key()));
+            }
+            self.move_legacy(&moved, &password).await?;
+        }
+        let mut writes = vec![(self.put(person.into(), Some(EXISTS))?, format!("person {}", person.sub))];
+        if !person.identifiers().contains(from) {
+            let owned = Some(("#sub = :sub", person.sub.as_str()));
+            writes.push((self.remove(item::identifier_key(from), owned)?, format!("from {}", from.key())));
+        }
+        writes.extend(self.claim_identifiers(person, Some(from))?);
+        match self.transact_labelled(writes, "renaming the person").await {
+            Err(StoreError::Conflict(label))
+                if label.starts_with("from ") || label.starts_with("person ") =>
+            {
+                Err(StoreError::NotFound(from.key()))
+            }
+            other => other,
+        }
+    }
+
+    async fn delete_person(&self, person: &User) -> StoreResult<bool> {
+        let Some(found) = self.get(item::person_key(&person.sub)).await? else {
+            let Some(name) = &person.username else { return Ok(false) };
+            let gone = self.transact(vec![
+                self.remove(item::legacy_user_key(name), Some(("#sub = :sub", person.sub.as_str())))?,
+            ]);
+            return Ok(gone.await?.is_ok());
+        };
+        let stored = User::try_from(&found)?;
+        let creds = self.query_partition(&item::credentials_pk(&stored.sub)).await?;
+        let mut writes = vec![self.remove(item::person_key(&stored.sub), None)?];
+        for id in stored.identifiers() {
+            writes.push(self.remove(item::identifier_key(&id), Some(("#sub = :sub", stored.sub.as_str())))?);
+        }
+        for c in &creds {
+            let key = (Reader(c).s("pk")?, Reader(c).sk()?);
+            writes.push(self.remove(key, None)?);
+        }
+        match self.transact(writes).await? {
+            Ok(()) => Ok(true),
+            Err(_) => Err(concurrent("deleting the person")),
+        }
+    }
+
+    async fn migrate_legacy(&self) -> StoreResult<usize> {
+        let mut moved = 0;
+        let mut refused = Vec::new();
+        for i in self.query_partition("USER").await? {
+            let (person, password) = legacy(&i)?;
+            match self.move_legacy(&person, &password).await {
+                Ok(()) => moved += 1,
+                Err(StoreError::Conflict(what)) => refused.push(format!("{} ({what} is taken)", person.sub)),
+                Err(e) => return Err(e),
+            }
+        }
+        match refused.is_empty() {
+            true => Ok(moved),
+            false => {
+                Err(StoreError::Conflict(format!("moved {moved}; could not move {}", refused.join(", "))))
+            }
+        }
+    }
+}

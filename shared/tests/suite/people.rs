@@ -1,0 +1,121 @@
+//! The people part of the store suite: people by `sub`, identifiers unique
+//! and written with the person, credentials of their own.
+
+use std::sync::Arc;
+
+use zeroauth_shared::domain::{Credential, CredentialKind, Identifier, User};
+use zeroauth_shared::store::{Store, StoreError};
+
+use super::T0;
+
+pub fn person(name: &str) -> User {
+    User {
+        sub: format!("sub-{name}"),
+        username: Some(name.into()),
+        email: Some(format!("{name}@example.com")),
+        name: None,
+        disabled: false,
+        created_at: T0,
+        epoch: 0,
+    }
+}
+
+fn username(name: &str) -> Identifier {
+    Identifier::Username(name.into())
+}
+
+fn password(name: &str, hash: &str) -> Credential {
+    Credential::password(&format!("sub-{name}"), hash.into(), T0)
+}
+
+pub async fn people_are_created_once_found_by_sub_and_by_username(store: Arc<dyn Store>) {
+    store.create_person(&person("bob"), &[password("bob", "$argon2id$b")]).await.unwrap();
+    store.create_person(&person("alice"), &[password("alice", "$argon2id$a")]).await.unwrap();
+    let taken = store.create_person(&person("bob"), &[]).await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    // Another person may not take a username someone has.
+    let thief = User { sub: "sub-mallory".into(), ..person("bob") };
+    assert!(matches!(store.create_person(&thief, &[]).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.get_person("sub-mallory", None).await.unwrap(), None, "nothing of a refused person");
+    assert_eq!(store.get_person("sub-alice", None).await.unwrap(), Some(person("alice")));
+    assert_eq!(store.find_identifier(&username("alice")).await.unwrap().as_deref(), Some("sub-alice"));
+    assert_eq!(store.find_identifier(&username("carol")).await.unwrap(), None);
+    let subs: Vec<_> = store.list_people().await.unwrap().into_iter().map(|u| u.sub).collect();
+    assert_eq!(subs, ["sub-alice", "sub-bob"]);
+    let (found, creds) =
+        store.sign_in_lookup(&username("bob"), CredentialKind::Password).await.unwrap().unwrap();
+    assert_eq!(found, person("bob"));
+    assert_eq!(creds.iter().map(|c| c.password_hash()).collect::<Vec<_>>(), [Some("$argon2id$b")]);
+    assert_eq!(store.sign_in_lookup(&username("carol"), CredentialKind::Password).await.unwrap(), None);
+}
+
+pub async fn a_person_may_have_no_password_and_gets_one_later(store: Arc<dyn Store>) {
+    store.create_person(&person("dana"), &[]).await.unwrap();
+    let (_, creds) =
+        store.sign_in_lookup(&username("dana"), CredentialKind::Password).await.unwrap().unwrap();
+    assert!(creds.is_empty());
+    store.put_credential(&password("dana", "$argon2id$d")).await.unwrap();
+    let creds = store.get_credentials("sub-dana", CredentialKind::Password).await.unwrap();
+    assert_eq!(creds.len(), 1);
+    // Replaced, never doubled.
+    store.put_credential(&password("dana", "$argon2id$d2")).await.unwrap();
+    let creds = store.get_credentials("sub-dana", CredentialKind::Password).await.unwrap();
+    assert_eq!(creds.iter().map(|c| c.password_hash()).collect::<Vec<_>>(), [Some("$argon2id$d2")]);
+    let orphan = store.put_credential(&password("nobody", "$argon2id$n")).await;
+    assert!(matches!(orphan, Err(StoreError::NotFound(_))), "{orphan:?}");
+}
+
+pub async fn updating_a_person_moves_the_epoch_and_the_password_together(store: Arc<dyn Store>) {
+    store.create_person(&person("erin"), &[password("erin", "$argon2id$old")]).await.unwrap();
+    let mut erin = person("erin");
+    erin.epoch = 1;
+    store.update_person(&erin, Some(&password("erin", "$argon2id$new"))).await.unwrap();
+    let (found, creds) =
+        store.sign_in_lookup(&username("erin"), CredentialKind::Password).await.unwrap().unwrap();
+    assert_eq!(found.epoch, 1);
+    assert_eq!(creds.first().and_then(Credential::password_hash), Some("$argon2id$new"));
+    erin.disabled = true;
+    store.update_person(&erin, None).await.unwrap();
+    assert!(store.get_person("sub-erin", None).await.unwrap().unwrap().disabled);
+    let missing = store.update_person(&person("frank"), None).await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
+}
+
+pub async fn renaming_moves_the_username_and_keeps_the_sub(store: Arc<dyn Store>) {
+    store.create_person(&person("gina"), &[password("gina", "$argon2id$g")]).await.unwrap();
+    store.create_person(&person("hank"), &[]).await.unwrap();
+    let mut renamed = person("gina");
+    renamed.username = Some("georgina".into());
+    store.rename_person(&renamed, &username("gina")).await.unwrap();
+    assert_eq!(store.find_identifier(&username("gina")).await.unwrap(), None, "the old name is free");
+    assert_eq!(store.find_identifier(&username("georgina")).await.unwrap().as_deref(), Some("sub-gina"));
+    let (found, creds) =
+        store.sign_in_lookup(&username("georgina"), CredentialKind::Password).await.unwrap().unwrap();
+    assert_eq!((found.sub.as_str(), creds.len()), ("sub-gina", 1), "same person, same password");
+    // A name someone has is refused, and nothing moves.
+    let mut clash = found.clone();
+    clash.username = Some("hank".into());
+    let refused = store.rename_person(&clash, &username("georgina")).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    assert_eq!(store.find_identifier(&username("georgina")).await.unwrap().as_deref(), Some("sub-gina"));
+    assert_eq!(store.find_identifier(&username("hank")).await.unwrap().as_deref(), Some("sub-hank"));
+    // Someone else's name cannot be moved.
+    let mut stolen = person("hank");
+    stolen.username = Some("h".into());
+    let not_theirs = store.rename_person(&stolen, &username("georgina")).await;
+    assert!(matches!(not_theirs, Err(StoreError::NotFound(_))), "{not_theirs:?}");
+    store.create_person(&person("gina"), &[]).await.map(|_| ()).expect_err("sub-gina is still taken");
+    let newcomer = User { sub: "sub-gina-2".into(), ..person("gina") };
+    store.create_person(&newcomer, &[]).await.unwrap();
+}
+
+pub async fn deleting_a_person_frees_their_username_and_drops_their_credentials(store: Arc<dyn Store>) {
+    store.create_person(&person("ivan"), &[password("ivan", "$argon2id$i")]).await.unwrap();
+    assert!(store.delete_person(&person("ivan")).await.unwrap());
+    assert!(!store.delete_person(&person("ivan")).await.unwrap());
+    assert_eq!(store.get_person("sub-ivan", None).await.unwrap(), None);
+    assert_eq!(store.find_identifier(&username("ivan")).await.unwrap(), None);
+    assert!(store.get_credentials("sub-ivan", CredentialKind::Password).await.unwrap().is_empty());
+    let again = User { sub: "sub-ivan-2".into(), ..person("ivan") };
+    store.create_person(&again, &[]).await.unwrap();
+}
