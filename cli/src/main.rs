@@ -70,6 +70,14 @@ enum TableCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Move people an earlier release stored by username to the records
+    /// this release keeps (by sub, with identifiers and credentials). Safe
+    /// to run again or to stop midway: people also move as they sign in.
+    Migrate {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -85,6 +93,9 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args, cli.store.unwrap_or(StoreSpec::Memory)).await,
         Command::Table(TableCommand::Create { json }) => table_create(json, operator_store(cli.store)).await,
+        Command::Table(TableCommand::Migrate { json }) => {
+            table_migrate(json, operator_store(cli.store)).await
+        }
         Command::Client(cmd) => client(cmd, operator_store(cli.store)).await,
         Command::User(cmd) => user(cmd, operator_store(cli.store)).await,
         Command::Keys(cmd) => keys::keys(cmd).await,
@@ -161,6 +172,20 @@ fn print(json_out: bool, value: serde_json::Value, text: impl FnOnce() -> String
     } else {
         println!("{}", text());
     }
+}
+
+async fn table_migrate(json_out: bool, spec: StoreSpec) -> Result<(), String> {
+    let store = open_store(&spec).await?;
+    if !json_out {
+        eprintln!("Moving people kept by username to the new records…");
+    }
+    let moved = store.migrate_legacy().await.map_err(|e| explain(&e))?;
+    print(json_out, json!({ "moved": moved }), || match moved {
+        0 => "Nothing to move: every person is kept by sub.".to_owned(),
+        1 => "Moved 1 person.".to_owned(),
+        n => format!("Moved {n} people."),
+    });
+    Ok(())
 }
 
 async fn table_create(json_out: bool, spec: StoreSpec) -> Result<(), String> {

@@ -31,6 +31,9 @@ pub struct Server {
     pub clock: ManualClock,
     /// The store behind the server.
     pub store: Arc<dyn Store>,
+    /// The issuer the server was configured with (the base unless a test
+    /// set another, as a deployment behind a proxy would).
+    pub issuer: String,
     /// An HTTP client that does not follow redirects.
     pub http: reqwest::Client,
     _stop: oneshot::Sender<()>,
@@ -85,6 +88,7 @@ impl Server {
         let mut config = Config::new(base.clone(), SigningKey::new(vec![42; 32]));
         config.keys = zeroauth_shared::keys::Keys::ephemeral().expect("a key set");
         configure(&mut config);
+        let issuer = config.issuer.clone();
         let clock = ManualClock::new(SystemClock.now());
         let app = App::new(store.clone(), config).with_clock(Arc::new(clock.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
@@ -95,7 +99,7 @@ impl Server {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client");
-        Self { base, clock, store, http, _stop: stop }
+        Self { base, clock, store, issuer, http, _stop: stop }
     }
 
     /// The URL of a path.
@@ -155,7 +159,7 @@ impl Server {
 
     /// A browser with an empty cookie jar.
     pub fn browser(&self) -> Browser<'_> {
-        Browser { server: self, cookies: HashMap::new() }
+        Browser { server: self, cookies: HashMap::new(), form_action: None }
     }
 
     /// POSTs a form to `path`, with Basic credentials when `basic` is given.
@@ -277,6 +281,9 @@ pub struct Browser<'a> {
     server: &'a Server,
     /// Cookies by name.
     pub cookies: HashMap<String, String>,
+    /// Where the last page's form posts, resolved against that page's URL
+    /// as a browser resolves it.
+    form_action: Option<String>,
 }
 
 /// The sign-in page as the browser got it.
@@ -314,6 +321,9 @@ impl Browser<'_> {
             self.server.http.get(url).header("cookie", self.cookie_header()).send().await.expect("answer");
         let reply = Reply::from(res).await;
         self.keep_cookies(&reply);
+        if let Some(action) = form_action(&reply.text, url) {
+            self.form_action = Some(action);
+        }
         reply
     }
 
@@ -324,12 +334,20 @@ impl Browser<'_> {
         Page { reply, request }
     }
 
-    /// POST the sign-in form.
+    /// POST the sign-in form to where the last page's form posts (panics
+    /// if no page with a form was opened).
     pub async fn submit(&mut self, form: &[(&str, &str)]) -> Reply {
+        let action = self.form_action.clone().expect("a page with a form was opened before submitting it");
+        // Under another issuer this server stands where a proxy would send
+        // the issuer's requests.
+        let action = match action.strip_prefix(self.server.issuer.trim_end_matches('/')) {
+            Some(path) if self.server.issuer != self.server.base => self.server.url(path),
+            _ => action,
+        };
         let res = self
             .server
             .http
-            .post(self.server.url("/callback"))
+            .post(action)
             .header("content-type", "application/x-www-form-urlencoded")
             .header("cookie", self.cookie_header())
             .body(form_encode(form))
@@ -362,6 +380,18 @@ impl Browser<'_> {
         assert_eq!(reply.status, 303, "{reply:?}");
         reply.location_params().remove("code").unwrap_or_else(|| panic!("no code in {reply:?}"))
     }
+}
+
+/// The `action` of a page's `<form method="post">`, resolved against the
+/// page's URL (an absent or empty action posts to the page itself).
+pub fn form_action(html: &str, page_url: &str) -> Option<String> {
+    let form = html.find("<form method=\"post\"")?;
+    let tag = html.get(form..)?.split('>').next()?;
+    let action = match tag.find("action=\"") {
+        Some(i) => tag.get(i + "action=\"".len()..)?.split('"').next()?.replace("&amp;", "&"),
+        None => String::new(),
+    };
+    reqwest::Url::parse(page_url).ok()?.join(&action).ok().map(String::from)
 }
 
 /// The value of the hidden `request` field of a sign-in page.
