@@ -66,7 +66,7 @@ pub async fn create_api_key(
         None => None,
     };
     let scope = Scope::narrow(new.scope.as_deref(), &client.scopes)
-        .map_err(|e| AdminError::Invalid(e.description))?;
+        .map_err(|e| AdminError::Invalid(e.to_string()))?;
     let lifetime = parse_lifetime(new.expires.as_deref().unwrap_or("90d"))?;
     let (key, record) = api_keys::mint(
         &client.client_id,

@@ -234,7 +234,7 @@ pub async fn create_client(
         ));
     }
     let scope = new.scope.as_deref().unwrap_or("openid profile email");
-    let scopes = Scope::parse(scope).map_err(|e| AdminError::Invalid(e.description))?;
+    let scopes = Scope::parse(scope).map_err(|e| AdminError::Invalid(e.to_string()))?;
     let rand = |n| crypto::random_string(n).map_err(|e| AdminError::Invalid(e.to_string()));
     let client_id = match new.client_id {
         Some(id) if !id.trim().is_empty() => id.trim().to_owned(),
@@ -334,7 +334,7 @@ pub async fn update_client(
         client.redirect_uris = changes.redirect_uris;
     }
     if let Some(scope) = &changes.scope {
-        client.scopes = Scope::parse(scope).map_err(|e| AdminError::Invalid(e.description))?;
+        client.scopes = Scope::parse(scope).map_err(|e| AdminError::Invalid(e.to_string()))?;
     }
     client.tokens = changes.tokens.apply(client.tokens)?;
     store.update_client(&client).await?;

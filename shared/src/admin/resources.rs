@@ -27,7 +27,7 @@ pub async fn create_resource(store: &dyn Store, new: NewResource, now: i64) -> R
     let uri = new.uri.trim().to_owned();
     resource::check_uri(&uri).map_err(AdminError::Invalid)?;
     let scopes = match new.scope.as_deref() {
-        Some(s) => Scope::parse(s).map_err(|e| AdminError::Invalid(e.description))?,
+        Some(s) => Scope::parse(s).map_err(|e| AdminError::Invalid(e.to_string()))?,
         None => Scope::default(),
     };
     for id in &new.clients {

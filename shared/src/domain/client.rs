@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::oauth::scope::Scope;
+use crate::domain::Scope;
 
 /// The OAuth grant types a client can be registered for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

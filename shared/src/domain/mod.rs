@@ -3,13 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::oauth::scope::Scope;
-
 mod client;
 mod person;
+mod scope;
 
 pub use client::{AccessTokenFormat, Client, ClientSource, Dialect, GrantType, TokenSettings};
 pub use person::{Amr, Credential, CredentialData, CredentialKind, Identifier, User};
+pub use scope::{Scope, ScopeError};
 
 /// A protected resource (RFC 8707): an API or MCP server that accepts
 /// ZeroAuth's access tokens, named by its canonical URI, which becomes the
