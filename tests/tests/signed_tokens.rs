@@ -61,6 +61,7 @@ async fn a_code_flow_with_openid_returns_an_id_token_the_published_keys_verify()
     assert!(claims["email"].is_string(), "{claims}");
     let auth_time = claims["auth_time"].as_i64().unwrap_or_default();
     assert!(auth_time >= before && auth_time <= s.clock_now(), "{claims}");
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]), "how the person signed in (RFC 8176)");
     let digest = Sha256::digest(r.field("access_token").as_bytes());
     assert_eq!(claims["at_hash"], URL_SAFE_NO_PAD.encode(&digest[..16]));
 
@@ -75,6 +76,7 @@ async fn a_code_flow_with_openid_returns_an_id_token_the_published_keys_verify()
         .await;
     let again = id_claims(&published(&s).await, &s, &refreshed.field("id_token"));
     assert_eq!((&again["sub"], &again["auth_time"]), (&claims["sub"], &claims["auth_time"]));
+    assert_eq!(again["amr"], claims["amr"], "the grant keeps how the person signed in");
     assert!(again["nonce"].is_null() && again["iat"].as_i64() > claims["iat"].as_i64(), "{again}");
 
     // Without openid in the scope there is no ID token.
