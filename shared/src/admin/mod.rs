@@ -220,15 +220,17 @@ pub async fn create_client(
     }
     let grant_types = parse_grants(&new.grants)?;
     let tokens = new.token_options().apply(TokenSettings::default())?;
-    if grant_types.contains(&GrantType::AuthorizationCode) && new.redirect_uris.is_empty() {
-        return Err(AdminError::Invalid(
-            "the authorization_code grant needs at least one --redirect-uri".into(),
-        ));
-    }
-    if new.public && grant_types.contains(&GrantType::ClientCredentials) {
-        return Err(AdminError::Invalid(
-            "a public client cannot use client_credentials (RFC 6749 4.4)".into(),
-        ));
+    for g in &grant_types {
+        let spec = g.spec();
+        if spec.redirects && new.redirect_uris.is_empty() {
+            return Err(AdminError::Invalid(format!(
+                "the {} grant needs at least one --redirect-uri",
+                spec.wire
+            )));
+        }
+        if new.public && !spec.public_clients {
+            return Err(AdminError::Invalid(format!("a public client cannot use {}", spec.wire)));
+        }
     }
     let scope = new.scope.as_deref().unwrap_or("openid profile email");
     let scopes = Scope::parse(scope).map_err(|e| AdminError::Invalid(e.description))?;
@@ -283,10 +285,7 @@ fn parse_grants(names: &[String]) -> Result<Vec<GrantType>, AdminError> {
     let mut grant_types = Vec::new();
     for g in names {
         let g = GrantType::parse(g).ok_or_else(|| {
-            AdminError::Invalid(format!(
-                "grant {g:?} is unknown; use authorization_code, refresh_token, client_credentials or \
-                 urn:ietf:params:oauth:grant-type:token-exchange"
-            ))
+            AdminError::Invalid(format!("grant {g:?} is unknown; use {}", GrantType::wire_names_sentence()))
         })?;
         if !grant_types.contains(&g) {
             grant_types.push(g);

@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::oauth::scope::Scope;
 
 mod client;
+mod grant_type;
 
-pub use client::{AccessTokenFormat, Client, ClientSource, Dialect, GrantType, TokenSettings};
+pub use client::{AccessTokenFormat, Client, ClientSource, Dialect, TokenSettings};
+pub use grant_type::{GrantSpec, GrantType};
 
 /// A protected resource (RFC 8707): an API or MCP server that accepts
 /// ZeroAuth's access tokens, named by its canonical URI, which becomes the

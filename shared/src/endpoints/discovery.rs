@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::config::RegistrationPolicy;
+use crate::domain::GrantType;
 use crate::error::OAuthError;
 use crate::http::{Request, Response, json as json_response};
 use crate::oauth::scope::KNOWN_SCOPES;
@@ -25,12 +26,7 @@ pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> 
         "end_session_endpoint": app.url(Endpoint::Logout.path()),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": [
-            "authorization_code",
-            "refresh_token",
-            "client_credentials",
-            "urn:ietf:params:oauth:grant-type:token-exchange"
-        ],
+        "grant_types_supported": GrantType::advertised().map(|g| g.wire).collect::<Vec<_>>(),
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

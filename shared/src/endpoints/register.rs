@@ -13,7 +13,7 @@ use crate::admin::{self, AdminError, NewClient};
 use crate::app::App;
 use crate::config::RegistrationPolicy;
 use crate::crypto;
-use crate::domain::Client;
+use crate::domain::{Client, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{
     Request, Response, bearer_error, bearer_token, bounded_body, client_ip, json as json_response, media_type,
@@ -126,18 +126,8 @@ fn to_new_client(app: &App, m: Metadata) -> Result<NewClient, OAuthError> {
             )));
         }
     };
-    let grants = m.grant_types.unwrap_or_else(|| vec!["authorization_code".into()]);
-    for g in &grants {
-        let known = matches!(g.as_str(), "authorization_code" | "refresh_token")
-            || (g == "client_credentials" && !public);
-        if !known {
-            return Err(invalid_metadata(format!(
-                "grant type {g:?} cannot be registered{}",
-                if public { " by a public client" } else { "" }
-            )));
-        }
-    }
-    let code_flow = grants.iter().any(|g| g == "authorization_code");
+    let grants = registrable_grants(m.grant_types, public)?;
+    let code_flow = grants.iter().any(|g| g.spec().redirects);
     let response_types = m.response_types.unwrap_or_else(|| vec!["code".into()]);
     if response_types.iter().any(|r| r != "code") || (code_flow && response_types.is_empty()) {
         return Err(invalid_metadata("only the response type \"code\" is supported"));
@@ -169,13 +159,32 @@ fn to_new_client(app: &App, m: Metadata) -> Result<NewClient, OAuthError> {
     Ok(NewClient {
         name,
         redirect_uris,
-        grants,
+        grants: grants.iter().map(|g| g.as_str().to_owned()).collect(),
         scope: None,
         public,
         trusted: false,
         registered_until: Some(app.now() + app.config.registration.client_ttl),
         ..Default::default()
     })
+}
+
+/// The grant types a client registering itself asked for (RFC 7591 2:
+/// `authorization_code` when it names none), if it may have them all.
+fn registrable_grants(asked: Option<Vec<String>>, public: bool) -> Result<Vec<GrantType>, OAuthError> {
+    let Some(asked) = asked else {
+        return Ok(vec![GrantType::AuthorizationCode]);
+    };
+    asked
+        .iter()
+        .map(|name| {
+            GrantType::parse(name).filter(|g| g.self_registrable(public)).ok_or_else(|| {
+                invalid_metadata(format!(
+                    "grant type {name:?} cannot be registered{}",
+                    if public { " by a public client" } else { "" }
+                ))
+            })
+        })
+        .collect()
 }
 
 /// The registration response (RFC 7591 3.2.1): the client's id and the

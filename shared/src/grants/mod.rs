@@ -1,6 +1,8 @@
-//! The grant types of the token endpoint (RFC 6749 4.1.3, 4.4, 6), one file
-//! each. A grant takes its typed request and an already-authenticated
-//! client, never the raw HTTP request, and returns what it [`Issued`].
+//! The grant types of the token endpoint (RFC 6749 4.1.3, 4.4, 6; RFC 8693),
+//! one file each; their names and who may have them are listed once, in the
+//! catalogue beside [`GrantType`]. A grant takes its typed request and an
+//! already-authenticated client, never the raw HTTP request, and returns
+//! what it [`Issued`].
 
 pub mod authorization_code;
 pub mod client_credentials;
@@ -11,7 +13,7 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::app::App;
-use crate::domain::Dialect;
+use crate::domain::{Dialect, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Response};
 use crate::oauth::Scope;
@@ -34,32 +36,42 @@ impl TokenRequest {
     /// Reads the grant type and its parameters. Iternio and ItsYou.online
     /// send no `grant_type` with a code (SPEC.md section 5).
     pub fn parse(params: &Params) -> Result<Self, OAuthError> {
-        let grant_type = match params.get("grant_type")? {
-            Some(g) => g,
-            None if params.get("code")?.is_some() => "authorization_code",
-            None => return Err(OAuthError::invalid_request("parameter `grant_type` is missing")),
+        let grant = match params.get("grant_type")? {
+            Some(name) => GrantType::parse(name).ok_or_else(|| {
+                OAuthError::new(
+                    ErrorCode::UnsupportedGrantType,
+                    format!("grant_type `{name}` is not supported; use {}", GrantType::wire_names_sentence()),
+                )
+            })?,
+            None => implied(params)?
+                .ok_or_else(|| OAuthError::invalid_request("parameter `grant_type` is missing"))?,
         };
-        match grant_type {
-            "authorization_code" => {
+        match grant {
+            GrantType::AuthorizationCode => {
                 authorization_code::CodeRequest::parse(params).map(Self::AuthorizationCode)
             }
-            "refresh_token" => refresh_token::RefreshRequest::parse(params).map(Self::RefreshToken),
-            "client_credentials" => {
+            GrantType::RefreshToken => refresh_token::RefreshRequest::parse(params).map(Self::RefreshToken),
+            GrantType::ClientCredentials => {
                 client_credentials::CredentialsRequest::parse(params).map(Self::ClientCredentials)
             }
-            token_exchange::GRANT_TYPE => {
+            GrantType::TokenExchange => {
                 token_exchange::ExchangeRequest::parse(params).map(Self::TokenExchange)
             }
-            other => Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!(
-                    "grant_type `{other}` is not supported; use authorization_code, refresh_token, \
-                     client_credentials or {}",
-                    token_exchange::GRANT_TYPE
-                ),
-            )),
         }
     }
+}
+
+/// The grant a request without `grant_type` is for: the one whose telltale
+/// parameter it has (see [`crate::domain::GrantSpec::implied_by`]).
+fn implied(params: &Params) -> Result<Option<GrantType>, OAuthError> {
+    for grant in GrantType::ALL {
+        if let Some(name) = grant.spec().implied_by
+            && params.get(name)?.is_some()
+        {
+            return Ok(Some(grant));
+        }
+    }
+    Ok(None)
 }
 
 /// What a grant issued: the successful token response (RFC 6749 5.1, plus
