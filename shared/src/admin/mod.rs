@@ -31,7 +31,8 @@ pub struct NewClient {
     /// Redirect URIs: `https`, or `http` on a loopback host.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
-    /// Grant types; default `authorization_code` and `refresh_token`.
+    /// Grant types by either name in the catalogue (`token-exchange` or its
+    /// RFC name); default `authorization_code` and `refresh_token`.
     #[serde(default)]
     pub grants: Vec<String>,
     /// Allowed scopes, space-separated; default `openid profile email`.
@@ -277,15 +278,17 @@ pub async fn create_client(
     Ok((client, secret))
 }
 
-/// Grant types by their RFC names; default `authorization_code` and `refresh_token`.
+/// Grant types by either of the catalogue's names, as `--grant` takes them
+/// (`client-credentials` or `client_credentials`); default
+/// `authorization_code` and `refresh_token`.
 fn parse_grants(names: &[String]) -> Result<Vec<GrantType>, AdminError> {
     if names.is_empty() {
         return Ok(vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
     }
     let mut grant_types = Vec::new();
     for g in names {
-        let g = GrantType::parse(g).ok_or_else(|| {
-            AdminError::Invalid(format!("grant {g:?} is unknown; use {}", GrantType::wire_names_sentence()))
+        let g = GrantType::from_name(g).ok_or_else(|| {
+            AdminError::Invalid(format!("grant {g:?} is unknown; use {}", GrantType::names_sentence()))
         })?;
         if !grant_types.contains(&g) {
             grant_types.push(g);

@@ -141,15 +141,24 @@ impl GrantType {
         spec.self_registrable && (spec.public_clients || !public)
     }
 
-    /// The RFC names, joined as a sentence for error messages:
-    /// `a, b, c or d`.
+    /// The names an operator may give, as a sentence for error messages:
+    /// `authorization-code (authorization_code), …`.
+    pub fn names_sentence() -> String {
+        sentence(Self::ALL.map(|g| format!("{} ({})", g.spec().short, g.spec().wire)).to_vec())
+    }
+
+    /// The RFC names `/token` takes, as a sentence for error messages.
     pub fn wire_names_sentence() -> String {
-        let names: Vec<&str> = Self::advertised().map(|s| s.wire).collect();
-        match names.split_last() {
-            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-            Some((last, _)) => (*last).to_owned(),
-            None => String::new(),
-        }
+        sentence(Self::advertised().map(|s| s.wire.to_owned()).collect())
+    }
+}
+
+/// `a, b, c or d`.
+fn sentence(names: Vec<String>) -> String {
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
     }
 }
 

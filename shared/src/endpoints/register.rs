@@ -177,7 +177,7 @@ fn registrable_grants(asked: Option<Vec<String>>, public: bool) -> Result<Vec<Gr
     asked
         .iter()
         .map(|name| {
-            GrantType::parse(name).filter(|g| g.self_registrable(public)).ok_or_else(|| {
+            GrantType::from_name(name).filter(|g| g.self_registrable(public)).ok_or_else(|| {
                 invalid_metadata(format!(
                     "grant type {name:?} cannot be registered{}",
                     if public { " by a public client" } else { "" }
@@ -200,4 +200,54 @@ fn response_body(client: &Client, method: &str) -> serde_json::Value {
         "token_endpoint_auth_method": method,
         "scope": client.scopes.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registering_client_gets_the_grants_the_catalogue_lets_it_have() {
+        use GrantType::*;
+        let names = |n: &[&str]| Some(n.iter().map(|s| (*s).to_owned()).collect());
+        // name, grant_types asked for, public client, the grants registered
+        type Case<'a> = (&'a str, Option<Vec<String>>, bool, Option<Vec<GrantType>>);
+        let cases: &[Case<'_>] = &[
+            ("should default to the code flow (RFC 7591 2)", None, true, Some(vec![AuthorizationCode])),
+            (
+                "should take RFC names",
+                names(&["authorization_code", "refresh_token"]),
+                true,
+                Some(vec![AuthorizationCode, RefreshToken]),
+            ),
+            (
+                "should take the names --grant and the seed file take",
+                names(&["authorization-code", "refresh-token"]),
+                true,
+                Some(vec![AuthorizationCode, RefreshToken]),
+            ),
+            (
+                "should take client_credentials from a confidential client",
+                names(&["client_credentials"]),
+                false,
+                Some(vec![ClientCredentials]),
+            ),
+            (
+                "should fail because a public client has no credentials",
+                names(&["client_credentials"]),
+                true,
+                None,
+            ),
+            (
+                "should fail because only the operator grants token exchange",
+                names(&["urn:ietf:params:oauth:grant-type:token-exchange"]),
+                false,
+                None,
+            ),
+            ("should fail because implicit is not offered", names(&["implicit"]), false, None),
+        ];
+        for (name, asked, public, want) in cases {
+            assert_eq!(registrable_grants(asked.clone(), *public).ok(), *want, "{name}");
+        }
+    }
 }
