@@ -7,9 +7,11 @@ use crate::oauth::scope::Scope;
 
 mod client;
 mod grant_type;
+mod token_kind;
 
 pub use client::{AccessTokenFormat, Client, ClientSource, Dialect, TokenSettings};
 pub use grant_type::{GrantSpec, GrantType};
+pub use token_kind::AccessTokenKind;
 
 /// A protected resource (RFC 8707): an API or MCP server that accepts
 /// ZeroAuth's access tokens, named by its canonical URI, which becomes the
@@ -208,7 +210,8 @@ pub struct LastRotation {
 /// An access token, stored under its digest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessTokenRecord {
-    /// SHA-256 digest of the token.
+    /// SHA-256 digest of an opaque token; a JWT's `jti`, an API key's id
+    /// (see [`AccessTokenKind`]).
     pub digest: String,
     /// The grant it belongs to; `None` for `client_credentials` tokens.
     pub grant_id: Option<String>,
@@ -227,4 +230,8 @@ pub struct AccessTokenRecord {
     /// The protected resource it is for (RFC 8707), its `aud`.
     #[serde(default)]
     pub audience: Option<String>,
+    /// What kind of token it is; opaque when a stored record names none
+    /// (see [`AccessTokenRecord::with_legacy_kind`]).
+    #[serde(default)]
+    pub kind: AccessTokenKind,
 }
