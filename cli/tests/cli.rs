@@ -165,7 +165,10 @@ fn client_commands_in_plain_words() {
         &["client", "create", "--name", "SPA", "--redirect-uri", "https://spa.example/cb", "--public"],
         None,
     );
-    assert!(!stdout(&public).contains("client secret"), "public clients have none");
+    assert!(public.status.success(), "{}", stderr(&public));
+    let public = stdout(&public);
+    assert!(public.contains("Created client") && public.contains("type: public"), "{public}");
+    assert!(!public.contains("client secret"), "public clients have none: {public}");
 }
 
 #[test]
@@ -457,13 +460,16 @@ fn keys_generate_list_and_rotate_a_key_file() {
             .collect()
     };
     let before = active(&cli.json(&["keys", "list", "--file", file, "--json"], None));
+    assert_eq!(before.len(), 3, "one active key per algorithm: {before:?}");
     let rotated = cli.json(&["keys", "rotate", "--file", file, "--json"], None);
     assert_eq!(
         rotated["keys"].as_array().unwrap().len(),
         9,
         "a retired, an active and a next key per algorithm"
     );
-    assert!(active(&rotated).iter().all(|k| !before.contains(k)), "new keys sign");
+    let after = active(&rotated);
+    assert_eq!(after.len(), 3, "one key per algorithm still signs: {rotated}");
+    assert!(after.iter().all(|k| !before.contains(k)), "new keys sign: {before:?} then {after:?}");
     let words = stdout(&cli.run(&["keys", "list", "--file", file], None));
     assert!(words.contains("retired (published until its tokens expire)"), "{words}");
     let short = cli.fails(&["keys", "rotate", "--file", file, "--keep-retired", "60"], None);
