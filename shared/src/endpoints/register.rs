@@ -204,7 +204,85 @@ fn response_body(client: &Client, method: &str) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::config::Config;
+    use crate::secret::SigningKey;
+    use crate::store::memory::MemoryStore;
+
+    #[test]
+    fn metadata_becomes_a_never_trusted_client_or_says_what_is_wrong() {
+        let app = App::new(
+            Arc::new(MemoryStore::new()),
+            Config::new("https://a.example", SigningKey::new(vec![1; 32])),
+        );
+        let web = json!(["https://app.example/cb"]);
+        let eleven: Vec<String> = (0..11).map(|i| format!("https://app.example/{i}")).collect();
+        // name, the metadata, (public, name) of the client to register, or the error
+        type Case<'a> = (&'a str, serde_json::Value, Result<(bool, String), ErrorCode>);
+        let cases: Vec<Case<'_>> = vec![
+            (
+                "should register a public client",
+                json!({"redirect_uris": web, "token_endpoint_auth_method": "none", "client_name": "Inspector"}),
+                Ok((true, "Inspector".into())),
+            ),
+            (
+                "should default to a confidential client with a placeholder name",
+                json!({"redirect_uris": web}),
+                Ok((false, "Unnamed application".into())),
+            ),
+            (
+                "should keep the first 100 characters of a name",
+                json!({"redirect_uris": web, "client_name": "n".repeat(150)}),
+                Ok((false, "n".repeat(100))),
+            ),
+            (
+                "should need no redirect URI without the code flow",
+                json!({"grant_types": ["client_credentials"]}),
+                Ok((false, "Unnamed application".into())),
+            ),
+            (
+                "should fail because the auth method is not offered",
+                json!({"redirect_uris": web, "token_endpoint_auth_method": "private_key_jwt"}),
+                Err(ErrorCode::InvalidClientMetadata),
+            ),
+            (
+                "should fail because the implicit flow is not offered",
+                json!({"redirect_uris": web, "response_types": ["token"]}),
+                Err(ErrorCode::InvalidClientMetadata),
+            ),
+            (
+                "should fail because the code flow needs a redirect URI",
+                json!({"token_endpoint_auth_method": "none"}),
+                Err(ErrorCode::InvalidRedirectUri),
+            ),
+            (
+                "should fail because of too many redirect URIs",
+                json!({"redirect_uris": eleven}),
+                Err(ErrorCode::InvalidRedirectUri),
+            ),
+            (
+                "should fail because a redirect URI has a fragment",
+                json!({"redirect_uris": ["https://app.example/cb#x"]}),
+                Err(ErrorCode::InvalidRedirectUri),
+            ),
+            (
+                "should fail because the name has a control character",
+                json!({"redirect_uris": web, "client_name": "a\u{7}b"}),
+                Err(ErrorCode::InvalidClientMetadata),
+            ),
+        ];
+        for (name, metadata, want) in cases {
+            let metadata: Metadata =
+                serde_json::from_value(metadata).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let got = to_new_client(&app, metadata);
+            if let Ok(new) = &got {
+                assert!(!new.trusted && new.registered_until.is_some(), "{name}: never trusted, and expires");
+            }
+            assert_eq!(got.map(|n| (n.public, n.name)).map_err(|e| e.code), want, "{name}");
+        }
+    }
 
     #[test]
     fn a_registering_client_gets_the_grants_the_catalogue_lets_it_have() {
