@@ -1,9 +1,10 @@
 //! `zeroauth client …`: registering and managing client applications.
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use zeroauth_shared::admin::{self, NewClient, TokenOptions};
-use zeroauth_shared::domain::{AccessTokenFormat, Client, ClientSource};
+use zeroauth_shared::domain::{AccessTokenFormat, Client, ClientSource, GrantType};
 use zeroauth_shared::store::Store;
 
 use crate::store_arg::StoreSpec;
@@ -34,17 +35,15 @@ pub(crate) struct ClientId {
     json: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub(crate) enum Grant {
-    #[value(alias = "authorization_code")]
-    AuthorizationCode,
-    #[value(alias = "refresh_token")]
-    RefreshToken,
-    #[value(alias = "client_credentials")]
-    ClientCredentials,
-    /// RFC 8693: swap an access token for a JWT access token.
-    #[value(alias = "urn:ietf:params:oauth:grant-type:token-exchange")]
-    TokenExchange,
+/// `--grant`: a grant type by either of its names in the catalogue, the
+/// operator's (`client-credentials`) or the RFC's (`client_credentials`).
+fn grant_parser() -> impl TypedValueParser<Value = GrantType> {
+    let names = GrantType::ALL.map(|g| {
+        let spec = g.spec();
+        PossibleValue::new(spec.short).alias(spec.wire).help(spec.summary)
+    });
+    PossibleValuesParser::new(names)
+        .try_map(|name| GrantType::from_name(&name).ok_or_else(|| format!("grant {name:?} is unknown")))
 }
 
 #[derive(Args)]
@@ -56,8 +55,8 @@ pub(crate) struct ClientCreate {
     #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
     /// A grant type (repeatable); default authorization-code and refresh-token.
-    #[arg(long = "grant", value_enum)]
-    grants: Vec<Grant>,
+    #[arg(long = "grant", value_parser = grant_parser())]
+    grants: Vec<GrantType>,
     /// Allowed scopes, space-separated (default "openid profile email").
     #[arg(long)]
     scope: Option<String>,
@@ -257,17 +256,7 @@ fn client_text(c: &Client) -> String {
 
 /// `client create`: registers the client and prints its secret once.
 async fn create(store: &dyn Store, a: ClientCreate) -> Result<(), String> {
-    let grants = a
-        .grants
-        .iter()
-        .map(|g| match g {
-            Grant::AuthorizationCode => "authorization_code",
-            Grant::RefreshToken => "refresh_token",
-            Grant::ClientCredentials => "client_credentials",
-            Grant::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
-        })
-        .map(str::to_owned)
-        .collect();
+    let grants = a.grants.iter().map(|g| g.as_str().to_owned()).collect();
     let new = NewClient {
         name: a.name,
         redirect_uris: a.redirect_uris,

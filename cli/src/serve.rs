@@ -10,6 +10,7 @@ use zeroauth_shared::admin::AdminError;
 use zeroauth_shared::admin::{self, NewClient, NewUser, Seed};
 use zeroauth_shared::clock::{Clock, SystemClock};
 use zeroauth_shared::config::{Config, Registration, RegistrationPolicy};
+use zeroauth_shared::domain::GrantType;
 use zeroauth_shared::http::{Request, Response, html, query, with_query};
 use zeroauth_shared::server::Limits;
 use zeroauth_shared::store::StoreError;
@@ -171,7 +172,9 @@ async fn print_demo(app: &App, issuer: &str) -> Result<(), String> {
     let new = NewClient {
         name: "ZeroAuth demo app".into(),
         redirect_uris: vec![redirect.clone()],
-        grants: vec!["authorization_code".into(), "refresh_token".into(), "client_credentials".into()],
+        grants: [GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials]
+            .map(|g| g.as_str().to_owned())
+            .into(),
         scope: Some("openid profile email".into()),
         public: false,
         trusted: false,

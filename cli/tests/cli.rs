@@ -5,6 +5,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use zeroauth_shared::domain::GrantType;
 use zeroauth_shared::testing::endpoint;
 
 /// A `zeroauth` invocation on its own table in DynamoDB Local.
@@ -164,7 +165,10 @@ fn client_commands_in_plain_words() {
         &["client", "create", "--name", "SPA", "--redirect-uri", "https://spa.example/cb", "--public"],
         None,
     );
-    assert!(!stdout(&public).contains("client secret"), "public clients have none");
+    assert!(public.status.success(), "{}", stderr(&public));
+    let public = stdout(&public);
+    assert!(public.contains("Created client") && public.contains("type: public"), "{public}");
+    assert!(!public.contains("client secret"), "public clients have none: {public}");
 }
 
 #[test]
@@ -326,6 +330,63 @@ password = "local-password"
     assert!(body.contains("\"scope\":\"reports\""), "{body}");
 }
 
+/// A seed file takes every name `--grant` takes: the catalogue's operator
+/// names (`token-exchange`, as the README lists them) and the RFC names.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seed_file_takes_the_grant_names_the_cli_takes() {
+    let cli = Cli::new();
+    let dir = std::env::temp_dir().join(format!("zeroauth-seed-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut seed = String::new();
+    let mut ids = Vec::new();
+    for g in GrantType::ALL {
+        let spec = g.spec();
+        for (kind, name) in [("short", spec.short), ("wire", spec.wire)] {
+            let id = format!("{kind}-{}", spec.short);
+            seed.push_str(&format!(
+                "[[clients]]\nclient_id = \"{id}\"\nclient_secret = \"seed-secret-0123456789\"\nname = \"{id}\"\n\
+                 redirect_uris = [\"http://127.0.0.1/cb\"]\ngrants = [\"{name}\"]\n\n"
+            ));
+            ids.push(id);
+        }
+    }
+    seed.push_str(
+        "[[clients]]\nclient_id = \"exchanger\"\nclient_secret = \"seed-secret-0123456789\"\n\
+         name = \"Exchanger\"\ngrants = [\"client-credentials\", \"token-exchange\"]\nscope = \"reports\"\n",
+    );
+    let file = dir.join("seed.toml");
+    std::fs::write(&file, seed).unwrap();
+    let s = serve(&cli, &["--seed", file.to_str().unwrap()], "Stop it with Ctrl-C");
+    let out = s.stdout_lines.join("\n");
+    for id in &ids {
+        assert!(
+            out.contains(&format!("Seeded client {id} ")),
+            "the seed file took client {id}'s grant: {out}"
+        );
+    }
+    let (status, body) = client_credentials(&s.base, "exchanger", "seed-secret-0123456789").await;
+    assert_eq!(status, 200, "client-credentials is client_credentials: {body}");
+    let access: Value = serde_json::from_str(&body).unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}/token", s.base))
+        .basic_auth("exchanger", Some("seed-secret-0123456789"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token={}\
+             &subject_token_type=urn:ietf:params:oauth:token-type:access_token",
+            access["access_token"].as_str().unwrap_or_default()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status().as_u16(),
+        200,
+        "token-exchange is the RFC 8693 grant: {}",
+        res.text().await.unwrap()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_on_dynamodb_uses_the_table_the_cli_filled() {
     let cli = Cli::with_table();
@@ -399,13 +460,16 @@ fn keys_generate_list_and_rotate_a_key_file() {
             .collect()
     };
     let before = active(&cli.json(&["keys", "list", "--file", file, "--json"], None));
+    assert_eq!(before.len(), 3, "one active key per algorithm: {before:?}");
     let rotated = cli.json(&["keys", "rotate", "--file", file, "--json"], None);
     assert_eq!(
         rotated["keys"].as_array().unwrap().len(),
         9,
         "a retired, an active and a next key per algorithm"
     );
-    assert!(active(&rotated).iter().all(|k| !before.contains(k)), "new keys sign");
+    let after = active(&rotated);
+    assert_eq!(after.len(), 3, "one key per algorithm still signs: {rotated}");
+    assert!(after.iter().all(|k| !before.contains(k)), "new keys sign: {before:?} then {after:?}");
     let words = stdout(&cli.run(&["keys", "list", "--file", file], None));
     assert!(words.contains("retired (published until its tokens expire)"), "{words}");
     let short = cli.fails(&["keys", "rotate", "--file", file, "--keep-retired", "60"], None);

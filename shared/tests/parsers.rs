@@ -129,6 +129,7 @@ proptest! {
             *b ^= flip | 1;
         }
         let tampered = String::from_utf8_lossy(&tampered).into_owned();
+        prop_assert!(sealed::open::<Session>(&key, "session", &good, 1).is_some(), "the untouched value opens");
         for candidate in [raw.as_str(), good.get(..cut.min(good.len())).unwrap_or(""), tampered.as_str()] {
             let _ = sealed::open::<PendingRequest>(&key, "login-request", candidate, 1);
             let _ = sealed::open::<Device>(&key, "device", candidate, 1);

@@ -101,6 +101,7 @@ fn access(digest: &str, gid: &str) -> AccessTokenRecord {
         issued_at: T0,
         expires_at: T0 + 100,
         audience: None,
+        kind: Default::default(),
     }
 }
 

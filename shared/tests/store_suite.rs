@@ -165,6 +165,7 @@ fn access(digest: &str, grant_id: Option<&str>) -> AccessTokenRecord {
         issued_at: T0,
         expires_at: T0 + 3600,
         audience: None,
+        kind: Default::default(),
     }
 }
 

@@ -122,6 +122,41 @@ async fn oversized_or_blank_identifiers_are_refused_with_a_4xx() {
     }
 }
 
+/// RFC 6749 3.1.2: "The endpoint URI MUST NOT include a fragment
+/// component." A loopback URI, which matches on any port, was taken with one
+/// and the code was then sent inside the fragment.
+#[tokio::test]
+async fn a_loopback_redirect_uri_with_a_fragment_gets_the_error_page() {
+    let s = Server::dynamodb().await;
+    let c = s
+        .client(|n| {
+            n.redirect_uris = vec![
+                "http://127.0.0.1:9/cb".into(),
+                "http://localhost/cb".into(),
+                "http://[::1]:8080/cb".into(),
+            ];
+        })
+        .await;
+    for uri in [
+        "http://127.0.0.1:9/cb#f",
+        "http://127.0.0.1:5/cb#f",
+        "http://127.0.0.1/cb#",
+        "http://localhost:3000/cb#f",
+        "http://[::1]:9/cb#f",
+    ] {
+        let r = s.browser().authorize(&[("client_id", &c.id), ("redirect_uri", uri)]).await;
+        assert_eq!(r.status, 400, "should refuse {uri}: {r:?}");
+        assert!(r.header("location").is_none(), "never a redirect to {uri}");
+        assert!(zeroauth_e2e::hidden_request(&r.text).is_none(), "no sign-in form for {uri}");
+    }
+    let fine =
+        s.browser().authorize(&[("client_id", &c.id), ("redirect_uri", "http://127.0.0.1:5/cb")]).await;
+    assert!(
+        zeroauth_e2e::hidden_request(&fine.text).is_some(),
+        "the same URI without one signs in: {fine:?}"
+    );
+}
+
 /// Finding 16: on an https issuer the sign-in cookies are `__Host-`
 /// prefixed, so a sibling subdomain cannot plant them.
 #[tokio::test]

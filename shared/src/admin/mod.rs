@@ -34,7 +34,8 @@ pub struct NewClient {
     /// Redirect URIs: `https`, or `http` on a loopback host.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
-    /// Grant types; default `authorization_code` and `refresh_token`.
+    /// Grant types by either name in the catalogue (`token-exchange` or its
+    /// RFC name); default `authorization_code` and `refresh_token`.
     #[serde(default)]
     pub grants: Vec<String>,
     /// Allowed scopes, space-separated; default `openid profile email`.
@@ -223,15 +224,17 @@ pub async fn create_client(
     }
     let grant_types = parse_grants(&new.grants)?;
     let tokens = new.token_options().apply(TokenSettings::default())?;
-    if grant_types.contains(&GrantType::AuthorizationCode) && new.redirect_uris.is_empty() {
-        return Err(AdminError::Invalid(
-            "the authorization_code grant needs at least one --redirect-uri".into(),
-        ));
-    }
-    if new.public && grant_types.contains(&GrantType::ClientCredentials) {
-        return Err(AdminError::Invalid(
-            "a public client cannot use client_credentials (RFC 6749 4.4)".into(),
-        ));
+    for g in &grant_types {
+        let spec = g.spec();
+        if spec.redirects && new.redirect_uris.is_empty() {
+            return Err(AdminError::Invalid(format!(
+                "the {} grant needs at least one --redirect-uri",
+                spec.wire
+            )));
+        }
+        if new.public && !spec.public_clients {
+            return Err(AdminError::Invalid(format!("a public client cannot use {}", spec.wire)));
+        }
     }
     let scope = new.scope.as_deref().unwrap_or("openid profile email");
     let scopes = Scope::parse(scope).map_err(|e| AdminError::Invalid(e.to_string()))?;
@@ -278,18 +281,17 @@ pub async fn create_client(
     Ok((client, secret))
 }
 
-/// Grant types by their RFC names; default `authorization_code` and `refresh_token`.
+/// Grant types by either of the catalogue's names, as `--grant` takes them
+/// (`client-credentials` or `client_credentials`); default
+/// `authorization_code` and `refresh_token`.
 fn parse_grants(names: &[String]) -> Result<Vec<GrantType>, AdminError> {
     if names.is_empty() {
         return Ok(vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
     }
     let mut grant_types = Vec::new();
     for g in names {
-        let g = GrantType::parse(g).ok_or_else(|| {
-            AdminError::Invalid(format!(
-                "grant {g:?} is unknown; use authorization_code, refresh_token, client_credentials or \
-                 urn:ietf:params:oauth:grant-type:token-exchange"
-            ))
+        let g = GrantType::from_name(g).ok_or_else(|| {
+            AdminError::Invalid(format!("grant {g:?} is unknown; use {}", GrantType::names_sentence()))
         })?;
         if !grant_types.contains(&g) {
             grant_types.push(g);

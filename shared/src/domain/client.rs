@@ -3,41 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::GrantType;
 use crate::domain::Scope;
-
-/// The OAuth grant types a client can be registered for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantType {
-    /// RFC 6749 4.1.
-    AuthorizationCode,
-    /// RFC 6749 6.
-    RefreshToken,
-    /// RFC 6749 4.4.
-    ClientCredentials,
-    /// RFC 8693: an access token in, a JWT access token out.
-    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
-    TokenExchange,
-}
-
-impl GrantType {
-    /// The wire name of the grant type.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AuthorizationCode => "authorization_code",
-            Self::RefreshToken => "refresh_token",
-            Self::ClientCredentials => "client_credentials",
-            Self::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials, Self::TokenExchange]
-            .into_iter()
-            .find(|g| g.as_str() == s)
-    }
-}
 
 /// A registered client application.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

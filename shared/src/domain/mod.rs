@@ -4,12 +4,16 @@
 use serde::{Deserialize, Serialize};
 
 mod client;
+mod grant_type;
 mod person;
 mod scope;
+mod token_kind;
 
-pub use client::{AccessTokenFormat, Client, ClientSource, Dialect, GrantType, TokenSettings};
+pub use client::{AccessTokenFormat, Client, ClientSource, Dialect, TokenSettings};
+pub use grant_type::{GrantSpec, GrantType};
 pub use person::{Amr, Credential, CredentialData, CredentialKind, Identifier, User};
 pub use scope::{Scope, ScopeError};
+pub use token_kind::AccessTokenKind;
 
 /// A protected resource (RFC 8707): an API or MCP server that accepts
 /// ZeroAuth's access tokens, named by its canonical URI, which becomes the
@@ -169,7 +173,8 @@ pub struct LastRotation {
 /// An access token, stored under its digest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessTokenRecord {
-    /// SHA-256 digest of the token.
+    /// SHA-256 digest of an opaque token; a JWT's `jti`, an API key's id
+    /// (see [`AccessTokenKind`]).
     pub digest: String,
     /// The grant it belongs to; `None` for `client_credentials` tokens.
     pub grant_id: Option<String>,
@@ -188,4 +193,8 @@ pub struct AccessTokenRecord {
     /// The protected resource it is for (RFC 8707), its `aud`.
     #[serde(default)]
     pub audience: Option<String>,
+    /// What kind of token it is; opaque when a stored record names none
+    /// (see [`AccessTokenRecord::with_legacy_kind`]).
+    #[serde(default)]
+    pub kind: AccessTokenKind,
 }

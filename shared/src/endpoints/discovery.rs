@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::config::RegistrationPolicy;
+use crate::domain::GrantType;
 use crate::error::OAuthError;
 use crate::http::{Request, Response, json as json_response};
 use crate::oauth::scope::KNOWN_SCOPES;
@@ -25,12 +26,7 @@ pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> 
         "end_session_endpoint": app.url(Endpoint::Logout.path()),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": [
-            "authorization_code",
-            "refresh_token",
-            "client_credentials",
-            "urn:ietf:params:oauth:grant-type:token-exchange"
-        ],
+        "grant_types_supported": GrantType::advertised().map(|g| g.wire).collect::<Vec<_>>(),
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -62,4 +58,45 @@ pub async fn jwks(app: &App, _req: Request) -> Result<Response, OAuthError> {
     res.headers_mut()
         .insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("public, max-age=300"));
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::secret::SigningKey;
+    use crate::store::memory::MemoryStore;
+
+    async fn document(policy: RegistrationPolicy) -> serde_json::Value {
+        let mut config = Config::new("https://auth.example", SigningKey::new(vec![1; 32]));
+        config.registration.policy = policy;
+        let app = App::new(Arc::new(MemoryStore::new()), config);
+        let req = http::Request::builder().uri("/.well-known/openid-configuration").body(Default::default());
+        let res = metadata(&app, req.unwrap_or_default()).await.map(|r| r.into_body()).unwrap_or_default();
+        serde_json::from_str(&res).unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn the_document_offers_the_catalogues_grants_and_registration_only_when_served() {
+        let initial = RegistrationPolicy::InitialAccessToken { digest: "d".into() };
+        // name, registration policy, whether registration_endpoint is listed
+        let cases = [
+            ("should not list registration that is off", RegistrationPolicy::Off, false),
+            ("should list open registration", RegistrationPolicy::Open, true),
+            ("should list registration behind an initial access token", initial, true),
+        ];
+        let grants: Vec<&str> = GrantType::advertised().map(|g| g.wire).collect();
+        for (name, policy, listed) in cases {
+            let doc = document(policy).await;
+            assert_eq!(doc["issuer"], "https://auth.example", "{name}: {doc}");
+            assert_eq!(doc["grant_types_supported"], json!(grants), "{name}");
+            assert_eq!(
+                doc.get("registration_endpoint").and_then(|v| v.as_str()),
+                listed.then_some("https://auth.example/register"),
+                "{name}"
+            );
+        }
+    }
 }

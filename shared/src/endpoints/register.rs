@@ -13,7 +13,7 @@ use crate::admin::{self, AdminError, NewClient};
 use crate::app::App;
 use crate::config::RegistrationPolicy;
 use crate::crypto;
-use crate::domain::Client;
+use crate::domain::{Client, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{
     Request, Response, bearer_error, bearer_token, bounded_body, client_ip, json as json_response, media_type,
@@ -126,18 +126,8 @@ fn to_new_client(app: &App, m: Metadata) -> Result<NewClient, OAuthError> {
             )));
         }
     };
-    let grants = m.grant_types.unwrap_or_else(|| vec!["authorization_code".into()]);
-    for g in &grants {
-        let known = matches!(g.as_str(), "authorization_code" | "refresh_token")
-            || (g == "client_credentials" && !public);
-        if !known {
-            return Err(invalid_metadata(format!(
-                "grant type {g:?} cannot be registered{}",
-                if public { " by a public client" } else { "" }
-            )));
-        }
-    }
-    let code_flow = grants.iter().any(|g| g == "authorization_code");
+    let grants = registrable_grants(m.grant_types, public)?;
+    let code_flow = grants.iter().any(|g| g.spec().redirects);
     let response_types = m.response_types.unwrap_or_else(|| vec!["code".into()]);
     if response_types.iter().any(|r| r != "code") || (code_flow && response_types.is_empty()) {
         return Err(invalid_metadata("only the response type \"code\" is supported"));
@@ -169,13 +159,32 @@ fn to_new_client(app: &App, m: Metadata) -> Result<NewClient, OAuthError> {
     Ok(NewClient {
         name,
         redirect_uris,
-        grants,
+        grants: grants.iter().map(|g| g.as_str().to_owned()).collect(),
         scope: None,
         public,
         trusted: false,
         registered_until: Some(app.now() + app.config.registration.client_ttl),
         ..Default::default()
     })
+}
+
+/// The grant types a client registering itself asked for (RFC 7591 2:
+/// `authorization_code` when it names none), if it may have them all.
+fn registrable_grants(asked: Option<Vec<String>>, public: bool) -> Result<Vec<GrantType>, OAuthError> {
+    let Some(asked) = asked else {
+        return Ok(vec![GrantType::AuthorizationCode]);
+    };
+    asked
+        .iter()
+        .map(|name| {
+            GrantType::from_name(name).filter(|g| g.self_registrable(public)).ok_or_else(|| {
+                invalid_metadata(format!(
+                    "grant type {name:?} cannot be registered{}",
+                    if public { " by a public client" } else { "" }
+                ))
+            })
+        })
+        .collect()
 }
 
 /// The registration response (RFC 7591 3.2.1): the client's id and the
@@ -191,4 +200,132 @@ fn response_body(client: &Client, method: &str) -> serde_json::Value {
         "token_endpoint_auth_method": method,
         "scope": client.scopes.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::secret::SigningKey;
+    use crate::store::memory::MemoryStore;
+
+    #[test]
+    fn metadata_becomes_a_never_trusted_client_or_says_what_is_wrong() {
+        let app = App::new(
+            Arc::new(MemoryStore::new()),
+            Config::new("https://a.example", SigningKey::new(vec![1; 32])),
+        );
+        let web = json!(["https://app.example/cb"]);
+        let eleven: Vec<String> = (0..11).map(|i| format!("https://app.example/{i}")).collect();
+        // name, the metadata, (public, name) of the client to register, or the error
+        type Case<'a> = (&'a str, serde_json::Value, Result<(bool, String), ErrorCode>);
+        let cases: Vec<Case<'_>> = vec![
+            (
+                "should register a public client",
+                json!({"redirect_uris": web, "token_endpoint_auth_method": "none", "client_name": "Inspector"}),
+                Ok((true, "Inspector".into())),
+            ),
+            (
+                "should default to a confidential client with a placeholder name",
+                json!({"redirect_uris": web}),
+                Ok((false, "Unnamed application".into())),
+            ),
+            (
+                "should keep the first 100 characters of a name",
+                json!({"redirect_uris": web, "client_name": "n".repeat(150)}),
+                Ok((false, "n".repeat(100))),
+            ),
+            (
+                "should need no redirect URI without the code flow",
+                json!({"grant_types": ["client_credentials"]}),
+                Ok((false, "Unnamed application".into())),
+            ),
+            (
+                "should fail because the auth method is not offered",
+                json!({"redirect_uris": web, "token_endpoint_auth_method": "private_key_jwt"}),
+                Err(ErrorCode::InvalidClientMetadata),
+            ),
+            (
+                "should fail because the implicit flow is not offered",
+                json!({"redirect_uris": web, "response_types": ["token"]}),
+                Err(ErrorCode::InvalidClientMetadata),
+            ),
+            (
+                "should fail because the code flow needs a redirect URI",
+                json!({"token_endpoint_auth_method": "none"}),
+                Err(ErrorCode::InvalidRedirectUri),
+            ),
+            (
+                "should fail because of too many redirect URIs",
+                json!({"redirect_uris": eleven}),
+                Err(ErrorCode::InvalidRedirectUri),
+            ),
+            (
+                "should fail because a redirect URI has a fragment",
+                json!({"redirect_uris": ["https://app.example/cb#x"]}),
+                Err(ErrorCode::InvalidRedirectUri),
+            ),
+            (
+                "should fail because the name has a control character",
+                json!({"redirect_uris": web, "client_name": "a\u{7}b"}),
+                Err(ErrorCode::InvalidClientMetadata),
+            ),
+        ];
+        for (name, metadata, want) in cases {
+            let metadata: Metadata =
+                serde_json::from_value(metadata).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let got = to_new_client(&app, metadata);
+            if let Ok(new) = &got {
+                assert!(!new.trusted && new.registered_until.is_some(), "{name}: never trusted, and expires");
+            }
+            assert_eq!(got.map(|n| (n.public, n.name)).map_err(|e| e.code), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_registering_client_gets_the_grants_the_catalogue_lets_it_have() {
+        use GrantType::*;
+        let names = |n: &[&str]| Some(n.iter().map(|s| (*s).to_owned()).collect());
+        // name, grant_types asked for, public client, the grants registered
+        type Case<'a> = (&'a str, Option<Vec<String>>, bool, Option<Vec<GrantType>>);
+        let cases: &[Case<'_>] = &[
+            ("should default to the code flow (RFC 7591 2)", None, true, Some(vec![AuthorizationCode])),
+            (
+                "should take RFC names",
+                names(&["authorization_code", "refresh_token"]),
+                true,
+                Some(vec![AuthorizationCode, RefreshToken]),
+            ),
+            (
+                "should take the names --grant and the seed file take",
+                names(&["authorization-code", "refresh-token"]),
+                true,
+                Some(vec![AuthorizationCode, RefreshToken]),
+            ),
+            (
+                "should take client_credentials from a confidential client",
+                names(&["client_credentials"]),
+                false,
+                Some(vec![ClientCredentials]),
+            ),
+            (
+                "should fail because a public client has no credentials",
+                names(&["client_credentials"]),
+                true,
+                None,
+            ),
+            (
+                "should fail because only the operator grants token exchange",
+                names(&["urn:ietf:params:oauth:grant-type:token-exchange"]),
+                false,
+                None,
+            ),
+            ("should fail because implicit is not offered", names(&["implicit"]), false, None),
+        ];
+        for (name, asked, public, want) in cases {
+            assert_eq!(registrable_grants(asked.clone(), *public).ok(), *want, "{name}");
+        }
+    }
 }

@@ -1,6 +1,8 @@
-//! The grant types of the token endpoint (RFC 6749 4.1.3, 4.4, 6), one file
-//! each. A grant takes its typed request and an already-authenticated
-//! client, never the raw HTTP request, and returns what it [`Issued`].
+//! The grant types of the token endpoint (RFC 6749 4.1.3, 4.4, 6; RFC 8693),
+//! one file each; their names and who may have them are listed once, in the
+//! catalogue beside [`GrantType`]. A grant takes its typed request and an
+//! already-authenticated client, never the raw HTTP request, and returns
+//! what it [`Issued`].
 
 pub mod authorization_code;
 pub mod client_credentials;
@@ -11,7 +13,7 @@ use http::StatusCode;
 use serde_json::json;
 
 use crate::app::App;
-use crate::domain::Dialect;
+use crate::domain::{Dialect, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Response};
 use crate::oauth::Scope;
@@ -34,32 +36,42 @@ impl TokenRequest {
     /// Reads the grant type and its parameters. Iternio and ItsYou.online
     /// send no `grant_type` with a code (SPEC.md section 5).
     pub fn parse(params: &Params) -> Result<Self, OAuthError> {
-        let grant_type = match params.get("grant_type")? {
-            Some(g) => g,
-            None if params.get("code")?.is_some() => "authorization_code",
-            None => return Err(OAuthError::invalid_request("parameter `grant_type` is missing")),
+        let grant = match params.get("grant_type")? {
+            Some(name) => GrantType::parse(name).ok_or_else(|| {
+                OAuthError::new(
+                    ErrorCode::UnsupportedGrantType,
+                    format!("grant_type `{name}` is not supported; use {}", GrantType::wire_names_sentence()),
+                )
+            })?,
+            None => implied(params)?
+                .ok_or_else(|| OAuthError::invalid_request("parameter `grant_type` is missing"))?,
         };
-        match grant_type {
-            "authorization_code" => {
+        match grant {
+            GrantType::AuthorizationCode => {
                 authorization_code::CodeRequest::parse(params).map(Self::AuthorizationCode)
             }
-            "refresh_token" => refresh_token::RefreshRequest::parse(params).map(Self::RefreshToken),
-            "client_credentials" => {
+            GrantType::RefreshToken => refresh_token::RefreshRequest::parse(params).map(Self::RefreshToken),
+            GrantType::ClientCredentials => {
                 client_credentials::CredentialsRequest::parse(params).map(Self::ClientCredentials)
             }
-            token_exchange::GRANT_TYPE => {
+            GrantType::TokenExchange => {
                 token_exchange::ExchangeRequest::parse(params).map(Self::TokenExchange)
             }
-            other => Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!(
-                    "grant_type `{other}` is not supported; use authorization_code, refresh_token, \
-                     client_credentials or {}",
-                    token_exchange::GRANT_TYPE
-                ),
-            )),
         }
     }
+}
+
+/// The grant a request without `grant_type` is for: the one whose telltale
+/// parameter it has (see [`crate::domain::GrantSpec::implied_by`]).
+fn implied(params: &Params) -> Result<Option<GrantType>, OAuthError> {
+    for grant in GrantType::ALL {
+        if let Some(name) = grant.spec().implied_by
+            && params.get(name)?.is_some()
+        {
+            return Ok(Some(grant));
+        }
+    }
+    Ok(None)
 }
 
 /// What a grant issued: the successful token response (RFC 6749 5.1, plus
@@ -146,5 +158,134 @@ async fn revoke_family(app: &App, grant_id: &str, description: &'static str) -> 
     match last {
         Some(e) => OAuthError::store("revoking a token family")(e),
         None => OAuthError::invalid_grant(description),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::parse_form;
+
+    fn grant_of(r: &TokenRequest) -> GrantType {
+        match r {
+            TokenRequest::AuthorizationCode(_) => GrantType::AuthorizationCode,
+            TokenRequest::RefreshToken(_) => GrantType::RefreshToken,
+            TokenRequest::ClientCredentials(_) => GrantType::ClientCredentials,
+            TokenRequest::TokenExchange(_) => GrantType::TokenExchange,
+        }
+    }
+
+    #[test]
+    fn a_token_request_goes_to_the_grant_its_rfc_name_or_its_code_names() {
+        use GrantType::*;
+        let exchange = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=t\
+                        &subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token";
+        // name, form body, the grant it goes to (Err: the error)
+        let cases: &[(&str, &str, Result<GrantType, ErrorCode>)] = &[
+            ("should take a code", "grant_type=authorization_code&code=c", Ok(AuthorizationCode)),
+            (
+                "should take a code without grant_type (Iternio)",
+                "code=c&redirect_uri=x",
+                Ok(AuthorizationCode),
+            ),
+            ("should take a refresh token", "grant_type=refresh_token&refresh_token=r", Ok(RefreshToken)),
+            ("should take client_credentials", "grant_type=client_credentials", Ok(ClientCredentials)),
+            ("should take a token exchange by its URN", exchange, Ok(TokenExchange)),
+            ("should fail because nothing names a grant", "", Err(ErrorCode::InvalidRequest)),
+            (
+                "should fail because a refresh token alone names no grant",
+                "refresh_token=r",
+                Err(ErrorCode::InvalidRequest),
+            ),
+            (
+                "should fail because password is not offered",
+                "grant_type=password",
+                Err(ErrorCode::UnsupportedGrantType),
+            ),
+            (
+                "should fail because /token takes only RFC names",
+                "grant_type=client-credentials",
+                Err(ErrorCode::UnsupportedGrantType),
+            ),
+            (
+                "should fail because grant_type repeats",
+                "grant_type=client_credentials&grant_type=client_credentials",
+                Err(ErrorCode::InvalidRequest),
+            ),
+            (
+                "should fail because the code grant needs a code",
+                "grant_type=authorization_code",
+                Err(ErrorCode::InvalidRequest),
+            ),
+        ];
+        for (name, body, want) in cases {
+            let parsed = parse_form(body.as_bytes()).and_then(|p| TokenRequest::parse(&p));
+            assert_eq!(parsed.as_ref().map(grant_of).map_err(|e| e.code), *want, "{name}");
+        }
+    }
+
+    #[test]
+    fn an_unsupported_grant_type_names_the_ones_offered() {
+        let err = parse_form(b"grant_type=implicit").and_then(|p| TokenRequest::parse(&p)).unwrap_err();
+        for g in GrantType::advertised() {
+            assert!(err.description.contains(g.wire), "{} is offered: {}", g.wire, err.description);
+        }
+    }
+
+    fn issued(refresh: bool, state: Option<&str>) -> Issued {
+        Issued {
+            access_token: AccessToken::new("at"),
+            expires_in: 60,
+            scope: Scope::from_stored("read"),
+            refresh_token: refresh.then(|| RefreshToken::new("rt")),
+            created_at: 7,
+            state: state.map(str::to_owned),
+            id_token: None,
+            issued_token_type: None,
+        }
+    }
+
+    #[test]
+    fn the_token_response_carries_what_was_issued_in_the_clients_dialect() {
+        let iternio = Dialect { access_token_field: Some("user_token".into()), ..Default::default() };
+        // name, what was issued, the dialect, fields present, fields absent
+        type Case<'a> = (&'a str, Issued, Dialect, &'a [&'a str], &'a [&'a str]);
+        let cases: &[Case<'_>] = &[
+            (
+                "should send the standard fields",
+                issued(false, None),
+                Dialect::default(),
+                &["access_token", "token_type", "expires_in", "scope", "created_at"],
+                &["refresh_token", "state", "id_token", "issued_token_type", "user_token"],
+            ),
+            (
+                "should send the refresh token and state when there are some",
+                issued(true, Some("s")),
+                Dialect::default(),
+                &["refresh_token", "state"],
+                &["user_token"],
+            ),
+            (
+                "should also send the access token under the dialect's name",
+                issued(false, None),
+                iternio,
+                &["access_token", "user_token"],
+                &["refresh_token"],
+            ),
+        ];
+        for (name, issued, dialect, present, absent) in cases {
+            let res = issued.response(dialect);
+            assert_eq!(res.headers()["cache-control"], "no-store", "{name}");
+            let body: serde_json::Value = serde_json::from_str(res.body()).unwrap_or_default();
+            for field in *present {
+                assert!(!body[*field].is_null(), "{name}: {field} in {body}");
+            }
+            for field in *absent {
+                assert!(body.get(*field).is_none(), "{name}: no {field} in {body}");
+            }
+            if let Some(alias) = &dialect.access_token_field {
+                assert_eq!(body[alias.as_str()], body["access_token"], "{name}");
+            }
+        }
     }
 }

@@ -19,8 +19,6 @@ use super::Issued;
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 /// RFC 8693 3: a JWT.
 pub const JWT_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
-/// The grant's `grant_type`.
-pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 /// A token-exchange request (RFC 8693 2.1).
 #[derive(Debug)]

@@ -6,7 +6,7 @@
 
 use crate::app::App;
 use crate::crypto;
-use crate::domain::{AccessTokenRecord, ApiKey};
+use crate::domain::{AccessTokenKind, AccessTokenRecord, ApiKey};
 use crate::error::OAuthError;
 use crate::oauth::Scope;
 use crate::secret::AccessToken;
@@ -18,9 +18,6 @@ const ID_LEN: usize = 16;
 const RANDOM_LEN: usize = 43;
 /// A use is recorded at most once a minute, so a busy key costs no write per call.
 const TOUCH_EVERY: i64 = 60;
-
-/// The `digest` of an API key's access-token view starts with this.
-pub const DIGEST_PREFIX: &str = "apikey:";
 
 /// A new key for `client_id` (and the person `user`, as username and sub),
 /// carrying `scope` until `expires_at`. The key is returned once; the
@@ -73,7 +70,7 @@ pub async fn live(app: &App, token: &str) -> Result<Option<AccessTokenRecord>, O
         }
     }
     Ok(Some(AccessTokenRecord {
-        digest: format!("{DIGEST_PREFIX}{}", key.id),
+        digest: key.id,
         grant_id: None,
         client_id: key.client_id,
         username: key.username,
@@ -82,6 +79,7 @@ pub async fn live(app: &App, token: &str) -> Result<Option<AccessTokenRecord>, O
         issued_at: key.created_at,
         expires_at: key.expires_at,
         audience: None,
+        kind: AccessTokenKind::ApiKey,
     }))
 }
 

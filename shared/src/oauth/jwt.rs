@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::domain::{AccessTokenFormat, AccessTokenRecord, Amr, Client, User};
+use crate::domain::{AccessTokenFormat, AccessTokenKind, AccessTokenRecord, Amr, Client, User};
 use crate::error::OAuthError;
 use crate::keys::{self, Alg};
 use crate::oauth::{Scope, claims, tokens};
@@ -95,6 +95,7 @@ pub fn mint_access(
                 issued_at: now,
                 expires_at: now + expires_in,
                 audience: subject.resource.map(str::to_owned),
+                kind: AccessTokenKind::Opaque,
             };
             Ok(MintedAccess { token, expires_in, record: Some(record) })
         }

@@ -80,8 +80,14 @@ fn is_loopback(host: &str) -> bool {
 
 /// Whether `requested` is the registered URI: the same string, or for a
 /// loopback `http` URI the same with any port (RFC 8252 7.3: native apps
-/// listen on an ephemeral port). Nothing else is compared loosely.
+/// listen on an ephemeral port). Nothing else is compared loosely, and a
+/// URI with a fragment never matches (RFC 6749 3.1.2: "The endpoint URI
+/// MUST NOT include a fragment component"): the parsed comparison below
+/// drops it, and the code would then travel inside it.
 pub fn matches(registered: &str, requested: &str) -> bool {
+    if requested.contains('#') {
+        return false;
+    }
     if registered == requested {
         return true;
     }
@@ -242,6 +248,54 @@ mod tests {
                 "http://127.0.0.2:5/cb",
                 false,
             ),
+            (
+                "should fail because of a fragment on the same port",
+                "http://127.0.0.1:9/cb",
+                "http://127.0.0.1:9/cb#f",
+                false,
+            ),
+            (
+                "should fail because of a fragment on another port",
+                "http://127.0.0.1:9/cb",
+                "http://127.0.0.1:5/cb#f",
+                false,
+            ),
+            (
+                "should fail because of a fragment without a port",
+                "http://127.0.0.1/cb",
+                "http://127.0.0.1/cb#f",
+                false,
+            ),
+            (
+                "should fail because of an empty fragment",
+                "http://127.0.0.1:9/cb",
+                "http://127.0.0.1:9/cb#",
+                false,
+            ),
+            (
+                "should fail because of a fragment on localhost",
+                "http://localhost/cb",
+                "http://localhost:3000/cb#f",
+                false,
+            ),
+            (
+                "should fail because of a fragment on [::1]",
+                "http://[::1]:8080/cb",
+                "http://[::1]:9/cb#f",
+                false,
+            ),
+            (
+                "should fail because of a fragment after a query",
+                "http://127.0.0.1/cb?x=1",
+                "http://127.0.0.1:5/cb?x=1#f",
+                false,
+            ),
+            (
+                "should fail because of a fragment even when registered with one",
+                "https://a.example/cb#f",
+                "https://a.example/cb#f",
+                false,
+            ),
         ];
         for (name, registered, requested, want) in cases {
             assert_eq!(matches(registered, requested), *want, "{name}");
@@ -291,6 +345,7 @@ mod tests {
             ("should fail because of a trailing slash", &one, Some("https://a.example/cb/"), Err(())),
             ("should fail because of an added query", &one, Some("https://a.example/cb?x=1"), Err(())),
             ("should fail because of another case", &one, Some("https://A.example/cb"), Err(())),
+            ("should fail because of a fragment", &one, Some("https://a.example/cb#f"), Err(())),
         ];
         for (name, c, requested, want) in cases {
             assert_eq!(resolve(c, *requested).map_err(|_| ()), *want, "{name}");

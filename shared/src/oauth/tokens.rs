@@ -8,7 +8,7 @@
 
 use crate::app::App;
 use crate::crypto::{self, RandomError};
-use crate::domain::{AccessTokenRecord, Grant};
+use crate::domain::{AccessTokenKind, AccessTokenRecord, Grant};
 use crate::error::OAuthError;
 use crate::oauth::{Scope, api_keys, jwt};
 use crate::secret::{AccessToken, AuthCode, RefreshToken};
@@ -131,7 +131,7 @@ pub async fn live_access_token(app: &App, token: &str) -> Result<Option<AccessTo
 /// is still alive and still the same person's and client's.
 async fn live_jwt(app: &App, c: jwt::AccessClaims) -> Result<Option<AccessTokenRecord>, OAuthError> {
     let record = AccessTokenRecord {
-        digest: format!("{JWT_DIGEST_PREFIX}{}", c.jti),
+        digest: c.jti,
         grant_id: None,
         client_id: c.client_id,
         username: None,
@@ -140,6 +140,7 @@ async fn live_jwt(app: &App, c: jwt::AccessClaims) -> Result<Option<AccessTokenR
         issued_at: c.iat,
         expires_at: c.exp,
         audience: (c.aud != jwt::default_audience(app)).then(|| c.aud.clone()),
+        kind: AccessTokenKind::Jwt,
     };
     let Some(grant_id) = c.za_grant else {
         return Ok(Some(record));
@@ -150,10 +151,6 @@ async fn live_jwt(app: &App, c: jwt::AccessClaims) -> Result<Option<AccessTokenR
         AccessTokenRecord { grant_id: Some(grant_id), username: g.username, sub: Some(g.sub), ..record }
     }))
 }
-
-/// The `digest` of a JWT access token's record starts with this: such a
-/// record is made from the token's claims and never stored.
-pub const JWT_DIGEST_PREFIX: &str = "jwt:";
 
 /// A presented token, found in the store.
 #[derive(Debug)]

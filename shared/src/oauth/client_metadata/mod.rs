@@ -141,9 +141,13 @@ async fn validate(app: &App, url: &str, body: &[u8], expires_at: i64) -> Result<
         redirect_uri::check_registrable(uri, true).map_err(|e| refused(url, e))?;
     }
     let mut grant_types = Vec::new();
-    for g in doc.grant_types.unwrap_or_else(|| vec!["authorization_code".into(), "refresh_token".into()]) {
+    let asked = doc.grant_types.unwrap_or_else(|| {
+        [GrantType::AuthorizationCode, GrantType::RefreshToken].map(|g| g.as_str().to_owned()).into()
+    });
+    for g in asked {
         match GrantType::parse(&g) {
-            Some(t @ (GrantType::AuthorizationCode | GrantType::RefreshToken)) => grant_types.push(t),
+            // Such a client is public: it has no secret.
+            Some(t) if t.self_registrable(true) => grant_types.push(t),
             _ => return Err(refused(url, format!("grant type {g:?} is not available to such clients"))),
         }
     }

@@ -4,8 +4,8 @@ use super::item::{
     Builder, Item, Reader, access_key, api_key_key, client_key, code_key, grant_key, malformed, resource_key,
 };
 use crate::domain::{
-    AccessTokenRecord, ApiKey, Client, ClientSource, CodeRecord, Dialect, Grant, GrantType, Redemption,
-    Resource, TokenSettings,
+    AccessTokenKind, AccessTokenRecord, ApiKey, Client, ClientSource, CodeRecord, Dialect, Grant, GrantType,
+    Redemption, Resource, TokenSettings,
 };
 use crate::oauth::Scope;
 use crate::store::StoreError;
@@ -255,6 +255,7 @@ impl From<&AccessTokenRecord> for Item {
             .n("issued_at", a.issued_at)
             .n("expires_at", a.expires_at)
             .opt_s("audience", a.audience.as_deref())
+            .opt_s("kind", (a.kind != AccessTokenKind::Opaque).then(|| a.kind.as_str()))
             .0
     }
 }
@@ -274,6 +275,11 @@ impl TryFrom<&Item> for AccessTokenRecord {
             issued_at: r.n("issued_at")?,
             expires_at: r.n("expires_at")?,
             audience: r.opt_s("audience")?,
-        })
+            kind: match r.opt_s("kind")? {
+                Some(k) => AccessTokenKind::parse(&k).ok_or_else(|| malformed("kind"))?,
+                None => AccessTokenKind::default(),
+            },
+        }
+        .with_legacy_kind())
     }
 }

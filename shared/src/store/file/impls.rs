@@ -146,7 +146,8 @@ impl TokenStore for FileStore {
     }
 
     async fn get_access_token(&self, digest: &str, now: i64) -> StoreResult<Option<AccessTokenRecord>> {
-        get(&self.lock(), ACCESS, digest, Some(now))
+        let token: Option<AccessTokenRecord> = get(&self.lock(), ACCESS, digest, Some(now))?;
+        Ok(token.map(AccessTokenRecord::with_legacy_kind))
     }
 
     async fn get_grant(&self, grant_id: &str, now: i64) -> StoreResult<Option<Grant>> {

@@ -14,6 +14,7 @@ fn token(digest: String, issued_at: i64, ttl: i64) -> AccessTokenRecord {
         issued_at,
         expires_at: issued_at + ttl,
         audience: None,
+        kind: Default::default(),
     }
 }
 
