@@ -52,7 +52,7 @@ pub struct Config {
     pub client_metadata: ClientMetadataDocuments,
     /// Extra method + path pairs mapped to endpoints
     /// (`ZEROAUTH_ROUTE_ALIASES`; SPEC.md section 9).
-    pub route_aliases: crate::router::aliases::RouteAliases,
+    pub route_aliases: crate::paths::aliases::RouteAliases,
 }
 
 /// Whether and from where `https` client ids are fetched as Client ID
@@ -223,7 +223,7 @@ impl Config {
             registration: Registration::default(),
             client_metadata: ClientMetadataDocuments::default(),
             refresh_grace: 0,
-            route_aliases: crate::router::aliases::RouteAliases::default(),
+            route_aliases: crate::paths::aliases::RouteAliases::default(),
         }
     }
 
@@ -272,7 +272,7 @@ impl Config {
             },
         };
         if let Ok(text) = std::env::var("ZEROAUTH_ROUTE_ALIASES") {
-            c.route_aliases = crate::router::aliases::RouteAliases::parse(&text)
+            c.route_aliases = crate::paths::aliases::RouteAliases::parse(&text)
                 .map_err(|e| ConfigError(format!("ZEROAUTH_ROUTE_ALIASES: {e}")))?;
         }
         if let Ok(scopes) = std::env::var("ZEROAUTH_SCOPES_SUPPORTED") {

@@ -31,6 +31,7 @@ pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod oauth;
+pub mod paths;
 pub mod router;
 pub mod secret;
 #[cfg(feature = "server")]

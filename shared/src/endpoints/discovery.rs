@@ -11,7 +11,7 @@ use crate::error::OAuthError;
 use crate::http::{Request, Response, json as json_response};
 use crate::oauth::scope::KNOWN_SCOPES;
 use crate::oauth::{claims, jwt};
-use crate::router::Endpoint;
+use crate::paths::Endpoint;
 
 /// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
 pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> {

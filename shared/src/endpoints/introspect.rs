@@ -8,7 +8,7 @@ use crate::domain::{AccessTokenRecord, Client, Grant, User};
 use crate::error::OAuthError;
 use crate::http::{Request, Response, body_params, json as json_response};
 use crate::oauth::client_auth::authenticate;
-use crate::oauth::tokens::{self, Found};
+use crate::oauth::presented::{self, Found};
 use crate::oauth::{ClientCredentials, jwt};
 
 /// `POST /introspect`: the token's metadata if it is active, `{"active": false}` otherwise.
@@ -25,7 +25,7 @@ pub async fn introspect(app: &App, req: Request) -> Result<Response, OAuthError>
     let creds = ClientCredentials::from_request(req.headers(), &params)?;
     let token = params.require("token")?;
     let now = app.now();
-    let (client, found) = tokio::join!(authenticate(app, &creds), tokens::find(app, token));
+    let (client, found) = tokio::join!(authenticate(app, &creds), presented::find(app, token));
     let client = client?;
     if client.is_public() {
         return Err(OAuthError::invalid_client(

@@ -9,7 +9,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response, body_params, json as json_response};
 use crate::oauth::ClientCredentials;
 use crate::oauth::client_auth::authenticate;
-use crate::oauth::tokens::{self, Found};
+use crate::oauth::presented::{self, Found};
 
 /// `POST /revoke`: revokes an access token, or a refresh token and with it
 /// its whole family. Unknown tokens and other clients' tokens answer 200 and
@@ -28,7 +28,7 @@ pub async fn revoke(app: &App, req: Request) -> Result<Response, OAuthError> {
             format!("token_type_hint `{hint}` is not one this server knows"),
         ));
     }
-    let (client, found) = tokio::join!(authenticate(app, &creds), tokens::find(app, token));
+    let (client, found) = tokio::join!(authenticate(app, &creds), presented::find(app, token));
     let client = client?;
     let found = found?;
     let revoked = match revocation(&client.client_id, found.as_ref())? {

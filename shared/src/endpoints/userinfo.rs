@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::domain::User;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, Request, Response, bearer_token, body_params, json as json_response, query};
-use crate::oauth::{claims, client_metadata, clients, tokens};
+use crate::oauth::{claims, client_metadata, clients, presented};
 
 /// `GET|POST /userinfo`. An `Err` is answered with `WWW-Authenticate: Bearer`.
 ///
@@ -20,7 +20,7 @@ pub async fn userinfo(app: &App, req: Request) -> Result<Response, OAuthError> {
     let token = presented_token(&req)?;
     let unauthorized =
         || OAuthError::new(ErrorCode::InvalidToken, "the access token is unknown, expired or revoked");
-    let record = tokens::live_access_token(app, &token).await?.ok_or_else(unauthorized)?;
+    let record = presented::live_access_token(app, &token).await?.ok_or_else(unauthorized)?;
     let Some(sub) = &record.sub else {
         return Err(OAuthError::new(ErrorCode::InvalidToken, "this access token was not issued for a user"));
     };

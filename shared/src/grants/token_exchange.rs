@@ -11,7 +11,7 @@ use crate::app::App;
 use crate::domain::{AccessTokenFormat, AccessTokenRecord, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::Params;
-use crate::oauth::{AuthenticatedClient, Scope, jwt, tokens};
+use crate::oauth::{AuthenticatedClient, Scope, jwt, presented};
 
 use super::Issued;
 
@@ -73,7 +73,7 @@ impl ExchangeRequest {
 
     /// Reads the subject token (and its family), while the client is read.
     pub async fn load(&self, app: &App) -> Result<Option<AccessTokenRecord>, OAuthError> {
-        tokens::live_access_token(app, &self.subject_token).await
+        presented::live_access_token(app, &self.subject_token).await
     }
 }
 

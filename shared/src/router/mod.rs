@@ -1,7 +1,6 @@
 //! Which endpoint answers which method and path. The Lambda functions each
 //! mount the endpoints they own; the local server mounts all of them.
 
-pub mod aliases;
 mod cors;
 
 use http::{Method, StatusCode};
@@ -10,38 +9,13 @@ use crate::app::App;
 use crate::endpoints;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response, bearer_error, error_json};
+pub use crate::paths::{Endpoint, Function, aliases};
 use crate::sign_in::finish::error_page;
 use cors::{allow_any_origin, preflight};
 
 /// Seconds a client is told to wait (`Retry-After`) when the store is briefly
 /// unavailable.
 pub const RETRY_AFTER: &str = "1";
-
-/// The Lambda function that owns an endpoint (SPEC.md section 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    /// `GET /authorize`.
-    Authorize,
-    /// `POST /callback`.
-    Callback,
-    /// `POST /token`, `/revoke`, `/introspect`, `/register`.
-    Token,
-    /// `/userinfo` and the discovery documents.
-    Userinfo,
-}
-
-impl Function {
-    /// The function's package (and binary) name, as `cargo lambda` and the
-    /// SAM template know it.
-    pub const fn package(self) -> &'static str {
-        match self {
-            Self::Authorize => "zeroauth-authorize",
-            Self::Callback => "zeroauth-callback",
-            Self::Token => "zeroauth-token",
-            Self::Userinfo => "zeroauth-userinfo",
-        }
-    }
-}
 
 /// Which functions' endpoints a process answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,33 +24,6 @@ pub enum Mount {
     All,
     /// One function's endpoints: a Lambda binary.
     Only(Function),
-}
-
-/// Every endpoint ZeroAuth serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    /// RFC 6749 3.1.
-    Authorize,
-    /// The sign-in form's target.
-    Callback,
-    /// RFC 6749 3.2.
-    Token,
-    /// RFC 7009.
-    Revoke,
-    /// RFC 7662.
-    Introspect,
-    /// OpenID Connect Core 5.3.
-    Userinfo,
-    /// RFC 8414.
-    AuthorizationServerMetadata,
-    /// OpenID Connect Discovery 1.0.
-    OpenIdConfiguration,
-    /// OpenID Connect RP-Initiated Logout 1.0.
-    Logout,
-    /// RFC 7517: the published signing keys.
-    Jwks,
-    /// RFC 7591: dynamic client registration.
-    Register,
 }
 
 /// How an endpoint answers an error.
@@ -90,98 +37,6 @@ enum Speaks {
 }
 
 impl Endpoint {
-    /// Every endpoint, in the order discovery lists them.
-    pub const ALL: [Endpoint; 11] = [
-        Self::Authorize,
-        Self::Callback,
-        Self::Token,
-        Self::Revoke,
-        Self::Introspect,
-        Self::Userinfo,
-        Self::AuthorizationServerMetadata,
-        Self::OpenIdConfiguration,
-        Self::Logout,
-        Self::Jwks,
-        Self::Register,
-    ];
-
-    /// The canonical path.
-    pub const fn path(self) -> &'static str {
-        match self {
-            Self::Authorize => "/authorize",
-            Self::Callback => "/callback",
-            Self::Token => "/token",
-            Self::Revoke => "/revoke",
-            Self::Introspect => "/introspect",
-            Self::Userinfo => "/userinfo",
-            Self::AuthorizationServerMetadata => "/.well-known/oauth-authorization-server",
-            Self::OpenIdConfiguration => "/.well-known/openid-configuration",
-            Self::Logout => "/logout",
-            Self::Jwks => "/jwks",
-            Self::Register => "/register",
-        }
-    }
-
-    /// Its name in route-alias configuration.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Authorize => "authorize",
-            Self::Callback => "callback",
-            Self::Token => "token",
-            Self::Revoke => "revoke",
-            Self::Introspect => "introspect",
-            Self::Userinfo => "userinfo",
-            Self::Logout => "logout",
-            Self::Jwks => "jwks",
-            Self::Register => "register",
-            Self::AuthorizationServerMetadata => "oauth-authorization-server",
-            Self::OpenIdConfiguration => "openid-configuration",
-        }
-    }
-
-    /// The endpoint of that name.
-    pub fn named(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.name() == name)
-    }
-
-    /// The methods it answers (HEAD too wherever GET is).
-    pub const fn methods(self) -> &'static [Method] {
-        match self {
-            Self::Authorize | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration | Self::Jwks => {
-                &[Method::GET]
-            }
-            Self::Callback | Self::Token | Self::Revoke | Self::Introspect | Self::Register => {
-                &[Method::POST]
-            }
-            Self::Userinfo | Self::Logout => &[Method::GET, Method::POST],
-        }
-    }
-
-    /// The Lambda function that owns it.
-    pub const fn function(self) -> Function {
-        match self {
-            Self::Authorize => Function::Authorize,
-            Self::Callback | Self::Logout => Function::Callback,
-            Self::Token | Self::Revoke | Self::Introspect | Self::Register => Function::Token,
-            Self::Userinfo | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration | Self::Jwks => {
-                Function::Userinfo
-            }
-        }
-    }
-
-    /// The endpoint at `path` (a trailing slash is ignored).
-    pub fn at(path: &str) -> Option<Self> {
-        let path = path.trim_end_matches('/');
-        Self::ALL.into_iter().find(|e| e.path() == path)
-    }
-
-    /// Whether browsers on other origins may call it (CORS with `*` and no
-    /// credentials): every endpoint but the sign-in pages, which must never
-    /// be read by another origin.
-    pub const fn cors(self) -> bool {
-        !matches!(self, Self::Authorize | Self::Callback | Self::Logout)
-    }
-
     fn speaks(self) -> Speaks {
         match self {
             Self::Authorize | Self::Callback | Self::Logout => Speaks::Html,

@@ -18,7 +18,7 @@ use crate::app::App;
 use crate::config::ClientMetadataDocuments;
 use crate::domain::{Client, ClientSource, GrantType};
 use crate::error::OAuthError;
-use crate::oauth::{Scope, clients, redirect_uri};
+use crate::oauth::{Scope, redirect_uri, registered};
 use crate::store::StoreError;
 
 pub use fetch::{MAX_DOCUMENT_BYTES, is_public};
@@ -104,7 +104,7 @@ pub async fn resolve(app: &App, url: &str) -> Result<Option<Client>, OAuthError>
     if !cfg.enabled {
         return Ok(None);
     }
-    if let Some(cached) = clients::find(app, url).await? {
+    if let Some(cached) = registered::find(app, url).await? {
         return Ok(Some(cached));
     }
     check_url(url, cfg).map_err(|why| refused(url, why))?;
@@ -160,7 +160,7 @@ async fn validate(app: &App, url: &str, body: &[u8], expires_at: i64) -> Result<
         .map(|n| n.trim().chars().filter(|c| !c.is_control()).take(100).collect::<String>())
         .filter(|n| !n.is_empty())
         .unwrap_or(host);
-    let scope = clients::registrable_scope(app, doc.scope.as_deref()).await?;
+    let scope = registered::registrable_scope(app, doc.scope.as_deref()).await?;
     Ok(Client {
         client_id: url.to_owned(),
         name,
