@@ -1,17 +1,20 @@
 """Tests of the deployment template: it lints clean, the linting catches
-mistakes inside serverless resources, and the table it declares matches the
-one `zeroauth table create` makes.
+mistakes inside serverless resources, the table it declares matches the
+one `zeroauth table create` makes, and each function's policy allows every
+AWS call the tests saw it make (iam.py).
 
 Run by scripts/infra-lint (from scripts/test) with the venv's Python."""
 
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import unittest
 import uuid
 from pathlib import Path
 
+import iam
 import lint
 
 TEXT = lint.TEMPLATE.read_text()
@@ -39,8 +42,8 @@ class TemplateLint(unittest.TestCase):
 
     def test_reference_to_a_missing_resource_in_a_function_policy_is_caught(self):
         bad = mutated(
-            "              Action: dynamodb:GetItem\n              Resource: !GetAtt Table.Arn\n",
-            "              Action: dynamodb:GetItem\n              Resource: !GetAtt MissingTable.Arn\n",
+            "              Action: [dynamodb:GetItem, dynamodb:UpdateItem]\n              Resource: !GetAtt Table.Arn\n",
+            "              Action: [dynamodb:GetItem, dynamodb:UpdateItem]\n              Resource: !GetAtt MissingTable.Arn\n",
         )
         problems = lint.lint_text(bad)
         self.assertTrue(any("MissingTable" in p for p in problems), problems)
@@ -258,6 +261,81 @@ class TableDrift(unittest.TestCase):
         self.assertEqual(ttl["AttributeName"], declared["TimeToLiveSpecification"]["AttributeName"])
         self.assertIn(ttl["TimeToLiveStatus"], ("ENABLED", "ENABLING"))
         self.assertTrue(declared["TimeToLiveSpecification"]["Enabled"])
+
+
+def recorded(*lines):
+    """Calls as the recorder writes them: (package, action, resource)."""
+    return [iam.Call(f, a, r, "test") for f, a, r in lines]
+
+
+class IamPolicies(unittest.TestCase):
+    def test_every_aws_call_the_tests_recorded_is_allowed_by_the_functions_policy(self):
+        # scripts/test runs the end-to-end tests and the cargo lambda watch
+        # smoke test first, recording every call each function made.
+        try:
+            calls, parameters = iam.read_recording(iam.default_recording())
+        except iam.RecordingMissing as e:
+            raise self.failureException(str(e)) from None
+        denied, unused = iam.check(TEXT, calls, parameters)
+        for line in unused:
+            print(f"\niam: granted, and no test exercised it: {line}", file=sys.stderr)
+        print(f"\niam: {len(set(calls))} recorded calls checked against infra/template.yaml", file=sys.stderr)
+        if denied:
+            self.fail("\n".join(["calls infra/template.yaml does not allow:"] + denied))
+
+    def test_a_write_the_policy_does_not_allow_is_caught(self):
+        calls = recorded(("zeroauth-userinfo", "dynamodb:UpdateItem", "table/zeroauth-test-1"))
+        strict = mutated(
+            "              Action: [dynamodb:GetItem, dynamodb:UpdateItem]\n"
+            "              Resource: !GetAtt Table.Arn\n"
+            "            - Effect: Allow\n"
+            "              Action: ssm:GetParameter\n"
+            "              Resource: !Sub \"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwksParameter}\"\n"
+            "      Events:\n"
+            "        UserinfoGet:",
+            "              Action: dynamodb:GetItem\n"
+            "              Resource: !GetAtt Table.Arn\n"
+            "            - Effect: Allow\n"
+            "              Action: ssm:GetParameter\n"
+            "              Resource: !Sub \"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${JwksParameter}\"\n"
+            "      Events:\n"
+            "        UserinfoGet:",
+        )
+        self.assertEqual(iam.check(TEXT, calls)[0], [])
+        (denied,) = iam.check(strict, calls)[0]
+        self.assertIn("UserinfoFunction (zeroauth-userinfo) calls dynamodb:UpdateItem on table/zeroauth-test-1", denied)
+
+    def test_a_parameter_read_by_a_function_not_granted_it_is_caught(self):
+        # The token function may read the private key set, not the session key.
+        overrides = {"KeysParameter": {"/t/keys"}, "SigningKeyParameter": {"/t/signing-key"}}
+        ok = recorded(("zeroauth-token", "ssm:GetParameter", "parameter/t/keys"))
+        bad = recorded(("zeroauth-token", "ssm:GetParameter", "parameter/t/signing-key"))
+        self.assertEqual(iam.check(TEXT, ok, overrides)[0], [])
+        self.assertEqual(len(iam.check(TEXT, bad, overrides)[0]), 1)
+        self.assertEqual(len(iam.check(TEXT, ok)[0]), 1, "the default parameter names are other names")
+
+    def test_an_index_or_an_unknown_function_is_not_the_table_or_a_function(self):
+        calls = recorded(
+            ("zeroauth-token", "dynamodb:Query", "table/t/index/by-email"),
+            ("zeroauth-nobody", "dynamodb:GetItem", "table/t"),
+            ("zeroauth-token", "dynamodb:ListTables", "*"),
+        )
+        self.assertEqual(len(iam.check(TEXT, calls)[0]), 3)
+
+    def test_grants_no_recorded_call_used_are_reported(self):
+        calls = recorded(("zeroauth-userinfo", "dynamodb:GetItem", "table/t"))
+        unused = iam.check(TEXT, calls)[1]
+        self.assertIn("UserinfoFunction: dynamodb:UpdateItem on Table.Arn", unused)
+        self.assertNotIn("UserinfoFunction: dynamodb:GetItem on Table.Arn", unused)
+
+    def test_a_missing_or_empty_recording_fails_with_a_sentence(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with self.assertRaisesRegex(iam.RecordingMissing, "run scripts/test"):
+                iam.read_recording(Path(tmp) / "aws-calls.jsonl")
+            empty = Path(tmp) / "empty.jsonl"
+            empty.write_text('{"parameters": {"KeysParameter": "/k"}}\n')
+            with self.assertRaisesRegex(iam.RecordingMissing, "holds no calls"):
+                iam.read_recording(empty)
 
 
 if __name__ == "__main__":

@@ -82,9 +82,10 @@ fn app_for_domain(cache: &Mutex<Option<(String, App)>>, base: &App, domain: &str
 /// line naming it.
 pub async fn init(function: Function) -> Result<App, Error> {
     crate::init_tracing(true);
+    crate::aws_calls::as_process(function);
     let sdk = crate::store::dynamodb::sdk_config().await;
     let table = std::env::var("ZEROAUTH_TABLE").unwrap_or_else(|_| "zeroauth".into());
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    let store = DynamoStore::new(crate::store::dynamodb::client(&sdk), table);
     let signs = matches!(function, Function::Authorize | Function::Callback);
     let skip_warm_up = std::env::var("ZEROAUTH_SKIP_WARM_UP").is_ok_and(|v| v == "1");
     let (warm, key, keys) = tokio::join!(
@@ -150,13 +151,8 @@ async fn setting(
             "set {parameter} to the SSM parameter holding the {what} (or {inline} for local runs)"
         ));
     };
-    let out = aws_sdk_ssm::Client::new(sdk)
-        .get_parameter()
-        .name(&name)
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|e| {
+    let out =
+        ssm_client(sdk).get_parameter().name(&name).with_decryption(true).send().await.map_err(|e| {
             format!(
                 "could not read the {what} parameter {name}: {}",
                 aws_sdk_ssm::error::DisplayErrorContext(e)
@@ -165,6 +161,39 @@ async fn setting(
     let value =
         out.parameter.and_then(|p| p.value).ok_or_else(|| format!("parameter {name} has no value"))?;
     Ok((value, format!("parameter {name}")))
+}
+
+/// An SSM client on `sdk`, carrying the recorder of [`crate::aws_calls`]
+/// when a test asks for one.
+fn ssm_client(sdk: &aws_config::SdkConfig) -> aws_sdk_ssm::Client {
+    let builder = aws_sdk_ssm::config::Builder::from(sdk);
+    #[cfg(feature = "aws-recording")]
+    let builder = match crate::aws_calls::Recorder::from_env(ssm_checks) {
+        Some(recorder) => builder.interceptor(recorder),
+        None => builder,
+    };
+    aws_sdk_ssm::Client::from_conf(builder.build())
+}
+
+/// What IAM checks for an SSM call: its action on each parameter it names
+/// (`parameter/NAME`, the ARN after the account).
+#[cfg(feature = "aws-recording")]
+fn ssm_checks(
+    meta: &aws_smithy_runtime_api::client::orchestrator::Metadata,
+    input: &aws_smithy_runtime_api::client::interceptors::context::Input,
+) -> Vec<crate::aws_calls::Check> {
+    use aws_sdk_ssm::operation::{get_parameter::GetParameterInput, get_parameters::GetParametersInput};
+    let on = |name: &str| {
+        let arn = format!("parameter/{}", name.trim_start_matches('/'));
+        crate::aws_calls::Check::new("ssm", meta.name(), arn)
+    };
+    if let Some(i) = input.downcast_ref::<GetParameterInput>() {
+        return vec![on(i.name().unwrap_or("*"))];
+    }
+    if let Some(i) = input.downcast_ref::<GetParametersInput>() {
+        return i.names().iter().map(|n| on(n)).collect();
+    }
+    vec![crate::aws_calls::Check::new("ssm", meta.name(), "*")]
 }
 
 /// Functions that sign nothing still need a key in their configuration; a

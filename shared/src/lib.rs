@@ -14,11 +14,14 @@
 //!
 //! The Lambda binaries in `functions/` mount the router through [`lambda`]
 //! (feature `lambda`); `zeroauth serve` and the tests through `server`
-//! (feature `server`); test support is behind feature `testing`.
+//! (feature `server`); test support is behind feature `testing`, and the
+//! recording of AWS calls for the IAM check ([`aws_calls`]) behind
+//! `aws-recording`.
 #![warn(missing_docs)]
 
 pub mod admin;
 pub mod app;
+pub mod aws_calls;
 pub mod clock;
 pub mod config;
 pub mod crypto;

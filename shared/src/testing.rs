@@ -5,20 +5,23 @@
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 
-use crate::store::dynamodb::{DynamoStore, schema};
+use crate::store::dynamodb::{self, DynamoStore, schema};
 
 /// The variable the test rig sets to DynamoDB Local's URL.
 pub const ENDPOINT_VAR: &str = "ZEROAUTH_TEST_DYNAMODB";
 
 /// A DynamoDB client for an endpoint such as DynamoDB Local, with dummy
 /// credentials and a fixed region, so nothing is looked up on the network.
+///
+/// It records the calls the functions make when the run asks for it
+/// ([`dynamodb::recorded`]).
 pub fn local_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let conf = aws_sdk_dynamodb::Config::builder()
+    let builder = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "zeroauth-tests"))
-        .build();
+        .credentials_provider(Credentials::new("local", "local", None, None, "zeroauth-tests"));
+    let conf = dynamodb::recorded(builder).build();
     aws_sdk_dynamodb::Client::from_conf(conf)
 }
 

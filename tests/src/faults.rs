@@ -145,14 +145,14 @@ pub async fn faulty_store() -> (DynamoStore, Faults) {
             held.push(socket);
         }
     });
-    let conf = aws_sdk_dynamodb::Config::builder()
+    let builder = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "zeroauth-tests"))
         .timeout_config(dynamodb::timeouts())
         .retry_config(dynamodb::retries())
-        .interceptor(faults.clone())
-        .build();
+        .interceptor(faults.clone());
+    let conf = dynamodb::recorded(builder).build();
     (DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(conf), table), faults)
 }

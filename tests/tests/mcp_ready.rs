@@ -508,6 +508,31 @@ async fn a_client_metadata_document_is_fetched_validated_cached_and_never_truste
     assert_eq!(docs.hits("/oauth/client.json"), 2, "fetched again once the cache ran out");
 }
 
+/// The sign-in page is good for ten minutes, a cached document for five: a
+/// copy that ran out while the person was signing in is fetched again by the
+/// callback (the callback function's reads and writes), and the sign-in goes on.
+#[tokio::test]
+async fn a_document_that_leaves_the_cache_during_sign_in_is_fetched_again_by_the_callback() {
+    let (docs, s) = document_server().await;
+    let url = format!("{}/oauth/client.json", docs.base);
+    docs.serve("/oauth/client.json", Answer::Json(document(&url, "http://127.0.0.1/callback"), None));
+    let (_, challenge) = pkce();
+    let mut b = s.browser();
+    let page = b
+        .login_page(&[
+            ("client_id", &url),
+            ("redirect_uri", "http://127.0.0.1:6274/callback"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    s.advance(301);
+    let reply = b.approve(&page, "alice").await;
+    assert_eq!(reply.status, 303, "{reply:?}");
+    assert!(reply.location_params().contains_key("code"), "{reply:?}");
+    assert_eq!(docs.hits("/oauth/client.json"), 2, "fetched again once the cached copy ran out");
+}
+
 #[tokio::test]
 async fn bad_client_metadata_documents_get_an_error_page_and_are_not_cached() {
     let (docs, s) = document_server().await;

@@ -635,6 +635,33 @@ async fn api_keys_work_until_revoked_or_expired() {
     assert_eq!(s.userinfo(&tampered).await.status, 401);
 }
 
+/// A key whose first use is at `/userinfo` has that use recorded there (a
+/// write by the userinfo function, which its IAM policy must allow), and
+/// again once a minute has passed.
+#[tokio::test]
+async fn an_api_key_first_used_at_userinfo_has_its_use_recorded() {
+    use zeroauth_shared::admin::{NewApiKey, create_api_key};
+    let s = server().await;
+    let app = s.client(|c| c.grants = vec!["client_credentials".into()]).await;
+    s.user("ivy").await;
+    let issued = s.clock_now();
+    let new = NewApiKey {
+        client_id: app.id.clone(),
+        username: Some("ivy".into()),
+        scope: Some("openid profile".into()),
+        expires: Some("30d".into()),
+    };
+    let (key, record) = create_api_key(s.store.as_ref(), new, issued).await.expect("a key");
+    let last_used = || async {
+        s.store.get_api_key(&record.id, s.clock_now()).await.expect("read").expect("live").last_used_at
+    };
+    assert_eq!(s.userinfo(key.secret()).await.status, 200);
+    assert_eq!(last_used().await, Some(issued), "the first use is recorded");
+    s.advance(61);
+    assert_eq!(s.userinfo(key.secret()).await.status, 200);
+    assert_eq!(last_used().await, Some(issued + 61), "a use a minute later is recorded again");
+}
+
 /// A person imported with their old bcrypt hash signs in with their old
 /// password, and is rehashed to argon2id on the way.
 #[tokio::test]

@@ -154,7 +154,7 @@ pub async fn route(app: &App, mount: Mount, req: Request) -> Response {
         return method_not_allowed(req.uri().path(), &target.methods(), &method);
     };
     let is_head = method == Method::HEAD;
-    let mut res = match endpoint.handle(app, req).await {
+    let mut res = match crate::aws_calls::serving(endpoint.function(), endpoint.handle(app, req)).await {
         Ok(res) => res,
         Err(e) => endpoint.render(&e),
     };

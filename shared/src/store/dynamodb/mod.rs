@@ -23,6 +23,8 @@ use crate::store::{StoreError, StoreResult};
 mod impls;
 pub mod item;
 mod people;
+#[cfg(feature = "aws-recording")]
+mod recorder;
 mod records;
 pub mod schema;
 mod tokens;
@@ -45,7 +47,7 @@ impl DynamoStore {
     /// A store configured from the environment (`AWS_REGION`,
     /// `AWS_ENDPOINT_URL_DYNAMODB`, credentials) on `table`.
     pub async fn from_env(table: impl Into<String>) -> Self {
-        Self::new(Client::new(&sdk_config().await), table)
+        Self::new(client(&sdk_config().await), table)
     }
 
     /// The SDK client.
@@ -187,6 +189,23 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .retry_config(retries())
         .load()
         .await
+}
+
+/// A DynamoDB client on `sdk` (see [`recorded`]).
+pub fn client(sdk: &aws_config::SdkConfig) -> Client {
+    Client::from_conf(recorded(sdk.into()).build())
+}
+
+/// The client configuration `builder`, carrying the recorder of
+/// [`crate::aws_calls`] when a test asks for one (feature `aws-recording`
+/// and `ZEROAUTH_AWS_RECORDING` set); otherwise unchanged. Every DynamoDB
+/// client a function or the end-to-end tests use is built through this.
+pub fn recorded(builder: aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder {
+    #[cfg(feature = "aws-recording")]
+    if let Some(recorder) = crate::aws_calls::Recorder::from_env(recorder::checks) {
+        return builder.interceptor(recorder);
+    }
+    builder
 }
 
 /// Bounded timeouts: a connection in 1 s, an attempt in [`ATTEMPT_TIMEOUT`],
