@@ -42,6 +42,7 @@ pub(crate) struct ApiKeyCreate {
 #[derive(Args)]
 pub(crate) struct ApiKeyId {
     /// The key's id, as `api-key list` shows it.
+    #[arg(allow_hyphen_values = true)]
     id: String,
     /// Print one JSON object.
     #[arg(long)]

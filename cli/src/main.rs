@@ -223,3 +223,15 @@ async fn table_create(json_out: bool, spec: StoreSpec) -> Result<(), String> {
         Err(e) => Err(explain(&e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_api_key_id_may_start_with_a_hyphen() {
+        // Ids are base64url: about one in 64 starts with `-`.
+        let cli = Cli::try_parse_from(["zeroauth", "api-key", "revoke", "-mAbc", "--json"]);
+        assert!(cli.is_ok(), "{:?}", cli.err().map(|e| e.to_string()));
+    }
+}

@@ -15,7 +15,7 @@
 
 use std::future::Future;
 
-use crate::router::Function;
+use crate::paths::Function;
 
 /// Runs `work` as the work of `function`: the AWS calls it makes are that
 /// function's. The router wraps every endpoint it calls in this.
@@ -60,7 +60,7 @@ mod recording {
     use aws_smithy_runtime_api::client::interceptors::context::Input;
     use aws_smithy_runtime_api::client::orchestrator::Metadata;
 
-    use crate::router::Function;
+    use crate::paths::Function;
 
     /// The variable naming the file the calls are appended to, one JSON
     /// line per function, action and resource.
