@@ -142,7 +142,8 @@ mod tests {
 
     #[test]
     fn the_decision_is_approve_or_deny_and_nothing_else() {
-        let cases: &[(&[(&str, &str)], Option<Decision>)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<Decision>);
+        let cases: &[Case<'_>] = &[
             (&[("decision", "approve")], Some(Decision::Approve)),
             (&[("decision", "deny")], Some(Decision::Deny)),
             (&[("decision", "yes")], None),

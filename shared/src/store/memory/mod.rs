@@ -1,42 +1,38 @@
 //! The embedded in-process store: the zero-setup default of `zeroauth serve`.
-//! One mutex guards every map, so each method is atomic as the contract asks.
 //!
-//! Memory stays proportional to live items: every map of expiring items keeps
-//! a queue of expiry times, and each write removes a few expired items, so
-//! the maps stop growing (and rehashing) once items expire as fast as they
-//! are made.
+//! What is registered (clients, API keys, resources, users: `registry.rs`)
+//! sits behind one mutex, [`MemoryStore::lock`]. What requests write —
+//! codes, grants, access tokens, throttle counters — sits in sharded maps
+//! (`shards.rs`) that grow a shard at a time, so no request waits for the
+//! whole map to rehash. Each method locks the shard of the key it is about;
+//! one that writes several items (redeeming a code, rotating a refresh
+//! token) keeps the first item's shard locked until all are written, and
+//! takes locks in one order (codes, grants, access tokens), so it is atomic
+//! as the contract asks and cannot deadlock.
+//!
+//! Memory stays proportional to live items: each write removes a few expired
+//! items from the shard it writes to and from the next shard of every map in
+//! turn, so the maps stop growing once items expire as fast as they are made.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
+use self::access::{Shared, StoredAccess};
+use self::shards::{Expires, Sharded};
 use super::{
     CodeStore, ConsumeOutcome, Issuance, RotateOutcome, Rotation, StoreResult, ThrottleStore, TokenStore,
     redemption_verdict, rotation_verdict,
 };
 use crate::domain::{AccessTokenRecord, ApiKey, Client, CodeRecord, Grant, Redemption, Resource};
 
-/// Expired items removed per map on each write: more than one, so a backlog
-/// left by an idle spell shrinks while new items keep arriving.
-const SWEEP_STEP: usize = 16;
-
-/// Something with an expiry time.
-trait Expires {
-    fn expires_at(&self) -> i64;
-}
 impl Expires for CodeRecord {
     fn expires_at(&self) -> i64 {
         self.expires_at
     }
 }
 impl Expires for Grant {
-    fn expires_at(&self) -> i64 {
-        self.expires_at
-    }
-}
-impl Expires for AccessTokenRecord {
     fn expires_at(&self) -> i64 {
         self.expires_at
     }
@@ -48,50 +44,6 @@ impl Expires for (u32, i64) {
     }
 }
 
-/// A map of expiring items and the queue of their expiry times (an item
-/// whose expiry moved later has a stale entry, skipped when it comes up).
-struct Expiring<T> {
-    items: HashMap<String, T>,
-    queue: BinaryHeap<Reverse<(i64, String)>>,
-}
-
-impl<T> Default for Expiring<T> {
-    fn default() -> Self {
-        Self { items: HashMap::new(), queue: BinaryHeap::new() }
-    }
-}
-
-impl<T: Expires> Expiring<T> {
-    fn insert(&mut self, key: &str, value: T) {
-        self.schedule(key, value.expires_at());
-        self.items.insert(key.to_owned(), value);
-    }
-
-    /// Queues `key` to be looked at when `expires_at` has passed.
-    fn schedule(&mut self, key: &str, expires_at: i64) {
-        self.queue.push(Reverse((expires_at, key.to_owned())));
-    }
-
-    /// The item while it is live at `now`.
-    fn live(&self, key: &str, now: i64) -> Option<&T> {
-        self.items.get(key).filter(|i| i.expires_at() > now)
-    }
-
-    /// Removes up to [`SWEEP_STEP`] items that have expired by `now`.
-    fn sweep(&mut self, now: i64) {
-        for _ in 0..SWEEP_STEP {
-            match self.queue.peek() {
-                Some(Reverse((at, _))) if *at <= now => {}
-                _ => return,
-            }
-            let Some(Reverse((_, key))) = self.queue.pop() else { return };
-            if self.items.get(&key).is_some_and(|i| i.expires_at() <= now) {
-                self.items.remove(&key);
-            }
-        }
-    }
-}
-
 #[derive(Default)]
 struct Tables {
     clients: BTreeMap<String, Client>,
@@ -99,20 +51,6 @@ struct Tables {
     client_aliases: BTreeMap<String, String>,
     resources: BTreeMap<String, Resource>,
     api_keys: BTreeMap<String, ApiKey>,
-    codes: Expiring<CodeRecord>,
-    grants: Expiring<Grant>,
-    access: Expiring<AccessTokenRecord>,
-    counters: Expiring<(u32, i64)>,
-}
-
-impl Tables {
-    /// Removes a few expired items of every kind; called on each write.
-    fn sweep(&mut self, now: i64) {
-        self.codes.sweep(now);
-        self.grants.sweep(now);
-        self.access.sweep(now);
-        self.counters.sweep(now);
-    }
 }
 
 /// An in-memory [`Store`](super::Store); its contents die with the process.
@@ -120,6 +58,10 @@ impl Tables {
 pub struct MemoryStore {
     tables: Mutex<Tables>,
     people: Mutex<people::People>,
+    codes: Sharded<CodeRecord>,
+    grants: Sharded<Grant>,
+    access: Sharded<StoredAccess, Shared>,
+    counters: Sharded<(u32, i64)>,
 }
 
 impl MemoryStore {
@@ -133,47 +75,77 @@ impl MemoryStore {
         // (every method mutates after all its checks), so poisoning is ignored.
         self.tables.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Sweeps the next shard of every map; called on each write, with no
+    /// shard locked, so a map nobody writes to still drains.
+    fn sweep_next(&self, now: i64) {
+        self.codes.sweep_next(now);
+        self.grants.sweep_next(now);
+        self.access.sweep_next(now);
+        self.counters.sweep_next(now);
+    }
+
+    /// Stores an access token; the caller may hold a code or grant shard,
+    /// never another access-token shard.
+    fn insert_access(&self, token: &AccessTokenRecord, now: i64) {
+        let mut shard = self.access.lock(&token.digest);
+        shard.sweep(now);
+        let stored = StoredAccess::new(token, shard.side());
+        shard.insert(stored);
+    }
 }
 
 #[cfg(test)]
 impl MemoryStore {
     /// How many items of each expiring kind are held, expired or not.
     fn held(&self) -> usize {
-        let t = self.lock();
-        t.codes.items.len() + t.grants.items.len() + t.access.items.len() + t.counters.items.len()
+        self.codes.spread().0 + self.grants.spread().0 + self.access.spread().0 + self.counters.spread().0
     }
 }
 
 #[async_trait]
 impl CodeStore for MemoryStore {
     async fn put_code(&self, code: &CodeRecord) -> StoreResult<()> {
-        let mut t = self.lock();
-        t.sweep(code.issued_at);
-        t.codes.insert(&code.digest, code.clone());
+        {
+            let mut shard = self.codes.lock(&code.digest);
+            shard.sweep(code.issued_at);
+            shard.insert(code.clone());
+        }
+        self.sweep_next(code.issued_at);
         Ok(())
     }
 
     async fn get_code(&self, digest: &str, now: i64) -> StoreResult<Option<CodeRecord>> {
-        Ok(self.lock().codes.live(digest, now).cloned())
+        Ok(self.codes.lock(digest).live(now).cloned())
     }
 
     async fn consume_code(&self, digest: &str, issuance: &Issuance, now: i64) -> StoreResult<ConsumeOutcome> {
-        let mut t = self.lock();
-        t.sweep(now);
-        let Some(code) = t.codes.items.get_mut(digest).filter(|c| c.expires_at > now) else {
-            return Ok(ConsumeOutcome::Invalid);
-        };
-        if let Some(verdict) = redemption_verdict(code, issuance, now) {
-            return Ok(verdict);
+        {
+            // Held until the grant and token are stored: all or nothing.
+            let mut codes = self.codes.lock(digest);
+            codes.sweep(now);
+            let Some(code) = codes.live(now) else {
+                return Ok(ConsumeOutcome::Invalid);
+            };
+            if let Some(verdict) = redemption_verdict(code, issuance, now) {
+                return Ok(verdict);
+            }
+            {
+                let mut grants = self.grants.lock(&issuance.grant.grant_id);
+                grants.sweep(now);
+                grants.insert(issuance.grant.clone());
+            }
+            if let Some(a) = &issuance.access {
+                self.insert_access(a, now);
+            }
+            if let Some(code) = codes.get_mut() {
+                code.redeemed = Some(Redemption {
+                    grant_id: issuance.grant.grant_id.clone(),
+                    consume_id: issuance.consume_id.clone(),
+                });
+            }
         }
-        code.redeemed = Some(Redemption {
-            grant_id: issuance.grant.grant_id.clone(),
-            consume_id: issuance.consume_id.clone(),
-        });
-        t.grants.insert(&issuance.grant.grant_id, issuance.grant.clone());
-        if let Some(a) = &issuance.access {
-            t.access.insert(&a.digest, a.clone());
-        }
+        self.sweep_next(now);
         Ok(ConsumeOutcome::Consumed)
     }
 }
@@ -181,18 +153,17 @@ impl CodeStore for MemoryStore {
 #[async_trait]
 impl TokenStore for MemoryStore {
     async fn put_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()> {
-        let mut t = self.lock();
-        t.sweep(token.issued_at);
-        t.access.insert(&token.digest, token.clone());
+        self.insert_access(token, token.issued_at);
+        self.sweep_next(token.issued_at);
         Ok(())
     }
 
     async fn get_access_token(&self, digest: &str, now: i64) -> StoreResult<Option<AccessTokenRecord>> {
-        Ok(self.lock().access.live(digest, now).cloned())
+        Ok(self.access.lock(digest).live(now).map(|a| a.record(digest)))
     }
 
     async fn get_grant(&self, grant_id: &str, now: i64) -> StoreResult<Option<Grant>> {
-        Ok(self.lock().grants.live(grant_id, now).cloned())
+        Ok(self.grants.lock(grant_id).live(now).cloned())
     }
 
     async fn rotate_refresh(
@@ -201,38 +172,42 @@ impl TokenStore for MemoryStore {
         rotation: &Rotation,
         now: i64,
     ) -> StoreResult<RotateOutcome> {
-        let mut t = self.lock();
-        t.sweep(now);
-        let Some(grant) = t.grants.items.get_mut(grant_id).filter(|g| g.expires_at > now) else {
-            return Ok(RotateOutcome::Invalid);
-        };
-        if let Some(verdict) = rotation_verdict(grant, rotation, now) {
-            return Ok(verdict);
+        {
+            // Held until the new access token is stored: all or nothing.
+            let mut grants = self.grants.lock(grant_id);
+            grants.sweep(now);
+            let Some(grant) = grants.get_mut().filter(|g| g.expires_at > now) else {
+                return Ok(RotateOutcome::Invalid);
+            };
+            if let Some(verdict) = rotation_verdict(grant, rotation, now) {
+                return Ok(verdict);
+            }
+            grant.refresh_digest = Some(rotation.new_digest.clone());
+            grant.retired_digests = rotation.retired.clone();
+            grant.refresh_expires_at = rotation.new_refresh_expires_at;
+            grant.last_rotation = rotation.last.clone();
+            let extended = grant.expires_at < rotation.new_refresh_expires_at;
+            grant.expires_at = grant.expires_at.max(rotation.new_refresh_expires_at);
+            if extended {
+                grants.schedule(rotation.new_refresh_expires_at);
+            }
+            if let Some(a) = &rotation.access {
+                self.insert_access(a, now);
+            }
         }
-        grant.refresh_digest = Some(rotation.new_digest.clone());
-        grant.retired_digests = rotation.retired.clone();
-        grant.refresh_expires_at = rotation.new_refresh_expires_at;
-        grant.last_rotation = rotation.last.clone();
-        let extended = grant.expires_at < rotation.new_refresh_expires_at;
-        grant.expires_at = grant.expires_at.max(rotation.new_refresh_expires_at);
-        if extended {
-            t.grants.schedule(grant_id, rotation.new_refresh_expires_at);
-        }
-        if let Some(a) = &rotation.access {
-            t.access.insert(&a.digest, a.clone());
-        }
+        self.sweep_next(now);
         Ok(RotateOutcome::Rotated)
     }
 
     async fn revoke_grant(&self, grant_id: &str) -> StoreResult<()> {
-        if let Some(g) = self.lock().grants.items.get_mut(grant_id) {
+        if let Some(g) = self.grants.lock(grant_id).get_mut() {
             g.revoked = true;
         }
         Ok(())
     }
 
     async fn revoke_access_token(&self, digest: &str) -> StoreResult<()> {
-        self.lock().access.items.remove(digest);
+        self.access.lock(digest).remove();
         Ok(())
     }
 }
@@ -240,31 +215,37 @@ impl TokenStore for MemoryStore {
 #[async_trait]
 impl ThrottleStore for MemoryStore {
     async fn hit(&self, key: &str, window_end: i64, now: i64) -> StoreResult<u32> {
-        let mut t = self.lock();
-        t.sweep(now);
-        match t.counters.items.get_mut(key).filter(|c| c.1 > now) {
-            Some(c) => {
-                c.0 = c.0.saturating_add(1);
-                Ok(c.0)
+        let hits = {
+            let mut shard = self.counters.lock(key);
+            shard.sweep(now);
+            match shard.get_mut().filter(|c| c.1 > now) {
+                Some(c) => {
+                    c.0 = c.0.saturating_add(1);
+                    c.0
+                }
+                None => {
+                    shard.insert((1, window_end));
+                    1
+                }
             }
-            None => {
-                t.counters.insert(key, (1, window_end));
-                Ok(1)
-            }
-        }
+        };
+        self.sweep_next(now);
+        Ok(hits)
     }
 
     async fn hits(&self, key: &str, now: i64) -> StoreResult<u32> {
-        Ok(self.lock().counters.live(key, now).map_or(0, |c| c.0))
+        Ok(self.counters.lock(key).live(now).map_or(0, |c| c.0))
     }
 
     async fn clear(&self, key: &str) -> StoreResult<()> {
-        self.lock().counters.items.remove(key);
+        self.counters.lock(key).remove();
         Ok(())
     }
 }
 
+mod access;
 mod people;
 mod registry;
+mod shards;
 #[cfg(test)]
 mod tests;
