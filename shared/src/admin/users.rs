@@ -127,8 +127,9 @@ pub async fn set_disabled(store: &dyn Store, username: &str, disabled: bool) -> 
 /// Renames a person: their `sub`, tokens and sessions stay.
 pub async fn rename_user(store: &dyn Store, username: &str, new_name: &str) -> Result<User, AdminError> {
     let new_name = normalize_username(new_name)?;
-    let mut user = existing_user(store, username).await?;
-    let from = Identifier::Username(normalize_username(username)?);
+    let old_name = normalize_username(username)?;
+    let mut user = existing_user(store, &old_name).await?;
+    let from = Identifier::Username(old_name);
     if user.username.as_deref() == Some(new_name.as_str()) {
         return Ok(user);
     }

@@ -42,14 +42,15 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
         let e = OAuthError::new(ErrorCode::AccessDenied, "the user declined the request");
         return Ok(redirect_error(app, &pending.redirect_uri, &e, pending.state.as_deref()));
     };
-    if method.is_some_and(|m| !methods::enabled(app, &client).iter().any(|e| e.name() == m)) {
+    let allowed = methods::enabled(app, &client);
+    if method.is_some_and(|m| !allowed.iter().any(|e| e.name() == m)) {
         return Err(OAuthError::invalid_request(
             "This way of signing in is not offered to this application.",
         ));
     }
     match outcome? {
         Outcome::SignedIn(done) => complete(app, &client, &pending, done).await,
-        Outcome::Retry(r) => Ok(retry_page(app, &client, &pending, sealed, &r)),
+        Outcome::Retry(r) => Ok(retry_page(app, &client, &allowed, &pending, sealed, &r)),
     }
 }
 
@@ -74,8 +75,14 @@ async fn run<'a>(method: Option<&dyn Method>, a: &Attempt<'a>) -> Result<Outcome
 }
 
 /// The sign-in page again, with the retry's message above the form.
-fn retry_page(app: &App, client: &Client, pending: &PendingRequest, sealed: &str, r: &Retry) -> Response {
-    let allowed = methods::enabled(app, client);
+fn retry_page(
+    app: &App,
+    client: &Client,
+    allowed: &[&dyn Method],
+    pending: &PendingRequest,
+    sealed: &str,
+    r: &Retry,
+) -> Response {
     let action = endpoint_url(app, "/callback");
     let body = page::login(&page::LoginPage {
         client_name: &client.name,
@@ -85,7 +92,7 @@ fn retry_page(app: &App, client: &Client, pending: &PendingRequest, sealed: &str
         error: Some(r.message),
         request: sealed,
         prefill: r.prefill.as_deref(),
-        methods: &allowed,
+        methods: allowed,
         action: &action,
         unverified_redirect_host: page::LoginPage::unverified_host(client, &pending.redirect_uri),
     });
