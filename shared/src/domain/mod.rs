@@ -4,12 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 mod client;
+mod flow;
 mod grant_type;
 mod person;
 mod scope;
 mod token_kind;
 
 pub use client::{AccessTokenFormat, Client, ClientSource, Dialect, TokenSettings};
+pub use flow::{Challenge, ChallengeKind, Flow, Proof};
 pub use grant_type::{GrantSpec, GrantType};
 pub use person::{Amr, Credential, CredentialData, CredentialKind, Identifier, User};
 pub use scope::{Scope, ScopeError};

@@ -15,8 +15,15 @@ pub struct User {
     /// [`Identifier::Username`] item is what finds them by it.
     #[serde(default)]
     pub username: Option<String>,
-    /// Optional email claim.
+    /// The person's email address, if any. Its [`Identifier::Email`] item
+    /// finds them by it (for people created from this release on).
     pub email: Option<String>,
+    /// Whether the person proved they own `email`. An address an operator
+    /// set is taken as verified (so records of an earlier release, which
+    /// lack the field, are); one a person typed at sign-up is verified once
+    /// they enter the mailed code or follow its link.
+    #[serde(default = "verified_by_default")]
+    pub email_verified: bool,
     /// Optional display name claim.
     pub name: Option<String>,
     /// A disabled person cannot sign in and their tokens stop working.
@@ -28,6 +35,14 @@ pub struct User {
     /// on, which ends every earlier session.
     #[serde(default)]
     pub epoch: i64,
+    /// Token families (grants) created at or before this time (epoch
+    /// seconds) are revoked: a password reset sets it. 0: none.
+    #[serde(default)]
+    pub tokens_revoked_at: i64,
+}
+
+fn verified_by_default() -> bool {
+    true
 }
 
 impl User {
@@ -38,7 +53,13 @@ impl User {
 
     /// Every identifier that finds this person.
     pub fn identifiers(&self) -> Vec<Identifier> {
-        self.username.iter().map(|u| Identifier::Username(u.clone())).collect()
+        let username = self.username.iter().map(|u| Identifier::Username(u.clone()));
+        username.chain(self.email.as_deref().map(Identifier::email)).collect()
+    }
+
+    /// Whether a grant created at `created_at` was revoked by a reset since.
+    pub fn revoked_grant(&self, created_at: i64) -> bool {
+        created_at <= self.tokens_revoked_at
     }
 
     /// What the person is called on pages: the username, else the name,
@@ -54,6 +75,8 @@ impl User {
 pub enum Identifier {
     /// A sign-in name, lower-case.
     Username(String),
+    /// An email address, lower-case (see [`Identifier::email`]).
+    Email(String),
 }
 
 impl Identifier {
@@ -62,13 +85,21 @@ impl Identifier {
     pub fn key(&self) -> String {
         match self {
             Self::Username(u) => format!("username:{u}"),
+            Self::Email(e) => format!("email:{e}"),
         }
+    }
+
+    /// The identifier of an email address: the whole address lower-cased
+    /// (two accounts differing only in the case of the address are refused).
+    pub fn email(address: &str) -> Self {
+        Self::Email(address.trim().to_lowercase())
     }
 
     /// The username, for an [`Identifier::Username`].
     pub fn username(&self) -> Option<&str> {
         match self {
             Self::Username(u) => Some(u),
+            Self::Email(_) => None,
         }
     }
 }
@@ -207,15 +238,22 @@ mod tests {
             sub: "za_user_1".into(),
             username: None,
             email: Some("a@example.com".into()),
+            email_verified: true,
             name: None,
             disabled: false,
             created_at: 0,
             epoch: 0,
+            tokens_revoked_at: 0,
         };
-        assert!(p.identifiers().is_empty());
+        assert_eq!(p.identifiers(), vec![Identifier::Email("a@example.com".into())]);
         assert_eq!(p.display_name(), "a@example.com");
         p.username = Some("alice".into());
-        assert_eq!(p.identifiers(), vec![Identifier::Username("alice".into())]);
+        p.email = Some(" A@Example.COM".into());
+        assert_eq!(
+            p.identifiers(),
+            vec![Identifier::Username("alice".into()), Identifier::Email("a@example.com".into())]
+        );
+        assert_eq!(Identifier::email("A@x.org").key(), "email:a@x.org");
         assert_eq!(p.display_name(), "alice");
     }
 }

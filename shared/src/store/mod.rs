@@ -10,8 +10,8 @@
 use async_trait::async_trait;
 
 use crate::domain::{
-    AccessTokenRecord, ApiKey, Client, CodeRecord, Credential, CredentialKind, Grant, Identifier,
-    LastRotation, Resource, User,
+    AccessTokenRecord, ApiKey, Challenge, ChallengeKind, Client, CodeRecord, Credential, CredentialKind, Flow,
+    Grant, Identifier, LastRotation, Proof, Resource, User,
 };
 
 pub mod dynamodb;
@@ -104,13 +104,17 @@ pub trait PeopleStore: Send + Sync {
     async fn update_person(&self, person: &User, credential: Option<&Credential>) -> StoreResult<()>;
     /// Stores (or replaces) one credential of an existing person.
     async fn put_credential(&self, credential: &Credential) -> StoreResult<()>;
-    /// Renames the person to `person.username`: the identifier `from`
-    /// (which must point at `person.sub`) is removed, the new one added and
-    /// the person's record replaced, all at once. `Conflict` if the new
-    /// username is taken; `NotFound` if `from` is not the person's.
-    async fn rename_person(&self, person: &User, from: &Identifier) -> StoreResult<()>;
+    /// Moves one of the person's identifiers: `from` (which must point at
+    /// `person.sub`) is removed, `to` (one of `person.identifiers()`) added
+    /// and the person's record replaced, all at once. A rename passes the
+    /// old and new username, an email change the old and new address.
+    /// `Conflict` if `to` is taken; `NotFound` if `from` is not the person's.
+    /// With `from == to` only the record is replaced.
+    async fn rename_person(&self, person: &User, from: &Identifier, to: &Identifier) -> StoreResult<()>;
     /// Deletes the person (as read, so a legacy one is found too), their
-    /// identifiers and their credentials; `false` if there was none.
+    /// identifiers and their credentials; `false` if there was none. An
+    /// identifier of theirs that no item backs (an address set by an
+    /// earlier release) or that points at someone else is left alone.
     async fn delete_person(&self, person: &User) -> StoreResult<bool>;
     /// Moves every legacy person to the new records; idempotent and
     /// resumable (a moved person's legacy record is gone). Returns how many
@@ -358,13 +362,51 @@ pub trait ApiKeyStore: Send + Sync {
     async fn touch_api_key(&self, id: &str, at: i64) -> StoreResult<()>;
 }
 
+/// Self-service flows and the challenges they mail (SPEC.md section 11).
+/// Reads treat an item past its `expires_at` as absent.
+#[async_trait]
+pub trait FlowStore: Send + Sync {
+    /// Stores a flow under its handle digest, replacing one there.
+    async fn put_flow(&self, flow: &Flow) -> StoreResult<()>;
+    /// The flow with this handle digest.
+    async fn get_flow(&self, handle: &str, now: i64) -> StoreResult<Option<Flow>>;
+    /// Removes a flow; a missing one is not an error.
+    async fn delete_flow(&self, handle: &str) -> StoreResult<()>;
+    /// Stores a challenge, replacing the person's earlier one of its kind
+    /// (whose code and link then stop working).
+    async fn put_challenge(&self, challenge: &Challenge) -> StoreResult<()>;
+    /// Spends the person's live challenge of `kind` if `proof` matches it
+    /// ([`Challenge::accepts`]), in one conditional write, and returns it.
+    /// `None` when there is none, it expired or the proof does not match;
+    /// then nothing changes. Of concurrent calls with a matching proof
+    /// exactly one gets the challenge.
+    async fn consume_challenge(
+        &self,
+        sub: &str,
+        kind: ChallengeKind,
+        proof: &Proof<'_>,
+        now: i64,
+    ) -> StoreResult<Option<Challenge>>;
+    /// Removes the person's challenge of `kind` (a burnt code); a missing
+    /// one is not an error.
+    async fn delete_challenge(&self, sub: &str, kind: ChallengeKind) -> StoreResult<()>;
+}
+
 /// Everything ZeroAuth stores.
 pub trait Store:
-    ClientStore + PeopleStore + CodeStore + TokenStore + ThrottleStore + ResourceStore + ApiKeyStore
+    ClientStore + PeopleStore + CodeStore + TokenStore + ThrottleStore + ResourceStore + ApiKeyStore + FlowStore
 {
 }
-impl<T: ClientStore + PeopleStore + CodeStore + TokenStore + ThrottleStore + ResourceStore + ApiKeyStore>
-    Store for T
+impl<
+    T: ClientStore
+        + PeopleStore
+        + CodeStore
+        + TokenStore
+        + ThrottleStore
+        + ResourceStore
+        + ApiKeyStore
+        + FlowStore,
+> Store for T
 {
 }
 
