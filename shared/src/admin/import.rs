@@ -71,6 +71,8 @@ fn user_of(line: &str, now: i64) -> Result<(User, Credential, Scheme), String> {
         disabled: false,
         created_at: now,
         epoch: 0,
+        email_verified: true,
+        tokens_revoked_at: 0,
     };
     let password = Credential::password(&user.sub, u.password_hash, now);
     Ok((user, password, scheme))

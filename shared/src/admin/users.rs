@@ -76,6 +76,8 @@ pub async fn create_user(store: &dyn Store, new: NewUser, now: i64) -> Result<Us
         disabled: false,
         created_at: now,
         epoch: 0,
+        email_verified: true,
+        tokens_revoked_at: 0,
     };
     store.create_person(&user, &[Credential::password(&user.sub, hash, now)]).await?;
     Ok(user)
@@ -134,7 +136,8 @@ pub async fn rename_user(store: &dyn Store, username: &str, new_name: &str) -> R
         return Ok(user);
     }
     user.username = Some(new_name.clone());
-    match store.rename_person(&user, &from).await {
+    let to = Identifier::Username(new_name.clone());
+    match store.rename_person(&user, &from, &to).await {
         Err(StoreError::Conflict(_)) => {
             Err(AdminError::Invalid(format!("the username {new_name:?} is taken")))
         }

@@ -43,6 +43,8 @@ mod tests {
             disabled: false,
             created_at: 0,
             epoch: 0,
+            email_verified: true,
+            tokens_revoked_at: 0,
         };
         let cases: &[(&str, &str, Value)] = &[
             ("should release only sub for openid", "openid", json!({"sub": "za_user_1"})),

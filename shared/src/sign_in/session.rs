@@ -111,6 +111,8 @@ mod tests {
             disabled,
             created_at: 0,
             epoch,
+            email_verified: true,
+            tokens_revoked_at: 0,
         }
     }
 

@@ -17,6 +17,8 @@ pub fn person(name: &str) -> User {
         disabled: false,
         created_at: T0,
         epoch: 0,
+        email_verified: true,
+        tokens_revoked_at: 0,
     }
 }
 
@@ -86,7 +88,7 @@ pub async fn renaming_moves_the_username_and_keeps_the_sub(store: Arc<dyn Store>
     store.create_person(&person("hank"), &[]).await.unwrap();
     let mut renamed = person("gina");
     renamed.username = Some("georgina".into());
-    store.rename_person(&renamed, &username("gina")).await.unwrap();
+    store.rename_person(&renamed, &username("gina"), &username("georgina")).await.unwrap();
     assert_eq!(store.find_identifier(&username("gina")).await.unwrap(), None, "the old name is free");
     assert_eq!(store.find_identifier(&username("georgina")).await.unwrap().as_deref(), Some("sub-gina"));
     let (found, creds) =
@@ -95,14 +97,14 @@ pub async fn renaming_moves_the_username_and_keeps_the_sub(store: Arc<dyn Store>
     // A name someone has is refused, and nothing moves.
     let mut clash = found.clone();
     clash.username = Some("hank".into());
-    let refused = store.rename_person(&clash, &username("georgina")).await;
+    let refused = store.rename_person(&clash, &username("georgina"), &username("hank")).await;
     assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
     assert_eq!(store.find_identifier(&username("georgina")).await.unwrap().as_deref(), Some("sub-gina"));
     assert_eq!(store.find_identifier(&username("hank")).await.unwrap().as_deref(), Some("sub-hank"));
     // Someone else's name cannot be moved.
     let mut stolen = person("hank");
     stolen.username = Some("h".into());
-    let not_theirs = store.rename_person(&stolen, &username("georgina")).await;
+    let not_theirs = store.rename_person(&stolen, &username("georgina"), &username("h")).await;
     assert!(matches!(not_theirs, Err(StoreError::NotFound(_))), "{not_theirs:?}");
     store.create_person(&person("gina"), &[]).await.map(|_| ()).expect_err("sub-gina is still taken");
     let newcomer = User { sub: "sub-gina-2".into(), ..person("gina") };

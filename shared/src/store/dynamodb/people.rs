@@ -81,6 +81,8 @@ fn legacy(item: &Item) -> Result<(User, Credential), StoreError> {
         created_at: r.n("created_at")?,
         // Sessions of the earlier release were bound to the sign-outs count.
         epoch: r.opt_n("sign_outs")?.unwrap_or(0),
+        email_verified: true,
+        tokens_revoked_at: 0,
     };
     let password = Credential::password(&person.sub, r.s("password_hash")?, person.created_at);
     Ok((person, password))

@@ -46,6 +46,8 @@ pub(super) fn move_legacy(conn: &Connection) -> StoreResult<()> {
             disabled: old.disabled,
             created_at: old.created_at,
             epoch: old.sign_outs,
+            email_verified: true,
+            tokens_revoked_at: 0,
         };
         let password = Credential::password(&person.sub, old.password_hash, old.created_at);
         insert(&tx, &person, std::slice::from_ref(&password))?;
