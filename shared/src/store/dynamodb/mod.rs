@@ -24,6 +24,7 @@ mod flows;
 mod impls;
 pub mod item;
 mod people;
+mod person_items;
 #[cfg(feature = "aws-recording")]
 mod recorder;
 mod records;

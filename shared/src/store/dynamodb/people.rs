@@ -1,97 +1,27 @@
 //! People on DynamoDB. A person is `PERSON / <sub>` (one partition, so the
 //! operator can list people), each identifier `IDENT#<kind>:<value> / IDENT`
 //! pointing at the `sub`, each credential `CRED#<sub> / <kind>:<id>`.
-//! Writes that touch several items are one transaction.
+//! Writes that touch several items are one transaction; the items' mapping
+//! is in `person_items.rs`.
 //!
 //! An earlier release kept a person as `USER / <username>` with the password
 //! on the same item. Such a *legacy* person is found through the username a
 //! record names them by, moved to the new items at their next sign-in (or by
 //! `zeroauth table migrate`), and counts as taken when a new person would
-//! take their username.
+//! take their username. A move claims the username only: that release let
+//! two people share an address, which their records keep.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem};
 
-use super::item::{self, Builder, Item, Reader, malformed};
+use super::item::{self, Builder, Item, Reader};
+use super::person_items::legacy;
 use super::{DynamoStore, s};
-use crate::domain::{Credential, CredentialData, CredentialKind, Identifier, User};
+use crate::domain::{Credential, CredentialKind, Identifier, User};
 use crate::store::{PeopleStore, StoreError, StoreResult};
 
 const NOT_EXISTS: &str = "attribute_not_exists(pk)";
 const EXISTS: &str = "attribute_exists(pk)";
-
-impl From<&User> for Item {
-    fn from(u: &User) -> Self {
-        Builder::new(item::person_key(&u.sub))
-            .opt_s("username", u.username.as_deref())
-            .opt_s("email", u.email.as_deref())
-            .opt_s("name", u.name.as_deref())
-            .b("disabled", u.disabled)
-            .n("created_at", u.created_at)
-            .n("epoch", u.epoch)
-            .b("email_verified", u.email_verified)
-            .n("tokens_revoked_at", u.tokens_revoked_at)
-            .0
-    }
-}
-
-impl TryFrom<&Item> for User {
-    type Error = StoreError;
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
-        let r = Reader(item);
-        Ok(User {
-            sub: r.sk()?,
-            username: r.opt_s("username")?,
-            email: r.opt_s("email")?,
-            name: r.opt_s("name")?,
-            disabled: r.b("disabled")?,
-            created_at: r.n("created_at")?,
-            epoch: r.opt_n("epoch")?.unwrap_or(0),
-            // Absent on a record of an earlier release: the operator set the address.
-            email_verified: r.opt_b("email_verified")?.unwrap_or(true),
-            tokens_revoked_at: r.opt_n("tokens_revoked_at")?.unwrap_or(0),
-        })
-    }
-}
-
-impl From<&Credential> for Item {
-    fn from(c: &Credential) -> Self {
-        Builder::new(item::credential_key(c))
-            .s("sub", &c.sub)
-            .s("id", &c.id)
-            .s("data", &serde_json::to_string(&c.data).unwrap_or_default())
-            .n("created_at", c.created_at)
-            .0
-    }
-}
-
-impl TryFrom<&Item> for Credential {
-    type Error = StoreError;
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
-        let r = Reader(item);
-        let data: CredentialData = serde_json::from_str(&r.s("data")?).map_err(|_| malformed("data"))?;
-        Ok(Credential { sub: r.s("sub")?, id: r.s("id")?, data, created_at: r.n("created_at")? })
-    }
-}
-
-/// A legacy item as the person and password it holds.
-fn legacy(item: &Item) -> Result<(User, Credential), StoreError> {
-    let r = Reader(item);
-    let person = User {
-        sub: r.s("sub")?,
-        username: Some(r.sk()?),
-        email: r.opt_s("email")?,
-        name: r.opt_s("name")?,
-        disabled: r.b("disabled")?,
-        created_at: r.n("created_at")?,
-        // Sessions of the earlier release were bound to the sign-outs count.
-        epoch: r.opt_n("sign_outs")?.unwrap_or(0),
-        email_verified: true,
-        tokens_revoked_at: 0,
-    };
-    let password = Credential::password(&person.sub, r.s("password_hash")?, person.created_at);
-    Ok((person, password))
-}
 
 /// The index of the first item whose condition failed.
 fn failed_at(reasons: &[CancellationReason]) -> Option<usize> {
@@ -207,10 +137,9 @@ impl DynamoStore {
         let username = person.username.as_deref().unwrap_or_default();
         let mut writes = vec![(self.put(person.into(), Some(NOT_EXISTS))?, format!("person {}", person.sub))];
         if let Some(name) = &person.username {
-            let pointer = Builder::new(item::identifier_key(&Identifier::Username(name.clone())))
-                .s("sub", &person.sub)
-                .0;
-            writes.push((self.put(pointer, Some(NOT_EXISTS))?, format!("username:{name}")));
+            let id = Identifier::Username(name.clone());
+            let pointer = Builder::new(item::identifier_key(&id)).s("sub", &person.sub).0;
+            writes.push((self.put(pointer, Some(NOT_EXISTS))?, id.key()));
         }
         writes.push((self.put(password.into(), None)?, "password".into()));
         let gone = Some(("#sub = :sub", person.sub.as_str()));

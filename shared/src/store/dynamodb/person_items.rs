@@ -1,0 +1,80 @@
+//! People's items on DynamoDB, both ways: a person (`PERSON / <sub>`), a
+//! credential (`CRED#<sub> / <kind>:<id>`), and a person as an earlier
+//! release kept them (`USER / <username>`, the password on the same item).
+
+use super::item::{self, Builder, Item, Reader, malformed};
+use crate::domain::{Credential, CredentialData, User};
+use crate::store::StoreError;
+
+impl From<&User> for Item {
+    fn from(u: &User) -> Self {
+        Builder::new(item::person_key(&u.sub))
+            .opt_s("username", u.username.as_deref())
+            .opt_s("email", u.email.as_deref())
+            .opt_s("name", u.name.as_deref())
+            .b("disabled", u.disabled)
+            .n("created_at", u.created_at)
+            .n("epoch", u.epoch)
+            .b("email_verified", u.email_verified)
+            .n("tokens_revoked_at", u.tokens_revoked_at)
+            .0
+    }
+}
+
+impl TryFrom<&Item> for User {
+    type Error = StoreError;
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let r = Reader(item);
+        Ok(User {
+            sub: r.sk()?,
+            username: r.opt_s("username")?,
+            email: r.opt_s("email")?,
+            name: r.opt_s("name")?,
+            disabled: r.b("disabled")?,
+            created_at: r.n("created_at")?,
+            epoch: r.opt_n("epoch")?.unwrap_or(0),
+            // Absent on a record of an earlier release: the operator set the address.
+            email_verified: r.opt_b("email_verified")?.unwrap_or(true),
+            tokens_revoked_at: r.opt_n("tokens_revoked_at")?.unwrap_or(0),
+        })
+    }
+}
+
+impl From<&Credential> for Item {
+    fn from(c: &Credential) -> Self {
+        Builder::new(item::credential_key(c))
+            .s("sub", &c.sub)
+            .s("id", &c.id)
+            .s("data", &serde_json::to_string(&c.data).unwrap_or_default())
+            .n("created_at", c.created_at)
+            .0
+    }
+}
+
+impl TryFrom<&Item> for Credential {
+    type Error = StoreError;
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let r = Reader(item);
+        let data: CredentialData = serde_json::from_str(&r.s("data")?).map_err(|_| malformed("data"))?;
+        Ok(Credential { sub: r.s("sub")?, id: r.s("id")?, data, created_at: r.n("created_at")? })
+    }
+}
+
+/// A legacy item as the person and password it holds.
+pub(super) fn legacy(item: &Item) -> Result<(User, Credential), StoreError> {
+    let r = Reader(item);
+    let person = User {
+        sub: r.s("sub")?,
+        username: Some(r.sk()?),
+        email: r.opt_s("email")?,
+        name: r.opt_s("name")?,
+        disabled: r.b("disabled")?,
+        created_at: r.n("created_at")?,
+        // Sessions of the earlier release were bound to the sign-outs count.
+        epoch: r.opt_n("sign_outs")?.unwrap_or(0),
+        email_verified: true,
+        tokens_revoked_at: 0,
+    };
+    let password = Credential::password(&person.sub, r.s("password_hash")?, person.created_at);
+    Ok((person, password))
+}
