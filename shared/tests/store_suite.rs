@@ -9,13 +9,18 @@ use zeroauth_shared::domain::{
 };
 use zeroauth_shared::oauth::Scope;
 use zeroauth_shared::store::memory::MemoryStore;
-use zeroauth_shared::store::{ConsumeOutcome, Issuance, RotateOutcome, Rotation, Store, StoreError, retire};
+use zeroauth_shared::store::{
+    ConsumeOutcome, FlowStore, Issuance, PeopleStore, RotateOutcome, Rotation, Store, StoreError, retire,
+};
 use zeroauth_shared::testing::fresh_dynamo_store;
 
 const T0: i64 = 1_800_000_000;
 
+#[path = "suite/flows.rs"]
+mod flows;
 #[path = "suite/people.rs"]
 mod people;
+use flows::*;
 use people::*;
 
 macro_rules! suite {
@@ -60,6 +65,18 @@ suite!(
     updating_a_person_moves_the_epoch_and_the_password_together,
     renaming_moves_the_username_and_keeps_the_sub,
     deleting_a_person_frees_their_username_and_drops_their_credentials,
+    an_address_is_claimed_at_creation_whatever_its_case,
+    changing_the_address_keeps_the_sub_and_frees_the_old_one,
+    deleting_a_person_leaves_alone_what_is_not_theirs,
+    verification_and_revocation_times_round_trip,
+    a_flow_is_stored_found_replaced_and_deleted,
+    an_expired_flow_or_challenge_is_absent_while_still_stored,
+    a_new_challenge_replaces_the_old_one,
+    challenges_of_other_kinds_and_people_are_their_own,
+    a_code_is_good_only_in_its_flow_and_a_link_anywhere,
+    a_wrong_proof_changes_nothing,
+    a_challenge_is_spent_exactly_once_under_8_concurrent_attempts,
+    a_deleted_challenge_is_gone,
     expired_code_is_invisible_even_while_still_stored,
     code_is_consumed_exactly_once_under_32_concurrent_consumers,
     consumed_code_is_recognised_as_replayed_after_its_validity,
@@ -529,4 +546,84 @@ async fn retired_digests_keep_their_order(store: Arc<dyn Store>) {
     let g = store.get_grant("grant-1", T0).await.unwrap().unwrap();
     let expected: Vec<String> = (1..=11).map(|i| format!("rt-{i}")).collect();
     assert_eq!(g.retired_digests, expected, "oldest first, so the oldest are the ones dropped");
+}
+
+/// People of an earlier release as a legacy `USER` item (DynamoDB) or
+/// `users` row (file): two of them sharing an address, as that release allowed.
+const LEGACY: [(&str, &str); 2] = [("olda", "u-olda"), ("oldb", "u-oldb")];
+const SHARED_ADDRESS: &str = "Shared@Example.com";
+
+/// The moved people kept their username, sub and address, and claimed no
+/// address, so both moved and either may be deleted.
+async fn legacy_people_moved_with_their_usernames_only(store: &dyn Store) {
+    use zeroauth_shared::domain::Identifier;
+    for (name, sub) in LEGACY {
+        let id = Identifier::Username(name.into());
+        assert_eq!(store.find_identifier(&id).await.unwrap().as_deref(), Some(sub));
+        let moved = store.get_person(sub, None).await.unwrap().unwrap();
+        assert_eq!((moved.email.as_deref(), moved.email_verified), (Some(SHARED_ADDRESS), true));
+    }
+    assert_eq!(store.find_identifier(&Identifier::email(SHARED_ADDRESS)).await.unwrap(), None);
+    let olda = store.get_person("u-olda", None).await.unwrap().unwrap();
+    assert!(store.delete_person(&olda).await.unwrap(), "an address with no item does not stop a delete");
+    assert_eq!(store.find_identifier(&Identifier::Username("olda".into())).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn dynamodb_legacy_people_sharing_an_address_both_move() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let store = fresh_dynamo_store().await;
+    for (name, sub) in LEGACY {
+        let s = |v: &str| AttributeValue::S(v.into());
+        store
+            .client()
+            .put_item()
+            .table_name(store.table())
+            .item("pk", s("USER"))
+            .item("sk", s(name))
+            .item("sub", s(sub))
+            .item("email", s(SHARED_ADDRESS))
+            .item("password_hash", s("$argon2id$old"))
+            .item("disabled", AttributeValue::Bool(false))
+            .item("created_at", AttributeValue::N(T0.to_string()))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.migrate_legacy().await.unwrap(), 2);
+    legacy_people_moved_with_their_usernames_only(&store).await;
+}
+
+#[tokio::test]
+async fn a_file_of_an_earlier_release_opens_and_moves_people_sharing_an_address() {
+    let path = fresh_file_store().path().to_owned();
+    {
+        // As the earlier release left it: people in `users`, no flow tables.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE flows; DROP TABLE challenges;").unwrap();
+        for (name, sub) in LEGACY {
+            let body = serde_json::json!({
+                "username": name, "sub": sub, "email": SHARED_ADDRESS, "name": null,
+                "password_hash": "$argon2id$old", "disabled": false, "created_at": T0,
+            });
+            conn.execute(
+                "INSERT INTO users (id, expires_at, body) VALUES (?1, NULL, ?2)",
+                rusqlite::params![name, body.to_string()],
+            )
+            .unwrap();
+        }
+    }
+    let store = zeroauth_shared::store::file::FileStore::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    legacy_people_moved_with_their_usernames_only(&store).await;
+    let flow = zeroauth_shared::domain::Flow {
+        handle: "h".into(),
+        kind: zeroauth_shared::domain::ChallengeKind::Verify,
+        sub: None,
+        email: "a@example.com".into(),
+        return_to: None,
+        created_at: T0,
+        expires_at: T0 + 60,
+    };
+    store.put_flow(&flow).await.unwrap();
+    assert_eq!(store.get_flow("h", T0).await.unwrap(), Some(flow), "the flow tables were added");
 }

@@ -10,8 +10,8 @@
 use async_trait::async_trait;
 
 use crate::domain::{
-    AccessTokenRecord, ApiKey, Challenge, ChallengeKind, Client, CodeRecord, Credential, CredentialKind, Flow,
-    Grant, Identifier, LastRotation, Proof, Resource, User,
+    AccessTokenRecord, ApiKey, Challenge, ChallengeKind, Client, CodeRecord, Credential, CredentialKind,
+    Flow, Grant, Identifier, LastRotation, Proof, Resource, User,
 };
 
 pub mod dynamodb;

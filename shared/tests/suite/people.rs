@@ -26,6 +26,10 @@ fn username(name: &str) -> Identifier {
     Identifier::Username(name.into())
 }
 
+fn email(address: &str) -> Identifier {
+    Identifier::email(address)
+}
+
 fn password(name: &str, hash: &str) -> Credential {
     Credential::password(&format!("sub-{name}"), hash.into(), T0)
 }
@@ -107,7 +111,11 @@ pub async fn renaming_moves_the_username_and_keeps_the_sub(store: Arc<dyn Store>
     let not_theirs = store.rename_person(&stolen, &username("georgina"), &username("h")).await;
     assert!(matches!(not_theirs, Err(StoreError::NotFound(_))), "{not_theirs:?}");
     store.create_person(&person("gina"), &[]).await.map(|_| ()).expect_err("sub-gina is still taken");
+    // The renamed person keeps their address, so a newcomer named gina needs another.
     let newcomer = User { sub: "sub-gina-2".into(), ..person("gina") };
+    let same_address = store.create_person(&newcomer, &[]).await;
+    assert!(matches!(same_address, Err(StoreError::Conflict(_))), "{same_address:?}");
+    let newcomer = User { email: Some("gina2@example.com".into()), ..newcomer };
     store.create_person(&newcomer, &[]).await.unwrap();
 }
 
@@ -120,4 +128,97 @@ pub async fn deleting_a_person_frees_their_username_and_drops_their_credentials(
     assert!(store.get_credentials("sub-ivan", CredentialKind::Password).await.unwrap().is_empty());
     let again = User { sub: "sub-ivan-2".into(), ..person("ivan") };
     store.create_person(&again, &[]).await.unwrap();
+}
+
+pub async fn an_address_is_claimed_at_creation_whatever_its_case(store: Arc<dyn Store>) {
+    store.create_person(&person("jane"), &[]).await.unwrap();
+    assert_eq!(store.find_identifier(&email("jane@example.com")).await.unwrap().as_deref(), Some("sub-jane"));
+    assert_eq!(
+        store.find_identifier(&email(" JANE@Example.com")).await.unwrap().as_deref(),
+        Some("sub-jane")
+    );
+    let (found, _) =
+        store.sign_in_lookup(&email("Jane@example.com"), CredentialKind::Password).await.unwrap().unwrap();
+    assert_eq!(found.sub, "sub-jane", "found by address");
+    // Another person with the address in another case is refused whole.
+    let twin = User { email: Some("JANE@EXAMPLE.COM".into()), ..person("janet") };
+    let refused = store.create_person(&twin, &[password("janet", "$argon2id$j")]).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    assert_eq!(store.get_person("sub-janet", None).await.unwrap(), None, "nothing of a refused person");
+    assert_eq!(store.find_identifier(&username("janet")).await.unwrap(), None, "not even the username");
+    assert!(store.get_credentials("sub-janet", CredentialKind::Password).await.unwrap().is_empty());
+    // A person with no address claims only the username.
+    let none = User { email: None, ..person("jim") };
+    store.create_person(&none, &[]).await.unwrap();
+    assert_eq!(store.find_identifier(&username("jim")).await.unwrap().as_deref(), Some("sub-jim"));
+}
+
+pub async fn changing_the_address_keeps_the_sub_and_frees_the_old_one(store: Arc<dyn Store>) {
+    store.create_person(&person("kate"), &[password("kate", "$argon2id$k")]).await.unwrap();
+    store.create_person(&person("liam"), &[]).await.unwrap();
+    let mut moved = person("kate");
+    moved.email = Some("Kate@New.example".into());
+    moved.email_verified = false;
+    store.rename_person(&moved, &email("kate@example.com"), &email("kate@new.example")).await.unwrap();
+    assert_eq!(store.find_identifier(&email("kate@example.com")).await.unwrap(), None, "the old one is free");
+    assert_eq!(store.find_identifier(&email("kate@new.example")).await.unwrap().as_deref(), Some("sub-kate"));
+    assert_eq!(store.find_identifier(&username("kate")).await.unwrap().as_deref(), Some("sub-kate"));
+    let (found, creds) =
+        store.sign_in_lookup(&email("kate@new.example"), CredentialKind::Password).await.unwrap().unwrap();
+    assert_eq!((found, creds.len()), (moved.clone(), 1), "same person, record replaced, same password");
+    // Someone else's address is refused, and nothing moves.
+    let mut clash = moved.clone();
+    clash.email = Some("liam@example.com".into());
+    let refused = store.rename_person(&clash, &email("kate@new.example"), &email("liam@example.com")).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    assert_eq!(store.find_identifier(&email("kate@new.example")).await.unwrap().as_deref(), Some("sub-kate"));
+    assert_eq!(store.find_identifier(&email("liam@example.com")).await.unwrap().as_deref(), Some("sub-liam"));
+    assert_eq!(store.get_person("sub-kate", None).await.unwrap(), Some(moved.clone()), "record unchanged");
+    // An address that is not theirs cannot be moved.
+    let not_theirs = store.rename_person(&moved, &email("liam@example.com"), &email("k@new.example")).await;
+    assert!(matches!(not_theirs, Err(StoreError::NotFound(_))), "{not_theirs:?}");
+    // From and to the same: only the record is replaced.
+    let mut verified = moved.clone();
+    verified.email_verified = true;
+    let same = email("kate@new.example");
+    store.rename_person(&verified, &same, &same).await.unwrap();
+    assert_eq!(store.get_person("sub-kate", None).await.unwrap(), Some(verified));
+    assert_eq!(store.find_identifier(&same).await.unwrap().as_deref(), Some("sub-kate"));
+    let someone_elses = email("liam@example.com");
+    let refused = store.rename_person(&moved, &someone_elses, &someone_elses).await;
+    assert!(matches!(refused, Err(StoreError::NotFound(_))), "{refused:?}");
+    // The freed address can be someone else's now.
+    let newcomer = User { email: Some("kate@example.com".into()), ..person("kat") };
+    store.create_person(&newcomer, &[]).await.unwrap();
+}
+
+pub async fn deleting_a_person_leaves_alone_what_is_not_theirs(store: Arc<dyn Store>) {
+    store.create_person(&person("mia"), &[]).await.unwrap();
+    // Nora's record names Mia's address (and an address no item backs, as
+    // an earlier release left it): neither is hers to free.
+    store.create_person(&User { email: None, ..person("nora") }, &[]).await.unwrap();
+    let nora = User { email: Some("mia@example.com".into()), ..person("nora") };
+    store.update_person(&nora, None).await.unwrap();
+    assert!(store.delete_person(&nora).await.unwrap());
+    assert_eq!(store.find_identifier(&email("mia@example.com")).await.unwrap().as_deref(), Some("sub-mia"));
+    assert_eq!(store.find_identifier(&username("nora")).await.unwrap(), None, "her own is freed");
+    store.create_person(&User { email: None, ..person("olga") }, &[]).await.unwrap();
+    let olga = User { email: Some("olga@old.example".into()), ..person("olga") };
+    store.update_person(&olga, None).await.unwrap();
+    assert!(store.delete_person(&olga).await.unwrap(), "an address with no item does not stop it");
+    assert_eq!(store.get_person("sub-olga", None).await.unwrap(), None);
+    assert_eq!(store.find_identifier(&username("olga")).await.unwrap(), None);
+}
+
+pub async fn verification_and_revocation_times_round_trip(store: Arc<dyn Store>) {
+    let mut pat = person("pat");
+    pat.email_verified = false;
+    store.create_person(&pat, &[]).await.unwrap();
+    assert_eq!(store.get_person("sub-pat", None).await.unwrap(), Some(pat.clone()));
+    pat.email_verified = true;
+    pat.tokens_revoked_at = T0 + 5;
+    store.update_person(&pat, None).await.unwrap();
+    assert_eq!(store.get_person("sub-pat", None).await.unwrap(), Some(pat.clone()));
+    let listed = store.list_people().await.unwrap();
+    assert_eq!(listed.iter().find(|p| p.sub == "sub-pat"), Some(&pat));
 }

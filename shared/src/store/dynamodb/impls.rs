@@ -34,6 +34,12 @@ impl DynamoStore {
         }
     }
 
+    /// Stores an item, replacing any under its key.
+    pub(super) async fn put_any(&self, item: Item) -> StoreResult<()> {
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
+        Ok(())
+    }
+
     pub(super) async fn put_existing(&self, item: Item, what: String) -> StoreResult<()> {
         let res = self
             .client

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::domain::{Amr, Credential, Identifier};
+use crate::domain::{Amr, ChallengeKind, Credential, Identifier};
 use crate::store::StoreError;
 
 /// A DynamoDB item.
@@ -55,6 +55,14 @@ pub fn grant_key(id: &str) -> (String, String) {
 /// Key of an access-token item.
 pub fn access_key(digest: &str) -> (String, String) {
     (format!("AT#{digest}"), "AT".into())
+}
+/// Key of a self-service flow's item, by its handle digest.
+pub fn flow_key(handle: &str) -> (String, String) {
+    (format!("FLOW#{handle}"), "FLOW".into())
+}
+/// Key of a person's challenge of `kind`: one per person and kind.
+pub fn challenge_key(sub: &str, kind: ChallengeKind) -> (String, String) {
+    (format!("CHAL#{sub}"), kind.as_str().into())
 }
 /// Key of a throttling counter.
 pub fn counter_key(key: &str) -> (String, String) {
@@ -144,6 +152,14 @@ impl Reader<'_> {
         match self.0.get(name) {
             None => Ok(false),
             Some(AttributeValue::Bool(b)) => Ok(*b),
+            Some(_) => Err(malformed(name)),
+        }
+    }
+    /// A boolean attribute, if present.
+    pub fn opt_b(&self, name: &str) -> Result<Option<bool>, StoreError> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(AttributeValue::Bool(b)) => Ok(Some(*b)),
             Some(_) => Err(malformed(name)),
         }
     }

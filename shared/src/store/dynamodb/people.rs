@@ -10,7 +10,7 @@
 //! take their username.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{CancellationReason, ConditionCheck, Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::{CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem};
 
 use super::item::{self, Builder, Item, Reader, malformed};
 use super::{DynamoStore, s};
@@ -29,6 +29,8 @@ impl From<&User> for Item {
             .b("disabled", u.disabled)
             .n("created_at", u.created_at)
             .n("epoch", u.epoch)
+            .b("email_verified", u.email_verified)
+            .n("tokens_revoked_at", u.tokens_revoked_at)
             .0
     }
 }
@@ -45,6 +47,9 @@ impl TryFrom<&Item> for User {
             disabled: r.b("disabled")?,
             created_at: r.n("created_at")?,
             epoch: r.opt_n("epoch")?.unwrap_or(0),
+            // Absent on a record of an earlier release: the operator set the address.
+            email_verified: r.opt_b("email_verified")?.unwrap_or(true),
+            tokens_revoked_at: r.opt_n("tokens_revoked_at")?.unwrap_or(0),
         })
     }
 }
@@ -113,6 +118,19 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
+    /// A check that the item at `key` points at `sub`.
+    fn check_owned(&self, key: (String, String), sub: &str) -> StoreResult<TransactWriteItem> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(item::key(key)))
+            .condition_expression("#sub = :sub")
+            .expression_attribute_names("#sub", "sub")
+            .expression_attribute_values(":sub", s(sub))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
     fn remove(
         &self,
         key: (String, String),
@@ -128,23 +146,33 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().delete(delete.build().map_err(build_err)?).build())
     }
 
-    /// The writes that add `person`'s identifiers, each with its label for
-    /// a `Conflict`: the identifier must be free, and a username must not be
-    /// a legacy person's.
-    fn claim_identifiers(
-        &self,
-        person: &User,
-        skip: Option<&Identifier>,
-    ) -> StoreResult<Vec<(TransactWriteItem, String)>> {
-        let mut writes = Vec::new();
-        for id in person.identifiers().iter().filter(|i| Some(*i) != skip) {
-            let pointer = Builder::new(item::identifier_key(id)).s("sub", &person.sub).0;
-            writes.push((self.put(pointer, Some(NOT_EXISTS))?, id.key()));
-            if let Some(name) = id.username() {
-                writes.push((self.check(item::legacy_user_key(name), NOT_EXISTS)?, id.key()));
-            }
+    /// The writes that point the identifier `id` at `sub`, labelled with
+    /// the identifier for a `Conflict`: it must be free (or, with `own`,
+    /// already `sub`'s), and a username must not be a legacy person's.
+    fn claim(&self, sub: &str, id: &Identifier, own: bool) -> StoreResult<Vec<(TransactWriteItem, String)>> {
+        let pointer = Builder::new(item::identifier_key(id)).s("sub", sub).0;
+        let put = match own {
+            false => self.put(pointer, Some(NOT_EXISTS))?,
+            true => self.put_owned(pointer, sub)?,
+        };
+        let mut writes = vec![(put, id.key())];
+        if let Some(name) = id.username() {
+            writes.push((self.check(item::legacy_user_key(name), NOT_EXISTS)?, id.key()));
         }
         Ok(writes)
+    }
+
+    /// A put of `item` whose key must be free or already point at `sub`.
+    fn put_owned(&self, item: Item, sub: &str) -> StoreResult<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #sub = :sub")
+            .expression_attribute_names("#sub", "sub")
+            .expression_attribute_values(":sub", s(sub))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 
     /// Runs labelled writes; a failed condition is `Conflict` with its label.
@@ -172,13 +200,17 @@ impl DynamoStore {
     }
 
     /// Moves a legacy person to the new items (with `person` and `password`
-    /// as they should now be), removing the legacy item, at once.
+    /// as they should now be), removing the legacy item, at once. Only the
+    /// username is claimed: two legacy people may share an address, which
+    /// their records keep.
     async fn move_legacy(&self, person: &User, password: &Credential) -> StoreResult<()> {
         let username = person.username.as_deref().unwrap_or_default();
         let mut writes = vec![(self.put(person.into(), Some(NOT_EXISTS))?, format!("person {}", person.sub))];
-        for id in person.identifiers() {
-            let pointer = Builder::new(item::identifier_key(&id)).s("sub", &person.sub).0;
-            writes.push((self.put(pointer, Some(NOT_EXISTS))?, id.key()));
+        if let Some(name) = &person.username {
+            let pointer = Builder::new(item::identifier_key(&Identifier::Username(name.clone())))
+                .s("sub", &person.sub)
+                .0;
+            writes.push((self.put(pointer, Some(NOT_EXISTS))?, format!("username:{name}")));
         }
         writes.push((self.put(password.into(), None)?, "password".into()));
         let gone = Some(("#sub = :sub", person.sub.as_str()));
@@ -211,7 +243,9 @@ impl DynamoStore {
 impl PeopleStore for DynamoStore {
     async fn create_person(&self, person: &User, credentials: &[Credential]) -> StoreResult<()> {
         let mut writes = vec![(self.put(person.into(), Some(NOT_EXISTS))?, format!("person {}", person.sub))];
-        writes.extend(self.claim_identifiers(person, None)?);
+        for id in person.identifiers() {
+            writes.extend(self.claim(&person.sub, &id, false)?);
+        }
         for c in credentials {
             writes.push((self.put(c.into(), None)?, c.key()));
         }
@@ -312,11 +346,11 @@ impl PeopleStore for DynamoStore {
         }
     }
 
-    async fn rename_person(&self, person: &User, from: &Identifier) -> StoreResult<()> {
+    async fn rename_person(&self, person: &User, from: &Identifier, to: &Identifier) -> StoreResult<()> {
         if self.get(item::person_key(&person.sub)).await?.is_none() {
-            // A legacy person is moved first, under the old name.
-            let old = from.username().map(str::to_owned);
-            let Some((moved, password)) = self.get_legacy(old.as_deref().unwrap_or_default()).await? else {
+            // A legacy person is moved first, under their old username.
+            let old = from.username().or(person.username.as_deref()).unwrap_or_default();
+            let Some((moved, password)) = self.get_legacy(old).await? else {
                 return Err(StoreError::NotFound(from.key()));
             };
             if moved.sub != person.sub {
@@ -325,11 +359,14 @@ impl PeopleStore for DynamoStore {
             self.move_legacy(&moved, &password).await?;
         }
         let mut writes = vec![(self.put(person.into(), Some(EXISTS))?, format!("person {}", person.sub))];
-        if !person.identifiers().contains(from) {
-            let owned = Some(("#sub = :sub", person.sub.as_str()));
-            writes.push((self.remove(item::identifier_key(from), owned)?, format!("from {}", from.key())));
+        let owned = Some(("#sub = :sub", person.sub.as_str()));
+        let from_label = format!("from {}", from.key());
+        if from == to {
+            writes.push((self.check_owned(item::identifier_key(from), &person.sub)?, from_label));
+        } else {
+            writes.push((self.remove(item::identifier_key(from), owned)?, from_label));
+            writes.extend(self.claim(&person.sub, to, true)?);
         }
-        writes.extend(self.claim_identifiers(person, Some(from))?);
         match self.transact_labelled(writes, "renaming the person").await {
             Err(StoreError::Conflict(label))
                 if label.starts_with("from ") || label.starts_with("person ") =>
@@ -350,9 +387,16 @@ impl PeopleStore for DynamoStore {
         };
         let stored = User::try_from(&found)?;
         let creds = self.query_partition(&item::credentials_pk(&stored.sub)).await?;
+        let owned = Some(("#sub = :sub", stored.sub.as_str()));
         let mut writes = vec![self.remove(item::person_key(&stored.sub), None)?];
+        // Only the identifiers that are theirs: an address an earlier
+        // release set has no item, and one may point at someone else.
         for id in stored.identifiers() {
-            writes.push(self.remove(item::identifier_key(&id), Some(("#sub = :sub", stored.sub.as_str())))?);
+            let key = item::identifier_key(&id);
+            let Some(pointer) = self.get(key.clone()).await? else { continue };
+            if Reader(&pointer).opt_s("sub")?.as_deref() == Some(stored.sub.as_str()) {
+                writes.push(self.remove(key, owned)?);
+            }
         }
         for c in &creds {
             let key = (Reader(c).s("pk")?, Reader(c).sk()?);

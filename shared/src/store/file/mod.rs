@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 
 use super::{StoreError, StoreResult};
 
+mod flows;
 mod impls;
 mod people;
 
@@ -40,8 +41,12 @@ const COUNTERS: &str = "counters";
 const RESOURCES: &str = "resources";
 const CLIENT_ALIASES: &str = "client_aliases";
 const API_KEYS: &str = "api_keys";
+/// Self-service flows and their challenges; a file of an earlier release
+/// gains the tables when it is opened.
+const FLOWS: &str = "flows";
+const CHALLENGES: &str = "challenges";
 /// Every item table: `id`, `expires_at` (NULL: never), `body` (JSON).
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 14] = [
     CLIENTS,
     USERS,
     CODES,
@@ -54,6 +59,8 @@ const TABLES: [&str; 12] = [
     PEOPLE,
     IDENTIFIERS,
     CREDENTIALS,
+    FLOWS,
+    CHALLENGES,
 ];
 /// Expired rows are swept after this many writes, at most this many per table.
 const SWEEP_EVERY: u64 = 256;
@@ -151,7 +158,7 @@ impl FileStore {
         if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY != SWEEP_EVERY - 1 {
             return;
         }
-        for table in [CODES, GRANTS, ACCESS, COUNTERS] {
+        for table in [CODES, GRANTS, ACCESS, COUNTERS, FLOWS, CHALLENGES] {
             let sql = format!(
                 "DELETE FROM {table} WHERE rowid IN \
                  (SELECT rowid FROM {table} WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT ?2)"

@@ -31,6 +31,8 @@ struct LegacyUser {
 }
 
 /// Moves every person of the `users` table to the new tables, at once.
+/// Each claims their username only: two people of an earlier release may
+/// share an address, which their records keep.
 pub(super) fn move_legacy(conn: &Connection) -> StoreResult<()> {
     let legacy: Vec<LegacyUser> = list(conn, USERS)?;
     if legacy.is_empty() {
@@ -50,7 +52,8 @@ pub(super) fn move_legacy(conn: &Connection) -> StoreResult<()> {
             tokens_revoked_at: 0,
         };
         let password = Credential::password(&person.sub, old.password_hash, old.created_at);
-        insert(&tx, &person, std::slice::from_ref(&password))?;
+        let username = Identifier::Username(old.username.clone());
+        insert(&tx, &person, &[username], std::slice::from_ref(&password))?;
         delete(&tx, USERS, &old.username)?;
     }
     tx.commit().map_err(backend)
@@ -60,22 +63,32 @@ fn credential_id(c: &Credential) -> String {
     format!("{}|{}", c.sub, c.key())
 }
 
-/// Writes a new person, their identifiers and credentials (inside the
-/// caller's transaction).
-fn insert(c: &Connection, person: &User, credentials: &[Credential]) -> StoreResult<()> {
+/// Writes a new person, the identifiers `ids` pointing at them and their
+/// credentials (inside the caller's transaction, which a `Conflict` rolls back).
+fn insert(c: &Connection, person: &User, ids: &[Identifier], credentials: &[Credential]) -> StoreResult<()> {
     if get::<User>(c, PEOPLE, &person.sub, None)?.is_some() {
         return Err(StoreError::Conflict(format!("person {}", person.sub)));
     }
-    for id in person.identifiers() {
-        if get::<String>(c, IDENTIFIERS, &id.key(), None)?.is_some() {
-            return Err(StoreError::Conflict(id.key()));
-        }
-        put(c, IDENTIFIERS, &id.key(), None, &person.sub, Put::New)?;
+    for id in ids {
+        claim(c, id, &person.sub)?;
     }
     for cred in credentials {
         put(c, CREDENTIALS, &credential_id(cred), None, cred, Put::Any)?;
     }
     put(c, PEOPLE, &person.sub, None, person, Put::New)
+}
+
+/// Points the free identifier `id` at `sub`; `Conflict` if it is taken.
+fn claim(c: &Connection, id: &Identifier, sub: &str) -> StoreResult<()> {
+    put(c, IDENTIFIERS, &id.key(), None, &sub, Put::New).map_err(|e| match e {
+        StoreError::Conflict(_) => StoreError::Conflict(id.key()),
+        other => other,
+    })
+}
+
+/// Whether the identifier `id` points at `sub`.
+fn owns(c: &Connection, id: &Identifier, sub: &str) -> StoreResult<bool> {
+    Ok(get::<String>(c, IDENTIFIERS, &id.key(), None)?.as_deref() == Some(sub))
 }
 
 fn credentials_of(c: &Connection, sub: &str, kind: CredentialKind) -> StoreResult<Vec<Credential>> {
@@ -98,7 +111,8 @@ fn credentials_of(c: &Connection, sub: &str, kind: CredentialKind) -> StoreResul
 #[async_trait]
 impl PeopleStore for FileStore {
     async fn create_person(&self, person: &User, credentials: &[Credential]) -> StoreResult<()> {
-        atomically(self, person.created_at, |c| insert(c, person, credentials).map(|()| ((), true)))
+        let ids = person.identifiers();
+        atomically(self, person.created_at, |c| insert(c, person, &ids, credentials).map(|()| ((), true)))
     }
 
     async fn get_person(&self, sub: &str, _legacy_username: Option<&str>) -> StoreResult<Option<User>> {
@@ -150,19 +164,16 @@ impl PeopleStore for FileStore {
         })
     }
 
-    async fn rename_person(&self, person: &User, from: &Identifier) -> StoreResult<()> {
+    async fn rename_person(&self, person: &User, from: &Identifier, to: &Identifier) -> StoreResult<()> {
         atomically(self, person.created_at, |c| {
-            let owner = get::<String>(c, IDENTIFIERS, &from.key(), None)?;
-            if owner.as_deref() != Some(person.sub.as_str()) {
+            if !owns(c, from, &person.sub)? {
                 return Err(StoreError::NotFound(from.key()));
             }
-            let ids = person.identifiers();
-            if !ids.contains(from) {
+            if from != to {
                 delete(c, IDENTIFIERS, &from.key())?;
-            }
-            for id in ids.iter().filter(|i| *i != from) {
-                put(c, IDENTIFIERS, &id.key(), None, &person.sub, Put::New)
-                    .map_err(|_| StoreError::Conflict(id.key()))?;
+                if !owns(c, to, &person.sub)? {
+                    claim(c, to, &person.sub)?;
+                }
             }
             put(c, PEOPLE, &person.sub, None, person, Put::Existing)?;
             Ok(((), true))
@@ -173,7 +184,9 @@ impl PeopleStore for FileStore {
         atomically(self, person.created_at, |c| {
             let Some(stored) = get::<User>(c, PEOPLE, &person.sub, None)? else { return Ok((false, false)) };
             for id in stored.identifiers() {
-                delete(c, IDENTIFIERS, &id.key())?;
+                if owns(c, &id, &stored.sub)? {
+                    delete(c, IDENTIFIERS, &id.key())?;
+                }
             }
             c.execute(
                 &format!("DELETE FROM {CREDENTIALS} WHERE id >= ?1 AND id < ?2"),

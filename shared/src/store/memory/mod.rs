@@ -1,8 +1,9 @@
 //! The embedded in-process store: the zero-setup default of `zeroauth serve`.
 //!
-//! What is registered (clients, API keys, resources, users: `registry.rs`)
-//! sits behind one mutex, [`MemoryStore::lock`]. What requests write —
-//! codes, grants, access tokens, throttle counters — sits in sharded maps
+//! What is registered (clients, API keys, resources: `registry.rs`) sits
+//! behind one mutex, [`MemoryStore::lock`], and people (`people.rs`) behind
+//! another. What requests write — codes, grants, access tokens, throttle
+//! counters, self-service flows and challenges (`flows.rs`) — sits in sharded maps
 //! (`shards.rs`) that grow a shard at a time, so no request waits for the
 //! whole map to rehash. Each method locks the shard of the key it is about;
 //! one that writes several items (redeeming a code, rotating a refresh
@@ -25,7 +26,9 @@ use super::{
     CodeStore, ConsumeOutcome, Issuance, RotateOutcome, Rotation, StoreResult, ThrottleStore, TokenStore,
     redemption_verdict, rotation_verdict,
 };
-use crate::domain::{AccessTokenRecord, ApiKey, Client, CodeRecord, Grant, Redemption, Resource};
+use crate::domain::{
+    AccessTokenRecord, ApiKey, Challenge, Client, CodeRecord, Flow, Grant, Redemption, Resource,
+};
 
 impl Expires for CodeRecord {
     fn expires_at(&self) -> i64 {
@@ -62,6 +65,8 @@ pub struct MemoryStore {
     grants: Sharded<Grant>,
     access: Sharded<StoredAccess, Shared>,
     counters: Sharded<(u32, i64)>,
+    flows: Sharded<Flow>,
+    challenges: Sharded<Challenge>,
 }
 
 impl MemoryStore {
@@ -83,6 +88,8 @@ impl MemoryStore {
         self.grants.sweep_next(now);
         self.access.sweep_next(now);
         self.counters.sweep_next(now);
+        self.flows.sweep_next(now);
+        self.challenges.sweep_next(now);
     }
 
     /// Stores an access token; the caller may hold a code or grant shard,
@@ -99,7 +106,12 @@ impl MemoryStore {
 impl MemoryStore {
     /// How many items of each expiring kind are held, expired or not.
     fn held(&self) -> usize {
-        self.codes.spread().0 + self.grants.spread().0 + self.access.spread().0 + self.counters.spread().0
+        self.codes.spread().0
+            + self.grants.spread().0
+            + self.access.spread().0
+            + self.counters.spread().0
+            + self.flows.spread().0
+            + self.challenges.spread().0
     }
 }
 
@@ -244,6 +256,7 @@ impl ThrottleStore for MemoryStore {
 }
 
 mod access;
+mod flows;
 mod people;
 mod registry;
 mod shards;

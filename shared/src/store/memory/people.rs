@@ -97,20 +97,17 @@ impl PeopleStore for MemoryStore {
         Ok(())
     }
 
-    async fn rename_person(&self, person: &User, from: &Identifier) -> StoreResult<()> {
+    async fn rename_person(&self, person: &User, from: &Identifier, to: &Identifier) -> StoreResult<()> {
         let mut p = self.people();
         if p.identifiers.get(&from.key()) != Some(&person.sub) || !p.people.contains_key(&person.sub) {
             return Err(StoreError::NotFound(from.key()));
         }
-        let to: Vec<Identifier> = person.identifiers().into_iter().filter(|i| i != from).collect();
-        if let Some(taken) = to.iter().find(|i| p.identifiers.contains_key(&i.key())) {
-            return Err(StoreError::Conflict(taken.key()));
-        }
-        if !person.identifiers().contains(from) {
+        if from != to {
+            if p.identifiers.get(&to.key()).is_some_and(|sub| *sub != person.sub) {
+                return Err(StoreError::Conflict(to.key()));
+            }
             p.identifiers.remove(&from.key());
-        }
-        for id in to {
-            p.identifiers.insert(id.key(), person.sub.clone());
+            p.identifiers.insert(to.key(), person.sub.clone());
         }
         p.people.insert(person.sub.clone(), person.clone());
         Ok(())
@@ -123,7 +120,9 @@ impl PeopleStore for MemoryStore {
             return Ok(false);
         };
         for id in person.identifiers() {
-            p.identifiers.remove(&id.key());
+            if p.identifiers.get(&id.key()).is_some_and(|owner| owner == sub) {
+                p.identifiers.remove(&id.key());
+            }
         }
         p.credentials.remove(sub);
         Ok(true)
