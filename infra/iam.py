@@ -112,10 +112,23 @@ def grants(template, parameters=None):
                     raise ValueError(f"{name}: the check reads plain Allow statements only, not {st!r}")
                 actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
                 resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
-                for resource in resources:
+                for resource in branches(resources):
                     written, pattern = resource_pattern(template, values, resource)
                     for action in actions:
                         out.append(Grant(name, action, written, pattern))
+    return out
+
+
+def branches(resources):
+    """The resources with each `!If` read as both of its branches (either
+    may be deployed), less `!Ref AWS::NoValue`."""
+    out = []
+    for resource in resources:
+        if isinstance(resource, dict) and set(resource) == {"Fn::If"}:
+            _, yes, no = resource["Fn::If"]
+            out += branches([yes, no])
+        elif resource != {"Ref": "AWS::NoValue"}:
+            out.append(resource)
     return out
 
 

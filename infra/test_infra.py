@@ -81,6 +81,18 @@ class TemplateLint(unittest.TestCase):
             env = res["Properties"].get("Environment", {}).get("Variables", {})
             self.assertEqual("ZEROAUTH_KEYS_PARAMETER" in env, name == "TokenFunction", name)
 
+    def test_only_the_callback_function_sends_mail(self):
+        functions = {
+            name: res
+            for name, res in lint.parse(TEXT)["Resources"].items()
+            if res["Type"] == "AWS::Serverless::Function"
+        }
+        for name, res in functions.items():
+            mails = name == "CallbackFunction"
+            self.assertEqual("ses:" in str(res["Properties"]["Policies"]), mails, name)
+            env = res["Properties"].get("Environment", {}).get("Variables", {})
+            self.assertEqual("ZEROAUTH_MAIL" in env, mails, name)
+
     def test_every_canonical_route_goes_to_the_function_that_owns_it(self):
         # The watch router in Cargo.toml is checked against shared::router by
         # shared/tests/watch_router.rs; the API routes must say the same.
@@ -313,6 +325,20 @@ class IamPolicies(unittest.TestCase):
         self.assertEqual(iam.check(TEXT, ok, overrides)[0], [])
         self.assertEqual(len(iam.check(TEXT, bad, overrides)[0]), 1)
         self.assertEqual(len(iam.check(TEXT, ok)[0]), 1, "the default parameter names are other names")
+
+    def test_mail_is_allowed_as_the_ses_identity_and_configuration_set_only(self):
+        overrides = {"SesIdentity": {"acme.example"}, "SesConfigurationSet": {"zeroauth-test"}}
+        ok = recorded(
+            ("zeroauth-callback", "ses:SendEmail", "identity/acme.example"),
+            ("zeroauth-callback", "ses:SendEmail", "configuration-set/zeroauth-test"),
+        )
+        self.assertEqual(iam.check(TEXT, ok, overrides)[0], [])
+        other = recorded(
+            ("zeroauth-callback", "ses:SendEmail", "identity/other.example"),
+            ("zeroauth-callback", "ses:SendEmail", "configuration-set/other"),
+            ("zeroauth-token", "ses:SendEmail", "identity/acme.example"),
+        )
+        self.assertEqual(len(iam.check(TEXT, other, overrides)[0]), 3)
 
     def test_an_index_or_an_unknown_function_is_not_the_table_or_a_function(self):
         calls = recorded(

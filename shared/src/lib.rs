@@ -10,7 +10,7 @@
 //! - [`grants`] (one per grant type) and [`sign_in`] (the browser's side);
 //! - [`oauth`]: the rules they share (client authentication, scopes, token
 //!   formats, claims, redirect URIs, PKCE);
-//! - [`store`], [`domain`], [`crypto`], [`http`] and the rest.
+//! - [`store`], [`mail`], [`domain`], [`crypto`], [`http`] and the rest.
 //!
 //! The Lambda binaries in `functions/` mount the router through [`lambda`]
 //! (feature `lambda`); `zeroauth serve` and the tests through `server`
@@ -33,6 +33,7 @@ pub mod http;
 pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod mail;
 pub mod oauth;
 pub mod paths;
 pub mod router;

@@ -21,6 +21,7 @@ use zeroauth_shared::testing::fresh_dynamo_store;
 
 pub mod faults;
 pub mod https;
+pub mod mailbox;
 pub mod seeds;
 
 /// A running server.
