@@ -12,7 +12,9 @@ use zeroauth_shared::clock::{Clock, SystemClock};
 use zeroauth_shared::config::{Config, Registration, RegistrationPolicy};
 use zeroauth_shared::domain::GrantType;
 use zeroauth_shared::http::{Request, Response, html, query, with_query};
+use zeroauth_shared::mail::Transport;
 use zeroauth_shared::server::Limits;
+use zeroauth_shared::sign_in::self_service::{SelfService, SignUp};
 use zeroauth_shared::store::StoreError;
 use zeroauth_shared::{App, crypto};
 
@@ -71,6 +73,9 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
     }
     // A laptop server lets clients register themselves unless told otherwise.
     config.registration = Registration::from_env(RegistrationPolicy::Open).map_err(|e| e.to_string())?;
+    // And lets people sign up, with mails shown in this terminal.
+    config.self_service = SelfService::from_env(SignUp::Open).map_err(|e| e.to_string())?;
+    let (mailer, mail) = zeroauth_shared::mail::from_env(Transport::Terminal).map_err(|e| e.to_string())?;
     config.keys = match &args.keys {
         Some(path) => crate::keys::load_file(path)?,
         None => {
@@ -89,7 +94,8 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
     }
     let store = spec.open(config.table.clone()).await?;
     let issuer = config.issuer.clone();
-    let app = App::new(store, config);
+    let sign_up = config.self_service.sign_up;
+    let app = App::new(store, config).with_mailer(mailer, mail);
     if let Some(path) = &args.seed {
         load_seed(&app, path).await?;
     }
@@ -98,6 +104,11 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
         format!("cannot listen on {addr}: {e} (is another server on port {}? try --port)", args.port)
     })?;
     println!("ZeroAuth is listening on {issuer} (store: {})", spec.describe());
+    println!(
+        "Sign-up: {} · mail: {} (ZEROAUTH_SIGNUP, ZEROAUTH_MAIL)",
+        sign_up.as_str(),
+        app.mailer.transport()
+    );
     if !app.config.route_aliases.is_empty() {
         println!("Route aliases: {}", app.config.route_aliases.to_text());
     }

@@ -26,10 +26,27 @@ pub(crate) enum UserCommand {
     Delete(Username),
     /// Rename a user: their subject identifier, tokens and sessions stay.
     Rename(UserRename),
+    /// Invite someone by email: they get a link to set up their account
+    /// (name and password). Mail goes through ZEROAUTH_MAIL (the terminal
+    /// by default); the link points at ZEROAUTH_ISSUER.
+    Invite(UserInvite),
     /// Import people from another server: one JSON object per line with
     /// username, email, name, password_hash (bcrypt, argon2, PBKDF2-SHA256 or
     /// scrypt) and optionally sub. Re-running skips who is already there.
     Import(UserImport),
+}
+
+#[derive(Args)]
+pub(crate) struct UserInvite {
+    /// The address to invite.
+    #[arg(long)]
+    email: String,
+    /// Their name, if known (they can change it when they accept).
+    #[arg(long)]
+    name: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -114,6 +131,29 @@ fn user_text(u: &User) -> String {
     )
 }
 
+/// `zeroauth user invite`: the link is mailed (or, with the terminal
+/// transport, printed) and never shown otherwise.
+async fn invite(store: std::sync::Arc<dyn Store>, a: UserInvite) -> Result<(), String> {
+    use zeroauth_shared::sign_in::self_service::{SelfService, SignUp, account};
+    let (mut config, _) =
+        zeroauth_shared::config::Config::from_env_or_ephemeral_key().map_err(|e| e.to_string())?;
+    config.self_service = SelfService::from_env(SignUp::Invite).map_err(|e| e.to_string())?;
+    let (mailer, settings) = zeroauth_shared::mail::from_env(zeroauth_shared::mail::Transport::Terminal)
+        .map_err(|e| e.to_string())?;
+    let transport = mailer.transport();
+    let app = zeroauth_shared::App::new(store, config).with_mailer(mailer, settings);
+    eprintln!("Inviting {} (mail: {transport}) …", a.email.trim());
+    let u = account::invite(&app, &a.email, a.name).await.map_err(|e| format!("cannot invite: {e}"))?;
+    let days = app.config.self_service.invite_ttl / 86_400;
+    print(a.json, json!({ "sub": u.sub, "email": u.email, "invited": true }), || {
+        format!(
+            "Invited {}: the link in the mail is good for {days} days.",
+            u.email.as_deref().unwrap_or_default()
+        )
+    });
+    Ok(())
+}
+
 fn read_password() -> Result<Password, String> {
     read_stdin_line("password").map(Password::new)
 }
@@ -134,9 +174,10 @@ pub(crate) fn read_stdin_line(what: &str) -> Result<String, String> {
 }
 
 pub(crate) async fn user(cmd: UserCommand, spec: StoreSpec) -> Result<(), String> {
-    let store = open_store(&spec).await?;
-    let store: &dyn Store = store.as_ref();
+    let shared = open_store(&spec).await?;
+    let store: &dyn Store = shared.as_ref();
     match cmd {
+        UserCommand::Invite(a) => invite(shared.clone(), a).await?,
         UserCommand::Import(a) => crate::import::import(store, a.file, a.json).await?,
         UserCommand::Create(a) => {
             let password = read_password()?;

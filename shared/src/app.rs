@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::mail::{Mail, MailError, MailSettings, Mailer};
 use crate::store::Store;
 
 /// The application state shared by all handlers.
@@ -15,12 +16,49 @@ pub struct App {
     pub config: Arc<Config>,
     /// The current time.
     pub clock: Arc<dyn Clock>,
+    /// Where the self-service mails go (none until set: [`App::with_mailer`]).
+    pub mailer: Arc<dyn Mailer>,
+    /// The sender and product name of those mails.
+    pub mail: Arc<MailSettings>,
+}
+
+/// The mailer of an app given none: every send fails, and the pages that
+/// would mail are not offered.
+struct NoMail;
+
+#[async_trait::async_trait]
+impl Mailer for NoMail {
+    fn transport(&self) -> &'static str {
+        "off"
+    }
+    async fn send(&self, _mail: &Mail) -> Result<(), MailError> {
+        Err(MailError::Unavailable("mail is off".into()))
+    }
 }
 
 impl App {
     /// An app on the system clock.
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
-        Self { store, config: Arc::new(config), clock: Arc::new(SystemClock) }
+        let mail = MailSettings { from: "ZeroAuth <no-reply@localhost>".into(), product: "ZeroAuth".into() };
+        Self {
+            store,
+            config: Arc::new(config),
+            clock: Arc::new(SystemClock),
+            mailer: Arc::new(NoMail),
+            mail: Arc::new(mail),
+        }
+    }
+
+    /// The same app sending its mails through `mailer`.
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>, settings: MailSettings) -> Self {
+        self.mailer = mailer;
+        self.mail = Arc::new(settings);
+        self
+    }
+
+    /// Whether mail can be sent: the flows that need it are offered only then.
+    pub fn mail_enabled(&self) -> bool {
+        self.mailer.transport() != "off"
     }
 
     /// The same app on another clock (tests move time this way).

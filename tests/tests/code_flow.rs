@@ -150,7 +150,7 @@ async fn wrong_password_and_unknown_user_get_the_same_page_and_no_code() {
     for r in [&wrong, &unknown] {
         assert_eq!(r.status, 401);
         assert!(r.header("location").is_none());
-        assert!(r.text.contains("The username or password is not right."));
+        assert!(r.text.contains("The email, username or password is not right."));
         assert!(hidden_request(&r.text).is_some(), "the form is shown again");
     }
 }

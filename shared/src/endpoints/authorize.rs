@@ -6,20 +6,18 @@
 //! every error is an HTML page, never a redirect (RFC 6749 4.1.2.1). After
 //! that, errors go to the client's redirect URI.
 
-use http::StatusCode;
-
 use crate::app::App;
 use crate::crypto;
-use crate::domain::{Client, GrantType, Resource, User};
+use crate::domain::{Client, GrantType, Resource};
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{Params, Request, Response, html, query};
+use crate::http::{Params, Request, Response, query};
 use crate::oauth::oidc::OidcParams;
 use crate::oauth::prompt::Prompt;
 use crate::oauth::redirect_uri::{self, Resolved};
 use crate::oauth::{Scope, clients, pkce, resource, tokens};
 use crate::sign_in::finish::{issue_code, redirect_error};
-use crate::sign_in::interaction::{LOGIN_PURPOSE, PendingRequest, csrf_secret, set_csrf_cookie};
-use crate::sign_in::{endpoint_url, methods, page, sealed, signed_in_user};
+use crate::sign_in::interaction::{PendingRequest, csrf_secret};
+use crate::sign_in::{page, signed_in_user};
 
 /// `GET /authorize`. An `Err` is shown as the HTML error page.
 pub async fn authorize(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -107,13 +105,14 @@ async fn begin(
             "prompt=none was asked but this client needs consent",
         )),
         (Some(who), false, _) => issue_code(app, client, &pending, who).await,
-        _ => Ok(sign_in_page(
+        _ => Ok(page::sign_in_page(
             app,
             client,
             &pending,
             session.as_ref().map(|s| &s.user),
             consent,
             (&csrf, new_csrf),
+            None,
         )),
     }
 }
@@ -137,36 +136,4 @@ fn check_code_flow(params: &Params, client: &Client) -> Result<(), OAuthError> {
         ));
     }
     Ok(())
-}
-
-/// The sign-in (and consent) page carrying the sealed request; sets the
-/// CSRF cookie the form is bound to when the browser has none yet.
-fn sign_in_page(
-    app: &App,
-    client: &Client,
-    pending: &PendingRequest,
-    session: Option<&User>,
-    consent: bool,
-    (csrf, new_csrf): (&str, bool),
-) -> Response {
-    let sealed = sealed::seal(&app.config.signing_key, LOGIN_PURPOSE, pending);
-    let allowed = methods::enabled(app, client);
-    let action = endpoint_url(app, "/callback");
-    let body = page::login(&page::LoginPage {
-        client_name: &client.name,
-        scopes: pending.scope.iter().collect(),
-        consent,
-        signed_in_as: session.map(User::display_name),
-        error: None,
-        request: &sealed,
-        prefill: pending.login_hint.as_deref(),
-        methods: &allowed,
-        action: &action,
-        unverified_redirect_host: page::LoginPage::unverified_host(client, &pending.redirect_uri),
-    });
-    let mut res = html(StatusCode::OK, body);
-    if new_csrf {
-        set_csrf_cookie(app, &mut res, csrf);
-    }
-    res
 }

@@ -17,6 +17,7 @@ use crate::sign_in::finish::{complete, redirect_error};
 use crate::sign_in::interaction::{self, Decision, PendingRequest};
 use crate::sign_in::methods::password::BAD_CREDENTIALS;
 use crate::sign_in::methods::{self, Attempt, Method, Outcome, Retry, Success};
+use crate::sign_in::self_service::account;
 use crate::sign_in::{endpoint_url, page, signed_in_user};
 
 /// `POST /callback`. An `Err` is shown as the HTML error page.
@@ -49,6 +50,11 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
         ));
     }
     match outcome? {
+        // A person who has not proved their address verifies it first
+        // (unless the deployment lets them in unverified).
+        Outcome::SignedIn(done) if account::needs_verification(app, &done.who.user) => {
+            account::ask_to_verify(app, &req, &pending, &done.who.user).await
+        }
         Outcome::SignedIn(done) => complete(app, &client, &pending, done).await,
         Outcome::Retry(r) => Ok(retry_page(app, &client, &allowed, &pending, sealed, &r)),
     }
@@ -84,6 +90,7 @@ fn retry_page(
     r: &Retry,
 ) -> Response {
     let action = endpoint_url(app, "/callback");
+    let (sign_up_url, reset_url) = page::self_service_urls(app, sealed);
     let body = page::login(&page::LoginPage {
         client_name: &client.name,
         scopes: pending.scope.iter().collect(),
@@ -95,6 +102,9 @@ fn retry_page(
         methods: allowed,
         action: &action,
         unverified_redirect_host: page::LoginPage::unverified_host(client, &pending.redirect_uri),
+        notice: None,
+        sign_up_url: sign_up_url.as_deref(),
+        reset_url: reset_url.as_deref(),
     });
     html(r.status, body)
 }

@@ -85,11 +85,15 @@ async fn access_token(app: &App, at: AccessTokenRecord) -> Result<Option<Value>,
     Ok(Some(body))
 }
 
-/// A current refresh token's metadata, unless its user is disabled or gone.
+/// A current refresh token's metadata, unless its user is disabled or gone
+/// or reset their password since.
 async fn refresh_token(app: &App, g: &Grant) -> Result<Option<Value>, OAuthError> {
     let user = app.store.get_person(&g.sub, g.username.as_deref()).await;
     let user = user.map_err(OAuthError::store("reading the grant's person"))?;
-    let Some(user) = user.filter(User::is_active) else { return Ok(None) };
+    // A reset since the family began revoked it.
+    let Some(user) = user.filter(|u| u.is_active() && !u.revoked_grant(g.created_at)) else {
+        return Ok(None);
+    };
     Ok(Some(json!({
         "active": true,
         "scope": g.scope,

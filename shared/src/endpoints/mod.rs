@@ -6,9 +6,13 @@
 pub mod authorize;
 pub mod callback;
 pub mod discovery;
+pub mod email;
 pub mod introspect;
 pub mod logout;
 pub mod register;
+pub mod reset;
 pub mod revoke;
+pub mod signup;
 pub mod token;
 pub mod userinfo;
+pub mod verify;

@@ -16,6 +16,8 @@ use crate::store::{RotateOutcome, Rotation, retire};
 
 use super::{Issued, refresh_ttl, revoke_family};
 
+/// Why a family stops when its person cannot have it any more.
+const GONE: &str = "the user of this grant is disabled or deleted, or reset their password since";
 const REUSED: &str = "the refresh token was already used; every token of its grant is now revoked";
 
 /// A `refresh_token` token request.
@@ -122,10 +124,8 @@ pub async fn refresh(
         RotateOutcome::Invalid => return Err(invalid()),
     }
     let user = user.map_err(OAuthError::store("reading the person"))?.filter(User::is_active);
-    let Some(user) = user else {
-        return Err(
-            revoke_family(app, &grant.grant_id, "the user of this grant is disabled or deleted").await
-        );
+    let Some(user) = user.filter(|u| !u.revoked_grant(grant.created_at)) else {
+        return Err(revoke_family(app, &grant.grant_id, GONE).await);
     };
     // OpenID Connect Core 12.2: a new ID token, same sub and auth_time, no nonce.
     let sign_in = jwt::SignIn { auth_time: grant.auth_time, amr: &grant.amr, nonce: None };
@@ -181,10 +181,9 @@ async fn replay_or_revoke(
         return Err(revoke_family(app, &grant.grant_id, REUSED).await);
     };
     let user = app.store.get_person(&grant.sub, grant.username.as_deref()).await;
-    let Some(user) = user.map_err(OAuthError::store("reading the person"))?.filter(User::is_active) else {
-        return Err(
-            revoke_family(app, &grant.grant_id, "the user of this grant is disabled or deleted").await
-        );
+    let user = user.map_err(OAuthError::store("reading the person"))?.filter(User::is_active);
+    let Some(user) = user.filter(|u| !u.revoked_grant(grant.created_at)) else {
+        return Err(revoke_family(app, &grant.grant_id, GONE).await);
     };
     let access = AccessToken::new(pair.access_token);
     let scope = Scope::from_stored(&pair.scope);

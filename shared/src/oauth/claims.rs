@@ -1,6 +1,6 @@
 //! Which claims about a person a scope releases (OpenID Connect Core 5.4):
 //! `sub` always, `preferred_username` and `name` with `profile`, `email`
-//! with `email`.
+//! and `email_verified` with `email`.
 
 use serde_json::{Value, json};
 
@@ -8,7 +8,7 @@ use crate::domain::User;
 use crate::oauth::scope::Scope;
 
 /// The claims ZeroAuth can release.
-pub const SUPPORTED: &[&str] = &["sub", "name", "preferred_username", "email"];
+pub const SUPPORTED: &[&str] = &["sub", "name", "preferred_username", "email", "email_verified"];
 
 /// The person's claims that `scope` allows, as a JSON object.
 pub fn for_scope(user: &User, scope: &Scope) -> Value {
@@ -25,6 +25,7 @@ pub fn for_scope(user: &User, scope: &Scope) -> Value {
         && let Some(email) = &user.email
     {
         claims["email"] = json!(email);
+        claims["email_verified"] = json!(user.email_verified);
     }
     claims
 }

@@ -12,7 +12,7 @@ pub mod aliases;
 pub enum Function {
     /// `GET /authorize`.
     Authorize,
-    /// `POST /callback`.
+    /// `POST /callback`, `/logout` and the self-service pages.
     Callback,
     /// `POST /token`, `/revoke`, `/introspect`, `/register`.
     Token,
@@ -58,11 +58,19 @@ pub enum Endpoint {
     Jwks,
     /// RFC 7591: dynamic client registration.
     Register,
+    /// Self-service sign-up (SPEC.md section 11).
+    SignUp,
+    /// The code page and mailed link of an email verification or change.
+    Verify,
+    /// The password reset.
+    Reset,
+    /// A signed-in person's email change.
+    AccountEmail,
 }
 
 impl Endpoint {
     /// Every endpoint, in the order discovery lists them.
-    pub const ALL: [Endpoint; 11] = [
+    pub const ALL: [Endpoint; 15] = [
         Self::Authorize,
         Self::Callback,
         Self::Token,
@@ -74,6 +82,10 @@ impl Endpoint {
         Self::Logout,
         Self::Jwks,
         Self::Register,
+        Self::SignUp,
+        Self::Verify,
+        Self::Reset,
+        Self::AccountEmail,
     ];
 
     /// The canonical path.
@@ -90,6 +102,10 @@ impl Endpoint {
             Self::Logout => "/logout",
             Self::Jwks => "/jwks",
             Self::Register => "/register",
+            Self::SignUp => "/signup",
+            Self::Verify => "/verify",
+            Self::Reset => "/reset",
+            Self::AccountEmail => "/account/email",
         }
     }
 
@@ -105,6 +121,10 @@ impl Endpoint {
             Self::Logout => "logout",
             Self::Jwks => "jwks",
             Self::Register => "register",
+            Self::SignUp => "signup",
+            Self::Verify => "verify",
+            Self::Reset => "reset",
+            Self::AccountEmail => "account-email",
             Self::AuthorizationServerMetadata => "oauth-authorization-server",
             Self::OpenIdConfiguration => "openid-configuration",
         }
@@ -124,7 +144,12 @@ impl Endpoint {
             Self::Callback | Self::Token | Self::Revoke | Self::Introspect | Self::Register => {
                 &[Method::POST]
             }
-            Self::Userinfo | Self::Logout => &[Method::GET, Method::POST],
+            Self::Userinfo
+            | Self::Logout
+            | Self::SignUp
+            | Self::Verify
+            | Self::Reset
+            | Self::AccountEmail => &[Method::GET, Method::POST],
         }
     }
 
@@ -132,7 +157,12 @@ impl Endpoint {
     pub const fn function(self) -> Function {
         match self {
             Self::Authorize => Function::Authorize,
-            Self::Callback | Self::Logout => Function::Callback,
+            Self::Callback
+            | Self::Logout
+            | Self::SignUp
+            | Self::Verify
+            | Self::Reset
+            | Self::AccountEmail => Function::Callback,
             Self::Token | Self::Revoke | Self::Introspect | Self::Register => Function::Token,
             Self::Userinfo | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration | Self::Jwks => {
                 Function::Userinfo
@@ -150,6 +180,6 @@ impl Endpoint {
     /// credentials): every endpoint but the sign-in pages, which must never
     /// be read by another origin.
     pub const fn cors(self) -> bool {
-        !matches!(self, Self::Authorize | Self::Callback | Self::Logout)
+        !matches!(self.function(), Function::Authorize | Function::Callback)
     }
 }

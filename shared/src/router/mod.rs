@@ -39,7 +39,13 @@ enum Speaks {
 impl Endpoint {
     fn speaks(self) -> Speaks {
         match self {
-            Self::Authorize | Self::Callback | Self::Logout => Speaks::Html,
+            Self::Authorize
+            | Self::Callback
+            | Self::Logout
+            | Self::SignUp
+            | Self::Verify
+            | Self::Reset
+            | Self::AccountEmail => Speaks::Html,
             Self::Userinfo => Speaks::Bearer,
             _ => Speaks::Json,
         }
@@ -56,6 +62,10 @@ impl Endpoint {
             Self::Jwks => endpoints::discovery::jwks(app, req).await,
             Self::Register => endpoints::register::register(app, req).await,
             Self::Userinfo => endpoints::userinfo::userinfo(app, req).await,
+            Self::SignUp => endpoints::signup::signup(app, req).await,
+            Self::Verify => endpoints::verify::verify(app, req).await,
+            Self::Reset => endpoints::reset::reset(app, req).await,
+            Self::AccountEmail => endpoints::email::email(app, req).await,
             Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => {
                 endpoints::discovery::metadata(app, req).await
             }

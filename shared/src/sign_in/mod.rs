@@ -9,6 +9,7 @@
 //!   one trait;
 //! - [`finish`]: the one way out, a code or an error sent to the client;
 //! - [`page`]: the page, listing the methods allowed;
+//! - [`self_service`]: sign-up, verification, reset and email change;
 //! - [`sealed`]: the signed, expiring values the browser carries, and
 //!   [`hashes`], the password hash schemes.
 
@@ -18,6 +19,7 @@ pub mod interaction;
 pub mod methods;
 pub mod page;
 pub mod sealed;
+pub mod self_service;
 pub mod session;
 
 use crate::app::App;

@@ -30,6 +30,61 @@ pub struct LoginPage<'a> {
     /// For a client the operator did not register (it registered itself or
     /// named a metadata document): the host the person will be sent to.
     pub unverified_redirect_host: Option<&'a str>,
+    /// Something that happened, shown above the form (a password changed).
+    pub notice: Option<&'a str>,
+    /// "Create an account", when the deployment lets people sign up.
+    pub sign_up_url: Option<&'a str>,
+    /// "Forgot your password?", when the deployment can mail a reset.
+    pub reset_url: Option<&'a str>,
+}
+
+/// The self-service links of a sign-in page carrying `sealed`: sign-up
+/// (when open or by invitation: an invited person follows their link) and
+/// the password reset, both returning to the same request.
+pub fn self_service_urls(app: &crate::app::App, sealed: &str) -> (Option<String>, Option<String>) {
+    use crate::sign_in::self_service::SignUp;
+    let policy = &app.config.self_service;
+    let with = |path: &str| crate::http::with_query(&super::endpoint_url(app, path), &[("request", sealed)]);
+    let sign_up = (policy.sign_up == SignUp::Open).then(|| with("/signup"));
+    (sign_up, app.mail_enabled().then(|| with("/reset")))
+}
+
+/// The sign-in (and consent) page for `pending`, sealed afresh, with the
+/// CSRF cookie it is bound to set when the browser had none (`csrf`: the
+/// secret and whether it is new).
+pub fn sign_in_page(
+    app: &crate::app::App,
+    client: &crate::domain::Client,
+    pending: &super::PendingRequest,
+    session: Option<&crate::domain::User>,
+    consent: bool,
+    (csrf, new_csrf): (&str, bool),
+    notice: Option<&str>,
+) -> crate::http::Response {
+    let sealed = super::sealed::seal(&app.config.signing_key, super::LOGIN_PURPOSE, pending);
+    let allowed = super::methods::enabled(app, client);
+    let action = super::endpoint_url(app, "/callback");
+    let (sign_up_url, reset_url) = self_service_urls(app, &sealed);
+    let body = login(&LoginPage {
+        client_name: &client.name,
+        scopes: pending.scope.iter().collect(),
+        consent,
+        signed_in_as: session.map(crate::domain::User::display_name),
+        error: None,
+        request: &sealed,
+        prefill: pending.login_hint.as_deref(),
+        methods: &allowed,
+        action: &action,
+        unverified_redirect_host: LoginPage::unverified_host(client, &pending.redirect_uri),
+        notice,
+        sign_up_url: sign_up_url.as_deref(),
+        reset_url: reset_url.as_deref(),
+    });
+    let mut res = crate::http::html(http::StatusCode::OK, body);
+    if new_csrf {
+        super::interaction::set_csrf_cookie(app, &mut res, csrf);
+    }
+    res
 }
 
 impl<'a> LoginPage<'a> {
@@ -66,12 +121,16 @@ pub fn describe_scope(scope: &str) -> String {
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;background:#f4f5f7;color:#1d2330;margin:0}\
 main{max-width:26rem;margin:8vh auto;background:#fff;border-radius:10px;padding:2rem;box-shadow:0 2px 12px rgba(0,0,0,.08)}\
 h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin:.8rem 0 .3rem;font-weight:600}\
-input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b8bfcc;border-radius:6px;font-size:1rem}\
+input[type=text],input[type=password],input[type=email]{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b8bfcc;border-radius:6px;font-size:1rem}\
 ul{padding-left:1.2rem}.error{background:#fdecea;color:#8a1c12;padding:.7rem;border-radius:6px}\
 .buttons{display:flex;gap:.6rem;margin-top:1.4rem}button{flex:1;padding:.7rem;border-radius:6px;font-size:1rem;cursor:pointer;border:1px solid #2456c9}\
-button[value=approve]{background:#2456c9;color:#fff}button[value=deny]{background:#fff;color:#2456c9}";
+button[value=approve],button.primary{background:#2456c9;color:#fff}button[value=deny],button.secondary{background:#fff;color:#2456c9}\
+.links{display:flex;justify-content:space-between;flex-wrap:wrap;gap:.6rem;margin-top:1.2rem;font-size:.95rem}\
+a{color:#2456c9}a:focus,button:focus,input:focus{outline:3px solid #f2b600;outline-offset:1px}.hint{color:#4a5262;font-size:.9rem}\
+.notice{background:#e8f1fd;color:#173d7a;padding:.7rem;border-radius:6px}input.code{letter-spacing:.4em;font-size:1.4rem;text-align:center}";
 
-fn layout(title: &str, body: Markup) -> String {
+/// A page in the sign-in pages' style.
+pub(crate) fn layout(title: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -96,6 +155,7 @@ pub fn login(p: &LoginPage<'_>) -> String {
         html! {
             h1 { (title) }
             @if let Some(e) = p.error { p.error role="alert" { (e) } }
+            @if let Some(n) = p.notice { p.notice role="status" { (n) } }
             form method="post" action=(p.action) {
                 input type="hidden" name="request" value=(p.request);
                 @if let Some(user) = p.signed_in_as {
@@ -116,6 +176,12 @@ pub fn login(p: &LoginPage<'_>) -> String {
                 div.buttons {
                     button type="submit" name="decision" value="approve" { @if p.consent { "Allow" } @else { "Sign in" } }
                     button type="submit" name="decision" value="deny" formnovalidate { "Cancel" }
+                }
+            }
+            @if p.signed_in_as.is_none() && (p.sign_up_url.is_some() || p.reset_url.is_some()) {
+                div.links {
+                    @if let Some(u) = p.reset_url { a href=(u) { "Forgot your password?" } }
+                    @if let Some(u) = p.sign_up_url { a href=(u) { "Create an account" } }
                 }
             }
         },
@@ -179,6 +245,9 @@ mod tests {
             methods: &[&crate::sign_in::methods::password::Password],
             action: "https://id.example/callback",
             unverified_redirect_host: Some("claude.ai"),
+            notice: None,
+            sign_up_url: None,
+            reset_url: None,
         });
         assert!(page.contains("is not verified by this server"));
         assert!(page.contains("<strong>claude.ai</strong>"));
@@ -198,8 +267,13 @@ mod tests {
             methods: &[&crate::sign_in::methods::password::Password],
             action: "https://id.example/callback",
             unverified_redirect_host: None,
+            notice: None,
+            sign_up_url: Some("https://id.example/signup?request=r"),
+            reset_url: None,
         });
         assert!(page.contains(r#"action="https://id.example/callback""#), "{page}");
         assert!(page.contains(r#"value="alice""#), "the identifier is filled in");
+        assert!(page.contains(r#"href="https://id.example/signup?request=r""#), "{page}");
+        assert!(!page.contains("Forgot your password"), "no reset without mail");
     }
 }

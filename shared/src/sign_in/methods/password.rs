@@ -22,7 +22,7 @@ use crate::sign_in::{cookie_attributes, cookie_name, hashes, sealed};
 
 /// What the page says after any failed sign-in: it does not tell an unknown
 /// username from a wrong password.
-pub const BAD_CREDENTIALS: &str = "The username or password is not right.";
+pub const BAD_CREDENTIALS: &str = "The email, username or password is not right.";
 /// What the page says while sign-ins are throttled.
 pub const THROTTLED: &str = "Too many failed sign-ins. Wait a few minutes, then try again.";
 
@@ -91,7 +91,7 @@ impl Method for Password {
 
     fn fields(&self, view: &Fields<'_>) -> Markup {
         html! {
-            label for="username" { "Username" }
+            label for="username" { "Email or username" }
             input type="text" id="username" name="username" autocomplete="username" required
                 value=[view.prefill] autofocus;
             label for="password" { "Password" }
@@ -134,7 +134,7 @@ async fn read(a: &Attempt<'_>, username: &str) -> Result<Reads, OAuthError> {
     let ip_key = client_ip(a.req).map(|ip| format!("login:ip:{ip}"));
     let store = &a.app.store;
     let window_end = a.now + a.app.config.throttle_window;
-    let id = Identifier::Username(username.to_owned());
+    let id = identifier(username);
     let (found, attempt, ip_hits) = tokio::join!(
         store.sign_in_lookup(&id, CredentialKind::Password),
         store.hit(&counter, window_end, a.now),
@@ -158,6 +158,15 @@ async fn read(a: &Attempt<'_>, username: &str) -> Result<Reads, OAuthError> {
         (Err(e), _) | (_, Err(e)) => return Err(fault(e)),
     };
     Ok(Reads { device, counter, ip_key, found, attempt, ip_hits })
+}
+
+/// What a typed sign-in name finds the person by: an email address when
+/// it has an `@` and a dot after it, else a username.
+pub fn identifier(typed: &str) -> Identifier {
+    match typed.rsplit_once('@') {
+        Some((local, domain)) if !local.is_empty() && domain.contains('.') => Identifier::email(typed),
+        _ => Identifier::Username(typed.to_owned()),
+    }
 }
 
 /// Checks the password against `hash`, or against a dummy hash when there

@@ -1,0 +1,289 @@
+//! What a spent challenge does to the person, and the way back to the
+//! authorization request the person started.
+
+use http::StatusCode;
+
+use super::flow::{self, Started};
+use crate::app::App;
+use crate::crypto;
+use crate::domain::{Amr, Challenge, ChallengeKind, Credential, Flow, Identifier, User};
+use crate::error::OAuthError;
+use crate::http::{Request, Response, redirect};
+use crate::mail::compose;
+use crate::oauth::{clients, tokens};
+use crate::secret::Password;
+use crate::sign_in::interaction::{PendingRequest, csrf_secret};
+use crate::sign_in::page;
+use crate::sign_in::session::{SignedIn, start_session};
+use crate::store::StoreError;
+
+/// Whether `user` must verify their address before a sign-in reaches a client.
+pub fn needs_verification(app: &App, user: &User) -> bool {
+    !app.config.self_service.unverified_sign_in && user.email.is_some() && !user.email_verified
+}
+
+/// The sealed-request state a flow keeps to return to (the request as
+/// `/authorize` validated it; it is sealed afresh on the way back).
+pub fn keep(pending: &PendingRequest) -> Option<String> {
+    serde_json::to_string(pending).ok()
+}
+
+/// Holds a sign-in back until the person verifies their address: a code
+/// and link are mailed and the browser is sent to the code page, from which
+/// the sign-in goes on.
+pub async fn ask_to_verify(
+    app: &App,
+    req: &Request,
+    pending: &PendingRequest,
+    user: &User,
+) -> Result<Response, OAuthError> {
+    let email = user.email.as_deref().unwrap_or_default();
+    if let Err(limited) = flow::count_mail(app, req, email).await? {
+        return Ok(limited);
+    }
+    let started =
+        flow::begin(app, ChallengeKind::Verify, Some(user.sub.clone()), email, keep(pending)).await?;
+    mail_code(app, &started, user.sub.as_str()).await?;
+    Ok(to_code_page(app, &started, "/verify"))
+}
+
+/// Mails a new code and link for the flow's kind to its address.
+pub async fn mail_code(app: &App, started: &Started, sub: &str) -> Result<(), OAuthError> {
+    let f = &started.flow;
+    let path = match f.kind {
+        ChallengeKind::Reset => "/reset",
+        ChallengeKind::Invite => "/signup",
+        ChallengeKind::Verify | ChallengeKind::EmailChange => "/verify",
+    };
+    let issued = flow::issue(app, f.kind, sub, &f.email, Some(f), path).await?;
+    let (s, to, code, link, min) = (&app.mail, f.email.as_str(), &issued.code, &issued.link, issued.minutes);
+    let mail = match f.kind {
+        ChallengeKind::Verify => compose::verify_address(s, to, code, link, min),
+        ChallengeKind::Reset => compose::reset_password(s, to, code, link, min),
+        ChallengeKind::EmailChange => compose::confirm_new_address(s, to, code, link, min),
+        ChallengeKind::Invite => compose::invitation(s, to, link, (min / (24 * 60)).max(1)),
+    };
+    flow::send(app, mail).await
+}
+
+/// The 303 to a flow's code page, with its cookie.
+pub fn to_code_page(app: &App, started: &Started, path: &str) -> Response {
+    let step = if path == "/reset" { "?step=code" } else { "" };
+    let mut res = redirect(StatusCode::SEE_OTHER, &format!("{}{step}", app.url(path)));
+    started.set_cookie(app, &mut res);
+    res
+}
+
+/// The person a challenge is for, as stored now.
+async fn person(app: &App, challenge: &Challenge) -> Result<Option<User>, OAuthError> {
+    let found = app.store.get_person(&challenge.sub, None).await;
+    Ok(found.map_err(OAuthError::store("reading the person"))?.filter(User::is_active))
+}
+
+/// A verification code or link was right: the address is verified (if it
+/// is still the person's). Returns the person.
+pub async fn verified(app: &App, challenge: &Challenge) -> Result<Option<User>, OAuthError> {
+    let Some(mut user) = person(app, challenge).await? else { return Ok(None) };
+    if user.email.as_deref().map(Identifier::email) != Some(Identifier::email(&challenge.email)) {
+        return Ok(None);
+    }
+    if !user.email_verified {
+        user.email_verified = true;
+        app.store.update_person(&user, None).await.map_err(OAuthError::store("verifying the address"))?;
+    }
+    Ok(Some(user))
+}
+
+/// What an email change came to.
+pub enum Changed {
+    /// The address is the person's now.
+    Done(User),
+    /// Someone else has the address by now.
+    Taken,
+    /// The person or their old address is gone.
+    Gone,
+}
+
+/// An email-change code or link was right: the new address replaces the
+/// old one (the `sub` stays) and the old address is told.
+pub async fn change_email(app: &App, challenge: &Challenge) -> Result<Changed, OAuthError> {
+    let Some(mut user) = person(app, challenge).await? else { return Ok(Changed::Gone) };
+    let Some(old) = user.email.clone() else { return Ok(Changed::Gone) };
+    user.email = Some(challenge.email.clone());
+    user.email_verified = true;
+    let (from, to) = (Identifier::email(&old), Identifier::email(&challenge.email));
+    match app.store.rename_person(&user, &from, &to).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return Ok(Changed::Taken),
+        Err(StoreError::NotFound(_)) => return Ok(Changed::Gone),
+        Err(e) => return Err(OAuthError::store("changing the address")(e)),
+    }
+    if from != to {
+        // The change is made; a notice that fails is logged, not undone.
+        let notice = compose::address_changed(&app.mail, &old, &challenge.email);
+        let _ = flow::send(app, notice).await;
+    }
+    Ok(Changed::Done(user))
+}
+
+/// A reset code or link was right and the new password passed the rules:
+/// it replaces the old one, the address counts as verified, every session
+/// ends (the epoch moves) and every token family stops (`tokens_revoked_at`),
+/// and the person is told. Nobody is signed in.
+pub async fn reset_password(
+    app: &App,
+    challenge: &Challenge,
+    password: Password,
+) -> Result<Option<User>, OAuthError> {
+    let Some(mut user) = person(app, challenge).await? else { return Ok(None) };
+    let now = app.now();
+    let hash = tokio::task::spawn_blocking(move || crypto::hash_password(&password))
+        .await
+        .map_err(OAuthError::server)?
+        .map_err(OAuthError::server)?;
+    if user.email.as_deref().map(Identifier::email) == Some(Identifier::email(&challenge.email)) {
+        user.email_verified = true;
+    }
+    user.epoch += 1;
+    user.tokens_revoked_at = now;
+    let credential = Credential::password(&user.sub, hash, now);
+    app.store
+        .update_person(&user, Some(&credential))
+        .await
+        .map_err(OAuthError::store("changing the password"))?;
+    if let Some(email) = &user.email {
+        let _ = flow::send(app, compose::password_changed(&app.mail, email)).await;
+    }
+    Ok(Some(user))
+}
+
+/// Sets up an invited person's account: their name and password; the
+/// address is verified by the invitation link.
+pub async fn accept_invitation(
+    app: &App,
+    challenge: &Challenge,
+    name: Option<String>,
+    password: Password,
+) -> Result<Option<User>, OAuthError> {
+    let Some(mut user) = person(app, challenge).await? else { return Ok(None) };
+    let now = app.now();
+    let hash = tokio::task::spawn_blocking(move || crypto::hash_password(&password))
+        .await
+        .map_err(OAuthError::server)?
+        .map_err(OAuthError::server)?;
+    user.email_verified = true;
+    if name.is_some() {
+        user.name = name;
+    }
+    user.epoch += 1;
+    let credential = Credential::password(&user.sub, hash, now);
+    app.store
+        .update_person(&user, Some(&credential))
+        .await
+        .map_err(OAuthError::store("setting up the account"))?;
+    Ok(Some(user))
+}
+
+/// Whether this browser is the one whose flow asked for `challenge`: only
+/// then does the flow go on to the authorization request (a link opened on
+/// another device just does what it says).
+pub fn same_browser(flow: Option<&Flow>, challenge: &Challenge) -> bool {
+    flow.is_some_and(|f| challenge.flow.as_deref() == Some(f.handle.as_str()))
+}
+
+/// Back to the authorization request the flow kept: the sign-in page,
+/// sealed afresh for this browser. With `signed_in` the person's session
+/// starts and the page offers to go on as them; without, they sign in.
+pub async fn resume(
+    app: &App,
+    req: &Request,
+    return_to: &str,
+    signed_in: Option<&User>,
+    notice: Option<&str>,
+) -> Result<Response, OAuthError> {
+    let now = app.now();
+    let mut pending: PendingRequest = serde_json::from_str(return_to).map_err(OAuthError::server)?;
+    let client = clients::find_in_use(app, &pending.client_id)
+        .await?
+        .filter(|c| !c.disabled)
+        .ok_or_else(|| OAuthError::invalid_request("The application is no longer registered."))?;
+    let (csrf, new_csrf) = csrf_secret(app, req)?;
+    pending.csrf = crypto::digest(&csrf);
+    pending.form = tokens::rng(crypto::random_string(16))?;
+    pending.exp = now + app.config.login_ttl;
+    if signed_in.is_some() {
+        // The person just proved who they are in this browser.
+        pending.force_login = false;
+        pending.max_age = None;
+    }
+    let consent = !client.is_trusted();
+    let mut res = page::sign_in_page(app, &client, &pending, signed_in, consent, (&csrf, new_csrf), notice);
+    if let Some(user) = signed_in {
+        let who = SignedIn { user: user.clone(), auth_time: now, amr: vec![Amr::Pwd] };
+        start_session(app, &mut res, &who, now);
+    }
+    Ok(res)
+}
+
+/// Why an invitation was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum InviteError {
+    /// The address is malformed.
+    #[error("{0}")]
+    Address(String),
+    /// The address has an account already.
+    #[error("{0} has an account already")]
+    Exists(String),
+    /// Storing or mailing failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Invites `email` (`zeroauth user invite`): a person with that address and
+/// no password is created, unverified, and mailed a link to set up their
+/// account (name and password) within the invitation's lifetime. Inviting
+/// an address again, before it is taken up, mails a new link.
+pub async fn invite(app: &App, email: &str, name: Option<String>) -> Result<User, InviteError> {
+    let email = crate::mail::address::parse(email).map_err(|e| InviteError::Address(e.to_string()))?;
+    let failed = |e: OAuthError| InviteError::Failed(e.cause.unwrap_or(e.description));
+    let id = Identifier::email(&email);
+    let existing = app.store.find_identifier(&id).await.map_err(|e| InviteError::Failed(e.to_string()))?;
+    let user = match existing {
+        Some(sub) => {
+            let person =
+                app.store.get_person(&sub, None).await.map_err(|e| InviteError::Failed(e.to_string()))?;
+            let creds = app.store.get_credentials(&sub, crate::domain::CredentialKind::Password).await;
+            let creds = creds.map_err(|e| InviteError::Failed(e.to_string()))?;
+            match person {
+                // Invited before and not set up yet: a new link.
+                Some(p) if creds.is_empty() && !p.email_verified => p,
+                _ => return Err(InviteError::Exists(email)),
+            }
+        }
+        None => {
+            let sub = crate::admin::new_sub().map_err(|e| InviteError::Failed(e.to_string()))?;
+            let user = User {
+                sub,
+                username: None,
+                email: Some(email.clone()),
+                email_verified: false,
+                name,
+                disabled: false,
+                created_at: app.now(),
+                epoch: 0,
+                tokens_revoked_at: 0,
+            };
+            match app.store.create_person(&user, &[]).await {
+                Ok(()) => user,
+                Err(StoreError::Conflict(_)) => return Err(InviteError::Exists(email)),
+                Err(e) => return Err(InviteError::Failed(e.to_string())),
+            }
+        }
+    };
+    let issued =
+        flow::issue(app, ChallengeKind::Invite, &user.sub, &email, None, "/signup").await.map_err(failed)?;
+    let days = u32::try_from(flow::ttl(app, ChallengeKind::Invite) / 86_400).unwrap_or(u32::MAX).max(1);
+    let mail = compose::invitation(&app.mail, &email, &issued.link, days);
+    flow::send(app, mail).await.map_err(failed)?;
+    Ok(user)
+}
