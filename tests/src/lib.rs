@@ -37,6 +37,8 @@ pub struct Server {
     pub issuer: String,
     /// An HTTP client that does not follow redirects.
     pub http: reqwest::Client,
+    /// The app the server runs.
+    pub app: App,
     _stop: oneshot::Sender<()>,
 }
 
@@ -83,7 +85,42 @@ impl Server {
         Self::start(store, |_| {}).await
     }
 
+    /// A server on a fresh DynamoDB Local table that sends its mail through
+    /// the SMTP transport to the test SMTP server `scripts/test` starts
+    /// (`scripts/smtp-sink`, at `ZEROAUTH_TEST_SMTP`); read it back with
+    /// [`mailbox`].
+    pub async fn dynamodb_with_mail(configure: impl FnOnce(&mut Config)) -> Self {
+        let smtp = std::env::var("ZEROAUTH_TEST_SMTP").unwrap_or_else(|_| {
+            panic!("ZEROAUTH_TEST_SMTP is not set: run the tests with scripts/test, which starts scripts/smtp-sink")
+        });
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("ZEROAUTH_MAIL", "smtp".to_owned()),
+            ("ZEROAUTH_MAIL_FROM", "ZeroAuth Tests <no-reply@zeroauth.test>".to_owned()),
+            ("ZEROAUTH_SMTP_URL", format!("smtp://{smtp}?tls=none")),
+        ]);
+        let mail = zeroauth_shared::mail::from_vars(zeroauth_shared::mail::Transport::Off, &|n| {
+            vars.get(n).cloned()
+        })
+        .expect("the SMTP transport");
+        Self::start_with(Arc::new(fresh_dynamo_store().await), configure, Some(mail)).await
+    }
+
+    /// Invites `email` as `zeroauth user invite` does.
+    pub async fn invite(&self, email: &str) {
+        zeroauth_shared::sign_in::self_service::account::invite(&self.app, email, None)
+            .await
+            .expect("the invitation is sent");
+    }
+
     async fn start(store: Arc<dyn Store>, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with(store, configure, None).await
+    }
+
+    async fn start_with(
+        store: Arc<dyn Store>,
+        configure: impl FnOnce(&mut Config),
+        mail: Option<(Arc<dyn zeroauth_shared::mail::Mailer>, zeroauth_shared::mail::MailSettings)>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
         let base = format!("http://{}", listener.local_addr().expect("local address"));
         let mut config = Config::new(base.clone(), SigningKey::new(vec![42; 32]));
@@ -91,16 +128,25 @@ impl Server {
         configure(&mut config);
         let issuer = config.issuer.clone();
         let clock = ManualClock::new(SystemClock.now());
-        let app = App::new(store.clone(), config).with_clock(Arc::new(clock.clone()));
+        let mut app = App::new(store.clone(), config).with_clock(Arc::new(clock.clone()));
+        if let Some((mailer, settings)) = mail {
+            app = app.with_mailer(mailer, settings);
+        }
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(zeroauth_shared::server::serve(app, listener, None, Default::default(), async move {
-            let _ = stopped.await;
-        }));
+        tokio::spawn(zeroauth_shared::server::serve(
+            app.clone(),
+            listener,
+            None,
+            Default::default(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client");
-        Self { base, clock, store, issuer, http, _stop: stop }
+        Self { base, clock, store, issuer, http, app, _stop: stop }
     }
 
     /// The URL of a path.
@@ -306,7 +352,12 @@ impl Browser<'_> {
             if let Some((pair, _)) = v.to_str().unwrap_or("").split_once(';')
                 && let Some((k, val)) = pair.split_once('=')
             {
-                self.cookies.insert(k.trim().to_owned(), val.trim().to_owned());
+                if val.trim().is_empty() {
+                    // A cleared cookie.
+                    self.cookies.remove(k.trim());
+                } else {
+                    self.cookies.insert(k.trim().to_owned(), val.trim().to_owned());
+                }
             }
         }
     }
@@ -357,6 +408,27 @@ impl Browser<'_> {
             .expect("answer");
         let reply = Reply::from(res).await;
         self.keep_cookies(&reply);
+        reply
+    }
+
+    /// POSTs a form body to `url`, keeping cookies (and, when the answer is
+    /// a page with a form, where that form posts).
+    pub async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Reply {
+        let res = self
+            .server
+            .http
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", self.cookie_header())
+            .body(form_encode(form))
+            .send()
+            .await
+            .expect("answer");
+        let reply = Reply::from(res).await;
+        self.keep_cookies(&reply);
+        if let Some(action) = form_action(&reply.text, url) {
+            self.form_action = Some(action);
+        }
         reply
     }
 

@@ -1,0 +1,500 @@
+//! People get in on their own, end to end on DynamoDB Local, with every
+//! mail sent through the SMTP transport to a real SMTP server
+//! (`scripts/smtp-sink`, started by `scripts/test`) and read back from the
+//! MIME message it received: sign-up, verification by code and by link,
+//! reset, email change, invitations, and the rules (no enumeration, burnt
+//! codes, mail limits, one account per address).
+
+use zeroauth_e2e::mailbox::{self, Received};
+use zeroauth_e2e::{Browser, PASSWORD, Reply, Server, TestClient, form_encode, hidden_request};
+use zeroauth_shared::sign_in::self_service::SignUp;
+
+const NEW_PASSWORD: &str = "violet ledger mountain tram";
+
+/// A server that lets people sign up and mails through SMTP, with no
+/// response floor (the tests compare answers, not timings).
+async fn server() -> (Server, TestClient) {
+    let s = Server::dynamodb_with_mail(|c| {
+        c.self_service.sign_up = SignUp::Open;
+        c.self_service.response_floor_ms = 0;
+    })
+    .await;
+    let client = s.confidential_client().await;
+    (s, client)
+}
+
+/// An address no other test uses.
+fn address(who: &str) -> String {
+    let n: u64 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    format!("{who}.{n}@example.org")
+}
+
+fn location(r: &Reply) -> String {
+    r.header("location").unwrap_or_else(|| panic!("no Location in {r:?}"))
+}
+
+/// The `href` of the link whose text is `label`.
+fn link_to(html: &str, label: &str) -> String {
+    let end = html.find(&format!(">{label}</a>")).unwrap_or_else(|| panic!("no link {label:?} in {html}"));
+    let start = html.get(..end).and_then(|h| h.rfind("href=\"")).expect("an href") + "href=\"".len();
+    html.get(start..end).and_then(|h| h.split('"').next()).expect("the href").replace("&amp;", "&")
+}
+
+async fn post(b: &mut Browser<'_>, url: &str, form: &[(&str, &str)]) -> Reply {
+    b.post(url, form).await
+}
+
+/// Signs up from the client's sign-in page and returns the code page's reply.
+async fn sign_up(s: &Server, b: &mut Browser<'_>, client: &TestClient, email: &str) -> Reply {
+    let page = b
+        .login_page(&[
+            ("client_id", &client.id),
+            ("redirect_uri", &client.redirect_uri),
+            ("scope", "openid email profile"),
+        ])
+        .await;
+    let sign_up_url = link_to(&page.reply.text, "Create an account");
+    let form = b.open(&sign_up_url).await;
+    assert_eq!(form.status, 200, "{form:?}");
+    let request = hidden_request(&form.text).expect("the sign-up form keeps the request");
+    let r = post(
+        b,
+        &s.url("/signup"),
+        &[("request", &request), ("email", email), ("name", "Ada Lovelace"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    r
+}
+
+fn code_of(m: &Received) -> String {
+    mailbox::code(&m.text).unwrap_or_else(|| panic!("no code in {}", m.text))
+}
+
+/// Decodes a JWT's claims (unverified: the signature is the OIDC tests' matter).
+fn claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let part = jwt.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+#[tokio::test]
+async fn a_person_signs_up_verifies_resets_and_signs_in_again() {
+    let (s, client) = server().await;
+    let email = address("ada");
+    let mut b = s.browser();
+    let before = mailbox::count(&email);
+    let r = sign_up(&s, &mut b, &client, &email).await;
+    assert_eq!(location(&r), s.url("/verify"));
+    let mail = mailbox::wait_for(&email, before).await;
+    assert!(mail.subject.contains("Verify"), "{}", mail.subject);
+    assert!(!mail.subject.contains(&code_of(&mail)), "no code in the subject");
+    // The code page, then the code: back at the request, signed in.
+    let page = b.open(&location(&r)).await;
+    assert!(page.text.contains(&email), "{}", page.text);
+    let back = post(&mut b, &s.url("/verify"), &[("step", "code"), ("code", &code_of(&mail))]).await;
+    assert_eq!(back.status, 200, "{back:?}");
+    assert!(back.text.contains("Signed in as"), "{}", back.text);
+    let request = hidden_request(&back.text).expect("the request, sealed afresh");
+    let done = b.submit(&[("request", &request), ("decision", "approve")]).await;
+    assert_eq!(done.status, 303, "{done:?}");
+    let code = done.location_params().remove("code").expect("a code");
+    let tokens = s.exchange(&client, &code, &[]).await;
+    assert_eq!(tokens.status, 200, "{tokens:?}");
+    let id = claims(&tokens.field("id_token"));
+    assert_eq!(id["email"], serde_json::json!(email));
+    assert_eq!(id["email_verified"], serde_json::json!(true));
+    let refresh = tokens.field("refresh_token");
+
+    // Forgot the password: a fresh browser asks for a reset by mail.
+    let mut other = s.browser();
+    let page = other.login_page(&[("client_id", &client.id), ("redirect_uri", &client.redirect_uri)]).await;
+    let reset_url = link_to(&page.reply.text, "Forgot your password?");
+    let form = other.open(&reset_url).await;
+    let request = hidden_request(&form.text).expect("the reset form keeps the request");
+    let before = mailbox::count(&email);
+    let asked =
+        post(&mut other, &s.url("/reset"), &[("step", "request"), ("request", &request), ("email", &email)])
+            .await;
+    assert_eq!((asked.status, location(&asked)), (303, s.url("/reset?step=code")));
+    let mail = mailbox::wait_for(&email, before).await;
+    let link = mailbox::link(&mail.text, "/reset?t=").expect("a reset link");
+    // The link opens a page whose button posts: a GET changes nothing.
+    let page = other.open(&link).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Change my password"));
+    let token = hidden_value(&page.text, "t");
+    let before = mailbox::count(&email);
+    let changed =
+        post(&mut other, &s.url("/reset"), &[("step", "link"), ("t", &token), ("password", NEW_PASSWORD)])
+            .await;
+    assert_eq!(changed.status, 200, "{changed:?}");
+    assert!(changed.text.contains("Sign in with your new password"), "{}", changed.text);
+    assert!(!changed.text.contains("Signed in as"), "a reset never signs in");
+    let notice = mailbox::wait_for(&email, before).await;
+    assert!(notice.subject.to_lowercase().contains("password"), "{}", notice.subject);
+    // The link is spent.
+    let again =
+        post(&mut other, &s.url("/reset"), &[("step", "link"), ("t", &token), ("password", NEW_PASSWORD)])
+            .await;
+    assert_eq!(again.status, 400);
+    // Every token family of the person stopped.
+    let refreshed = s
+        .post_form("/token", Some(&client), &[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(refreshed.status, 400, "{refreshed:?}");
+    // The first browser's session ended too.
+    let page = b.login_page(&[("client_id", &client.id), ("redirect_uri", &client.redirect_uri)]).await;
+    assert!(!page.reply.text.contains("Signed in as"), "the session ended");
+    // The new password signs in, by email.
+    let r = b
+        .submit(&[
+            ("request", &page.request),
+            ("username", &email),
+            ("password", NEW_PASSWORD),
+            ("decision", "approve"),
+        ])
+        .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert!(r.location_params().contains_key("code"));
+}
+
+/// Status, Location and body of an answer, and its cookies' names: what
+/// must not differ between an address with an account and one without.
+fn shape(r: &Reply) -> (u16, Option<String>, String, Vec<String>) {
+    let mut cookies: Vec<String> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split('=').next().map(str::to_owned))
+        .collect();
+    cookies.sort();
+    (r.status, r.header("location"), r.text.clone(), cookies)
+}
+
+#[tokio::test]
+async fn nothing_tells_whether_an_address_has_an_account() {
+    let (s, client) = server().await;
+    let known = address("known");
+    let unknown = address("unknown");
+    // `known` has an account.
+    let mut b = s.browser();
+    sign_up(&s, &mut b, &client, &known).await;
+    let before_known = mailbox::count(&known);
+    let before_unknown = mailbox::count(&unknown);
+
+    // Reset: the same answer, byte for byte; only the account's address is mailed.
+    let (mut x, mut y) = (s.browser(), s.browser());
+    let a = post(&mut x, &s.url("/reset"), &[("step", "request"), ("email", &known)]).await;
+    let z = post(&mut y, &s.url("/reset"), &[("step", "request"), ("email", &unknown)]).await;
+    assert_eq!(shape(&a), shape(&z));
+    let (pa, pz) = (x.open(&location(&a)).await, y.open(&location(&z)).await);
+    assert_eq!(pa.text.replace(&known, "ADDRESS"), pz.text.replace(&unknown, "ADDRESS"), "the code pages");
+    mailbox::wait_for(&known, before_known).await;
+    // Resend: the same again.
+    let ra = post(&mut x, &s.url("/reset"), &[("step", "resend")]).await;
+    let rz = post(&mut y, &s.url("/reset"), &[("step", "resend")]).await;
+    assert_eq!(shape(&ra), shape(&rz));
+    // A wrong code: the same.
+    let wa =
+        post(&mut x, &s.url("/reset"), &[("step", "code"), ("code", "000000"), ("password", NEW_PASSWORD)])
+            .await;
+    let wz =
+        post(&mut y, &s.url("/reset"), &[("step", "code"), ("code", "000000"), ("password", NEW_PASSWORD)])
+            .await;
+    assert_eq!(wa.status, wz.status);
+    assert_eq!(wa.text.replace(&known, "ADDRESS"), wz.text.replace(&unknown, "ADDRESS"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(mailbox::count(&unknown), before_unknown, "nothing is mailed to an unknown address");
+
+    // Sign-up with a taken address: the same answer as a new one, and a mail
+    // saying there is an account (and how to reset) instead of an error.
+    let fresh = address("fresh");
+    let before = mailbox::count(&known);
+    let (mut p, mut q) = (s.browser(), s.browser());
+    let taken =
+        post(&mut p, &s.url("/signup"), &[("email", &known), ("name", "Ada"), ("password", PASSWORD)]).await;
+    let new =
+        post(&mut q, &s.url("/signup"), &[("email", &fresh), ("name", "Ada"), ("password", PASSWORD)]).await;
+    assert_eq!(shape(&taken), shape(&new));
+    let exists = mailbox::wait_for(&known, before).await;
+    assert!(exists.text.contains("already has an account"), "{}", exists.text);
+    assert!(exists.text.contains("/reset"), "{}", exists.text);
+}
+
+#[tokio::test]
+async fn five_wrong_codes_burn_the_code_and_a_new_one_replaces_it() {
+    let (s, client) = server().await;
+    let email = address("burn");
+    let mut b = s.browser();
+    let before = mailbox::count(&email);
+    sign_up(&s, &mut b, &client, &email).await;
+    let first = code_of(&mailbox::wait_for(&email, before).await);
+    // Letters are not a code: refused without counting.
+    let letters = post(&mut b, &s.url("/verify"), &[("step", "code"), ("code", "12a456")]).await;
+    assert_eq!(letters.status, 400);
+    assert!(letters.text.contains("6 digits"));
+    let wrong = if first == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let r = post(&mut b, &s.url("/verify"), &[("step", "code"), ("code", wrong)]).await;
+        assert_eq!(r.status, 400);
+    }
+    let burnt = post(&mut b, &s.url("/verify"), &[("step", "code"), ("code", &first)]).await;
+    assert_eq!(burnt.status, 400);
+    assert!(burnt.text.contains("no longer works"), "{}", burnt.text);
+    // A new code replaces the old one: the old is refused in a new flow too.
+    let before = mailbox::count(&email);
+    let mut again = s.browser();
+    let page = again.login_page(&[("client_id", &client.id), ("redirect_uri", &client.redirect_uri)]).await;
+    let r = again
+        .submit(&[
+            ("request", &page.request),
+            ("username", &email),
+            ("password", PASSWORD),
+            ("decision", "approve"),
+        ])
+        .await;
+    // Unverified: the sign-in is held back and a code is mailed.
+    assert_eq!((r.status, location(&r)), (303, s.url("/verify")), "{r:?}");
+    let second = code_of(&mailbox::wait_for(&email, before).await);
+    if second != first {
+        let old = post(&mut again, &s.url("/verify"), &[("step", "code"), ("code", &first)]).await;
+        assert_eq!(old.status, 400, "the first code was replaced");
+    }
+    let ok = post(&mut again, &s.url("/verify"), &[("step", "code"), ("code", &second)]).await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert!(ok.text.contains("Signed in as"));
+}
+
+#[tokio::test]
+async fn mail_to_one_address_is_limited_per_hour() {
+    let (s, _client) = server().await;
+    let email = address("limited");
+    let mut b = s.browser();
+    for _ in 0..5 {
+        let r = post(&mut b, &s.url("/reset"), &[("step", "request"), ("email", &email)]).await;
+        assert_eq!(r.status, 303, "{r:?}");
+    }
+    let r = post(&mut b, &s.url("/reset"), &[("step", "request"), ("email", &email)]).await;
+    assert_eq!(r.status, 429, "{r:?}");
+    assert!(r.header("retry-after").is_some_and(|v| v.parse::<i64>().is_ok_and(|n| n > 0)));
+    assert!(r.text.contains("Try again in"), "{}", r.text);
+    // Another address is not held back by it.
+    let other = post(&mut b, &s.url("/reset"), &[("step", "request"), ("email", &address("other"))]).await;
+    assert_eq!(other.status, 303);
+    // An hour later the address may be mailed again.
+    s.advance(3601);
+    let later = post(&mut b, &s.url("/reset"), &[("step", "request"), ("email", &email)]).await;
+    assert_eq!(later.status, 303);
+}
+
+#[tokio::test]
+async fn two_sign_ups_racing_for_one_address_make_one_account() {
+    let (s, _client) = server().await;
+    let email = address("race");
+    let before = mailbox::count(&email);
+    let mut runs = Vec::new();
+    for i in 0..4 {
+        let url = s.url("/signup");
+        let http = s.http.clone();
+        let body = form_encode(&[("email", &email), ("name", &format!("Racer {i}")), ("password", PASSWORD)]);
+        runs.push(tokio::spawn(async move {
+            http.post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }));
+    }
+    for r in runs {
+        assert_eq!(r.await.ok().and_then(Result::ok), Some(303));
+    }
+    let people = s.store.list_people().await.expect("people");
+    let ours: Vec<_> = people.iter().filter(|p| p.email.as_deref() == Some(email.as_str())).collect();
+    assert_eq!(ours.len(), 1, "exactly one account: {ours:?}");
+    // One verification mail and three "you already has an account" mails.
+    let mut subjects = Vec::new();
+    for n in 0..4 {
+        subjects.push(mailbox::wait_for(&email, before + n).await.text);
+    }
+    assert_eq!(subjects.iter().filter(|t| t.contains("already has an account")).count(), 3, "{subjects:?}");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_page_and_writes_nothing() {
+    let (s, _client) = server().await;
+    let mut b = s.browser();
+    let long = format!("{}@example.org", "a".repeat(250));
+    let injected = format!("{}\r\nBcc: victim@example.org", address("inject"));
+    for bad in
+        ["not-an-address", "two@@example.org", "a@b", long.as_str(), injected.as_str(), "a b@example.org"]
+    {
+        let r =
+            post(&mut b, &s.url("/signup"), &[("email", bad), ("name", "X"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, 400, "{bad:?}: {r:?}");
+        assert!(r.text.contains("not valid") || r.text.contains("too long"), "{bad:?}: {}", r.text);
+        let r = post(&mut b, &s.url("/reset"), &[("step", "request"), ("email", bad)]).await;
+        assert_eq!(r.status, 400, "{bad:?}");
+    }
+    // A name with a line break, a weak password: refused, nothing made.
+    let email = address("bad");
+    let r = post(
+        &mut b,
+        &s.url("/signup"),
+        &[("email", &email), ("name", "Eve\r\nBcc: x@y.org"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = post(&mut b, &s.url("/signup"), &[("email", &email), ("name", "Eve"), ("password", "password1")])
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.text.contains("too common"), "{}", r.text);
+    assert!(!r.text.contains("password1"), "the password is never echoed");
+    let r =
+        post(&mut b, &s.url("/signup"), &[("email", &email), ("name", "Eve"), ("password", "short")]).await;
+    assert!(r.status == 400 && r.text.contains("at least 8"));
+    assert!(
+        s.store
+            .list_people()
+            .await
+            .expect("people")
+            .iter()
+            .all(|p| p.email.as_deref() != Some(email.as_str()))
+    );
+    // An altered link token; a code with no flow.
+    let r = b.open(&s.url("/verify?t=verify.za_user_x.AAAA")).await;
+    assert_eq!(r.status, 400);
+    let altered = format!("reset.za_user_x.{}", "A".repeat(43));
+    let r = post(&mut b, &s.url("/reset"), &[("step", "link"), ("t", &altered), ("password", NEW_PASSWORD)])
+        .await;
+    assert_eq!(r.status, 400);
+    let r = post(&mut s.browser(), &s.url("/verify"), &[("step", "code"), ("code", "123456")]).await;
+    assert_eq!(r.status, 400);
+    // A disabled person asking for a reset: the usual answer, no mail.
+    s.user("dora").await;
+    zeroauth_shared::admin::set_disabled(s.store.as_ref(), "dora", true).await.expect("disable");
+    let before = mailbox::count("dora@example.com");
+    let r = post(&mut b, &s.url("/reset"), &[("step", "request"), ("email", "dora@example.com")]).await;
+    assert_eq!(r.status, 303);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(mailbox::count("dora@example.com"), before);
+}
+
+#[tokio::test]
+async fn a_signed_in_person_changes_their_address_and_keeps_their_sub() {
+    let (s, client) = server().await;
+    let old = address("mover");
+    let new = address("moved");
+    let mut b = s.browser();
+    let before = mailbox::count(&old);
+    sign_up(&s, &mut b, &client, &old).await;
+    let code = code_of(&mailbox::wait_for(&old, before).await);
+    post(&mut b, &s.url("/verify"), &[("step", "code"), ("code", &code)]).await;
+    let sub = s
+        .store
+        .list_people()
+        .await
+        .expect("people")
+        .into_iter()
+        .find(|p| p.email.as_deref() == Some(old.as_str()))
+        .expect("the person")
+        .sub;
+    let page = b.open(&s.url("/account/email")).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let (before_old, before_new) = (mailbox::count(&old), mailbox::count(&new));
+    let r = post(&mut b, &s.url("/account/email"), &[("step", "request"), ("email", &new)]).await;
+    assert_eq!((r.status, location(&r)), (303, s.url("/verify")), "{r:?}");
+    let mail = mailbox::wait_for(&new, before_new).await;
+    let link = mailbox::link(&mail.text, "/verify?t=").expect("a link");
+    // The link works in any browser (a phone, say).
+    let mut phone = s.browser();
+    let page = phone.open(&link).await;
+    let token = hidden_value(&page.text, "t");
+    let done = post(&mut phone, &s.url("/verify"), &[("step", "link"), ("t", &token)]).await;
+    assert_eq!(done.status, 200, "{done:?}");
+    assert!(done.text.contains(&new));
+    let notice = mailbox::wait_for(&old, before_old).await;
+    assert!(notice.text.contains(&new), "the old address is told: {}", notice.text);
+    let person = s.store.get_person(&sub, None).await.expect("read").expect("still there");
+    assert_eq!(person.email.as_deref(), Some(new.as_str()));
+    // The new address signs in; the old one no longer does.
+    let mut c = s.browser();
+    let page = c.login_page(&[("client_id", &client.id), ("redirect_uri", &client.redirect_uri)]).await;
+    let r = c
+        .submit(&[
+            ("request", &page.request),
+            ("username", &old),
+            ("password", PASSWORD),
+            ("decision", "approve"),
+        ])
+        .await;
+    assert_eq!(r.status, 401);
+    let r = c
+        .submit(&[
+            ("request", &hidden_request(&r.text).expect("form")),
+            ("username", &new),
+            ("password", PASSWORD),
+            ("decision", "approve"),
+        ])
+        .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    // Without a session the page asks to sign in first.
+    assert_eq!(s.browser().open(&s.url("/account/email")).await.status, 401);
+}
+
+#[tokio::test]
+async fn an_invited_person_sets_up_their_account_from_the_link() {
+    let s = Server::dynamodb_with_mail(|c| {
+        c.self_service.sign_up = SignUp::Invite;
+        c.self_service.response_floor_ms = 0;
+    })
+    .await;
+    let email = address("invited");
+    // Without an invitation, sign-up is refused.
+    let r = post(
+        &mut s.browser(),
+        &s.url("/signup"),
+        &[("email", &email), ("name", "I"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let before = mailbox::count(&email);
+    s.invite(&email).await;
+    let mail = mailbox::wait_for(&email, before).await;
+    let link = mailbox::link(&mail.text, "/signup?t=").expect("an invitation link");
+    let mut b = s.browser();
+    let page = b.open(&link).await;
+    assert!(page.text.contains("Set up your account"), "{}", page.text);
+    let token = hidden_value(&page.text, "t");
+    let r =
+        post(&mut b, &s.url("/signup"), &[("t", &token), ("name", "Invitee"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let again =
+        post(&mut b, &s.url("/signup"), &[("t", &token), ("name", "Invitee"), ("password", PASSWORD)]).await;
+    assert_eq!(again.status, 400, "the invitation is spent");
+    let client = s.confidential_client().await;
+    let mut c = s.browser();
+    let page = c.login_page(&[("client_id", &client.id), ("redirect_uri", &client.redirect_uri)]).await;
+    let r = c
+        .submit(&[
+            ("request", &page.request),
+            ("username", &email),
+            ("password", PASSWORD),
+            ("decision", "approve"),
+        ])
+        .await;
+    assert_eq!(r.status, 303, "verified by the invitation: {r:?}");
+}
+
+/// The value of a hidden field.
+fn hidden_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html.get(start..).and_then(|h| h.split('"').next()).expect("a value").to_owned()
+}
