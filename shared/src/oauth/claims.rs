@@ -57,11 +57,14 @@ mod tests {
             (
                 "should add email for email",
                 "email",
-                json!({"sub": "za_user_1", "email": "alice@example.com"}),
+                json!({"sub": "za_user_1", "email": "alice@example.com", "email_verified": true}),
             ),
         ];
         for (name, scope, want) in cases {
             assert_eq!(for_scope(&user, &Scope::from_stored(scope)), *want, "{name}");
         }
+        let unverified = User { email_verified: false, ..user };
+        let claims = for_scope(&unverified, &Scope::from_stored("email"));
+        assert_eq!(claims["email_verified"], json!(false), "an address not yet proved says so");
     }
 }

@@ -42,7 +42,7 @@ pub struct LoginPage<'a> {
 /// (when open or by invitation: an invited person follows their link) and
 /// the password reset, both returning to the same request.
 pub fn self_service_urls(app: &crate::app::App, sealed: &str) -> (Option<String>, Option<String>) {
-    use crate::sign_in::self_service::SignUp;
+    use crate::config::self_service::SignUp;
     let policy = &app.config.self_service;
     let with = |path: &str| crate::http::with_query(&super::endpoint_url(app, path), &[("request", sealed)]);
     let sign_up = (policy.sign_up == SignUp::Open).then(|| with("/signup"));

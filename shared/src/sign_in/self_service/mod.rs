@@ -2,7 +2,8 @@
 //! verification, password reset, email change and invitations, each a flow
 //! of pages that ends back at the authorization request the person started.
 //!
-//! - [`policy`]: who may sign up, the lifetimes and the mail limits;
+//! - [`SelfService`] (in [`crate::config`]): who may sign up, the lifetimes
+//!   and the mail limits;
 //! - [`account`]: what a spent code does to the person, and the way back;
 //! - [`flow`]: the browser's handle, the mailed code and link, the limits;
 //! - [`rules`]: what a new password must be;
@@ -15,7 +16,6 @@
 pub mod account;
 pub mod flow;
 pub mod pages;
-pub mod policy;
 pub mod rules;
 
-pub use policy::{SelfService, SignUp};
+pub use crate::config::self_service::{SelfService, SignUp};

@@ -2,7 +2,7 @@
 //! sign up, which addresses, whether an unverified person may sign in, the
 //! codes' lifetimes and the mail limits.
 
-use crate::config::ConfigError;
+use super::ConfigError;
 
 /// Who may create an account (`ZEROAUTH_SIGNUP`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

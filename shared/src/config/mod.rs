@@ -5,6 +5,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use crate::secret::SigningKey;
 
+pub mod self_service;
+
 /// Lifetimes and limits, in seconds unless named otherwise.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -54,7 +56,7 @@ pub struct Config {
     /// (`ZEROAUTH_ROUTE_ALIASES`; SPEC.md section 9).
     pub route_aliases: crate::paths::aliases::RouteAliases,
     /// Sign-up, verification, reset and the mail limits (SPEC.md section 11).
-    pub self_service: crate::sign_in::self_service::SelfService,
+    pub self_service: self_service::SelfService,
 }
 
 /// Whether and from where `https` client ids are fetched as Client ID
@@ -226,7 +228,7 @@ impl Config {
             client_metadata: ClientMetadataDocuments::default(),
             refresh_grace: 0,
             route_aliases: crate::paths::aliases::RouteAliases::default(),
-            self_service: crate::sign_in::self_service::SelfService::default(),
+            self_service: self_service::SelfService::default(),
         }
     }
 
@@ -263,8 +265,7 @@ impl Config {
         c.id_token_ttl = seconds("ZEROAUTH_ID_TOKEN_TTL", c.id_token_ttl)?;
         c.registration = Registration::from_env(RegistrationPolicy::Off)?;
         c.client_metadata = ClientMetadataDocuments::from_env()?;
-        c.self_service =
-            crate::sign_in::self_service::SelfService::from_env(crate::sign_in::self_service::SignUp::Off)?;
+        c.self_service = self_service::SelfService::from_env(self_service::SignUp::Off)?;
         c.refresh_grace = match std::env::var("ZEROAUTH_REFRESH_GRACE") {
             Err(_) => 0,
             Ok(v) => match v.trim().parse::<i64>() {
