@@ -9,6 +9,7 @@
 mod cold;
 mod ddb;
 mod fixtures;
+mod flows;
 mod load;
 mod soak;
 mod stats;
@@ -187,6 +188,13 @@ async fn main() {
         work.insert(name, (rtrips, reads, aws_writes, waves.clone()));
         eprintln!("{name}: {} {rtrips} round trips {waves:?}, {reads} RRU, {aws_writes} WRU", res.status());
     }
+
+    // Self-service flows, on a table of their own.
+    let flow_recorder = ddb::Recorder::default();
+    let flow_store = fresh_table(&ddb_url, Some(&flow_recorder)).await;
+    let flow_app = fixtures::app(Arc::new(flow_store), "https://bench.example");
+    let flow_steps = flows::measure(flow_app, &flow_recorder).await;
+    flows::report(&mut md, &flow_steps, argon.p50.as_secs_f64() * 1e3 / 0.58);
 
     // Cold start.
     let _ = writeln!(
