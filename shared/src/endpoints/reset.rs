@@ -64,11 +64,11 @@ pub async fn reset(app: &App, req: Request) -> Result<Response, OAuthError> {
         }
         (false, Some("code"), None) | (true, Some("code" | "resend"), None) => Ok(refused(NO_FLOW)),
         (false, _, _) => {
-            let request = params.get("request")?;
-            if request.is_some() {
-                interaction::open(app, &req, &params, app.now())?;
-            }
-            Ok(request_page(app, StatusCode::OK, request, None, None))
+            let fresh = match params.get("request")? {
+                Some(_) => Some(account::reseal(app, &interaction::open(app, &req, &params, app.now())?.1)),
+                None => None,
+            };
+            Ok(request_page(app, StatusCode::OK, fresh.as_deref(), None, None))
         }
         (true, Some("resend"), Some(f)) => resend(app, &req, &f).await,
         (true, Some("code"), Some(f)) => confirm(app, &req, &params, &f).await,

@@ -37,7 +37,8 @@ pub async fn signup(app: &App, req: Request) -> Result<Response, OAuthError> {
     };
     let form = Form::read(&params)?;
     if req.method() != Method::POST {
-        return Ok(page(app, StatusCode::OK, request, invitation, &form, None));
+        let fresh = pending.as_ref().map(|p| account::reseal(app, p));
+        return Ok(page(app, StatusCode::OK, fresh.as_deref(), invitation, &form, None));
     }
     let start = Instant::now();
     let fail = |status, message: &str| Ok(page(app, status, request, invitation, &form, Some(message)));

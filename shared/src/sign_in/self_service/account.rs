@@ -28,6 +28,15 @@ pub fn keep(pending: &PendingRequest) -> Option<String> {
     serde_json::to_string(pending).ok()
 }
 
+/// The request sealed again with a fresh expiry, for a self-service form
+/// opened from the sign-in page: filling it in may take longer than the
+/// sign-in page had left.
+pub fn reseal(app: &App, pending: &PendingRequest) -> String {
+    let mut fresh = pending.clone();
+    fresh.exp = app.now() + app.config.login_ttl;
+    crate::sign_in::sealed::seal(&app.config.signing_key, crate::sign_in::LOGIN_PURPOSE, &fresh)
+}
+
 /// Holds a sign-in back until the person verifies their address: a code
 /// and link are mailed and the browser is sent to the code page, from which
 /// the sign-in goes on.
