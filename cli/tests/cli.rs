@@ -806,3 +806,42 @@ async fn serve_answers_at_its_aliases_and_refuses_ambiguous_ones_at_start() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
 }
+
+#[test]
+fn user_invite_mails_a_link_and_refuses_an_address_with_an_account() {
+    let cli = Cli::with_table();
+    // The terminal transport prints the mail, as the local outbox does.
+    let out = cli
+        .command()
+        .args(["user", "invite", "--email", "Ivy@Example.org"])
+        .env("ZEROAUTH_MAIL", "terminal")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.to_lowercase().contains("mail to ivy@example.org"), "{text}");
+    assert!(text.contains("/signup?t=invite."), "the link is in the mail: {text}");
+    assert!(text.to_lowercase().contains("invited ivy@example.org"), "{text}");
+    // Again before it is taken up: a new link, not an error.
+    let again = cli
+        .command()
+        .args(["user", "invite", "--email", "ivy@example.org"])
+        .env("ZEROAUTH_MAIL", "terminal")
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
+    cli.json(
+        &["user", "create", "--username", "jo", "--email", "jo@example.org", "--password-stdin", "--json"],
+        Some("a long password\n"),
+    );
+    let mut c = cli.command();
+    let refused = c
+        .args(["user", "invite", "--email", "jo@example.org"])
+        .env("ZEROAUTH_MAIL", "terminal")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("has an account already"), "{}", stderr(&refused));
+    let err = cli.fails(&["user", "invite", "--email", "a\r\nBcc: x@y.org"], None);
+    assert!(err.contains("not valid"), "{err}");
+}

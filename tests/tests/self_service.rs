@@ -60,6 +60,9 @@ async fn sign_up(s: &Server, b: &mut Browser<'_>, client: &TestClient, email: &s
     let form = b.open(&sign_up_url).await;
     assert_eq!(form.status, 200, "{form:?}");
     let request = hidden_request(&form.text).expect("the sign-up form keeps the request");
+    // "I already have an account" leads back to the same request's sign-in page.
+    let back = b.open(&link_to(&form.text, "I already have an account")).await;
+    assert!(back.status == 200 && back.text.contains("Email or username"), "{back:?}");
     let r = post(
         b,
         &s.url("/signup"),
@@ -116,6 +119,8 @@ async fn a_person_signs_up_verifies_resets_and_signs_in_again() {
     let reset_url = link_to(&page.reply.text, "Forgot your password?");
     let form = other.open(&reset_url).await;
     let request = hidden_request(&form.text).expect("the reset form keeps the request");
+    let back = other.open(&link_to(&form.text, "Back to sign in")).await;
+    assert!(back.status == 200 && back.text.contains("Email or username"), "{back:?}");
     let before = mailbox::count(&email);
     let asked =
         post(&mut other, &s.url("/reset"), &[("step", "request"), ("request", &request), ("email", &email)])

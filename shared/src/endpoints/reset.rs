@@ -63,6 +63,11 @@ pub async fn reset(app: &App, req: Request) -> Result<Response, OAuthError> {
             Ok(code_page(app, StatusCode::OK, &f, note))
         }
         (false, Some("code"), None) | (true, Some("code" | "resend"), None) => Ok(refused(NO_FLOW)),
+        (false, Some("back"), _) if params.get("request")?.is_some() => {
+            let pending = interaction::open(app, &req, &params, app.now())?.1;
+            let kept = account::keep(&pending).unwrap_or_default();
+            account::resume(app, &req, &kept, None, None).await
+        }
         (false, _, _) => {
             let fresh = match params.get("request")? {
                 Some(_) => Some(account::reseal(app, &interaction::open(app, &req, &params, app.now())?.1)),
@@ -190,7 +195,9 @@ fn request_page(
     email: Option<&str>,
     note: Option<Note<'_>>,
 ) -> Response {
-    html(status, pages::reset_request(&endpoint_url(app, "/reset"), request, email, note.as_ref()))
+    let back = request.map(|r| super::signup::back_url(app, "/reset", r));
+    let action = endpoint_url(app, "/reset");
+    html(status, pages::reset_request(&action, request, email, note.as_ref(), back.as_deref()))
 }
 
 fn code_page(app: &App, status: StatusCode, f: &Flow, note: Option<Note<'_>>) -> Response {

@@ -37,6 +37,11 @@ pub async fn signup(app: &App, req: Request) -> Result<Response, OAuthError> {
     };
     let form = Form::read(&params)?;
     if req.method() != Method::POST {
+        // "I already have an account": the sign-in page of the same request.
+        if let (Some("back"), Some(p)) = (params.get("step")?, pending.as_ref()) {
+            let kept = account::keep(p).unwrap_or_default();
+            return account::resume(app, &req, &kept, None, None).await;
+        }
         let fresh = pending.as_ref().map(|p| account::reseal(app, p));
         return Ok(page(app, StatusCode::OK, fresh.as_deref(), invitation, &form, None));
     }
@@ -188,6 +193,7 @@ fn page(
 ) -> Response {
     let s = &app.config.self_service;
     let action = endpoint_url(app, "/signup");
+    let back = request.map(|r| back_url(app, "/signup", r));
     let body = pages::sign_up(&SignUpPage {
         action: &action,
         request,
@@ -199,9 +205,14 @@ fn page(
         terms_url: s.terms_url.as_deref(),
         privacy_url: s.privacy_url.as_deref(),
         note: error.map(Note::Error),
-        sign_in_url: None,
+        sign_in_url: back.as_deref(),
     });
     html(status, body)
+}
+
+/// The link back to the sign-in page of the request `sealed`.
+pub fn back_url(app: &App, path: &str, sealed: &str) -> String {
+    crate::http::with_query(&endpoint_url(app, path), &[("request", sealed), ("step", "back")])
 }
 
 enum Created {

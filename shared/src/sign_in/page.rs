@@ -127,7 +127,8 @@ ul{padding-left:1.2rem}.error{background:#fdecea;color:#8a1c12;padding:.7rem;bor
 button[value=approve],button.primary{background:#2456c9;color:#fff}button[value=deny],button.secondary{background:#fff;color:#2456c9}\
 .links{display:flex;justify-content:space-between;flex-wrap:wrap;gap:.6rem;margin-top:1.2rem;font-size:.95rem}\
 a{color:#2456c9}a:focus,button:focus,input:focus{outline:3px solid #f2b600;outline-offset:1px}.hint{color:#4a5262;font-size:.9rem}\
-.notice{background:#e8f1fd;color:#173d7a;padding:.7rem;border-radius:6px}input.code{letter-spacing:.4em;font-size:1.4rem;text-align:center}";
+.notice{background:#e8f1fd;color:#173d7a;padding:.7rem;border-radius:6px}input.code{letter-spacing:.4em;font-size:1.4rem;text-align:center}\
+@media (max-width:30rem){main{margin:0;border-radius:0;box-shadow:none;min-height:100vh;box-sizing:border-box;padding:1.5rem 1.2rem}}";
 
 /// A page in the sign-in pages' style.
 pub(crate) fn layout(title: &str, body: Markup) -> String {

@@ -182,6 +182,7 @@ pub fn reset_request(
     request: Option<&str>,
     email: Option<&str>,
     n: Option<&Note<'_>>,
+    back: Option<&str>,
 ) -> String {
     layout(
         "Reset your password",
@@ -196,6 +197,7 @@ pub fn reset_request(
                     value=[email] autofocus;
                 div.buttons { button.primary type="submit" name="step" value="request" { "Send the code" } }
             }
+            @if let Some(b) = back { div.links { a href=(b) { "Back to sign in" } } }
         },
     )
 }
