@@ -180,10 +180,22 @@ async fn table_migrate(json_out: bool, spec: StoreSpec) -> Result<(), String> {
         eprintln!("Moving people kept by username to the new records…");
     }
     let moved = store.migrate_legacy().await.map_err(|e| explain(&e))?;
-    print(json_out, json!({ "moved": moved }), || match moved {
-        0 => "Nothing to move: every person is kept by sub.".to_owned(),
-        1 => "Moved 1 person.".to_owned(),
-        n => format!("Moved {n} people."),
+    if !json_out {
+        eprintln!("Making people's email addresses find them…");
+    }
+    let emails = zeroauth_shared::admin::claim_emails(store.as_ref()).await.map_err(explain_admin)?;
+    let value = json!({ "moved": moved, "emails_claimed": emails.claimed, "email_clashes": emails.clashes });
+    print(json_out, value, || {
+        let moved = match moved {
+            0 => "Nothing to move: every person is kept by sub.".to_owned(),
+            1 => "Moved 1 person.".to_owned(),
+            n => format!("Moved {n} people."),
+        };
+        let mut text = format!("{moved} {} email addresses now find their person.", emails.claimed);
+        for clash in &emails.clashes {
+            text.push_str(&format!("\nNot claimed, another person has it: {clash}"));
+        }
+        text
     });
     Ok(())
 }

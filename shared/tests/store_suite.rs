@@ -68,6 +68,7 @@ suite!(
     an_address_is_claimed_at_creation_whatever_its_case,
     changing_the_address_keeps_the_sub_and_frees_the_old_one,
     deleting_a_person_leaves_alone_what_is_not_theirs,
+    an_unbacked_address_is_claimed_once_and_never_from_its_owner,
     verification_and_revocation_times_round_trip,
     a_flow_is_stored_found_replaced_and_deleted,
     an_expired_flow_or_challenge_is_absent_while_still_stored,

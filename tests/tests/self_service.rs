@@ -7,6 +7,7 @@
 
 use zeroauth_e2e::mailbox::{self, Received};
 use zeroauth_e2e::{Browser, PASSWORD, Reply, Server, TestClient, form_encode, hidden_request};
+use zeroauth_shared::domain::Identifier;
 use zeroauth_shared::sign_in::self_service::SignUp;
 
 const NEW_PASSWORD: &str = "violet ledger mountain tram";
@@ -252,6 +253,17 @@ async fn five_wrong_codes_burn_the_code_and_a_new_one_replaces_it() {
     let burnt = post(&mut b, &s.url("/verify"), &[("step", "code"), ("code", &first)]).await;
     assert_eq!(burnt.status, 400);
     assert!(burnt.text.contains("no longer works"), "{}", burnt.text);
+    // "Send a new code" gives the flow a new code and five more tries.
+    let before = mailbox::count(&email);
+    let resent = post(&mut b, &s.url("/verify"), &[("step", "resend")]).await;
+    assert_eq!((resent.status, location(&resent)), (303, s.url("/verify?sent=1")));
+    let fresh = code_of(&mailbox::wait_for(&email, before).await);
+    let wrong = if fresh == "000000" { "111111" } else { "000000" };
+    assert_eq!(post(&mut b, &s.url("/verify"), &[("step", "code"), ("code", wrong)]).await.status, 400);
+    if fresh != first {
+        let old = post(&mut b, &s.url("/verify"), &[("step", "code"), ("code", &first)]).await;
+        assert_eq!(old.status, 400, "the burnt code stays burnt");
+    }
     // A new code replaces the old one: the old is refused in a new flow too.
     let before = mailbox::count(&email);
     let mut again = s.browser();
@@ -410,10 +422,20 @@ async fn a_signed_in_person_changes_their_address_and_keeps_their_sub() {
         .find(|p| p.email.as_deref() == Some(old.as_str()))
         .expect("the person")
         .sub;
+    // A reset asked for before the change: its link must not outlive it.
+    let before_reset = mailbox::count(&old);
+    post(&mut s.browser(), &s.url("/reset"), &[("step", "request"), ("email", &old)]).await;
+    let reset_mail = mailbox::wait_for(&old, before_reset).await;
+    let reset_link = mailbox::link(&reset_mail.text, "/reset?t=").expect("a reset link");
     let page = b.open(&s.url("/account/email")).await;
     assert_eq!(page.status, 200, "{page:?}");
+    let csrf = hidden_value(&page.text, "csrf");
+    // Without the form's CSRF token (a post from another page): refused.
+    let forged = post(&mut b, &s.url("/account/email"), &[("step", "request"), ("email", &new)]).await;
+    assert_eq!(forged.status, 403, "{forged:?}");
     let (before_old, before_new) = (mailbox::count(&old), mailbox::count(&new));
-    let r = post(&mut b, &s.url("/account/email"), &[("step", "request"), ("email", &new)]).await;
+    let r = post(&mut b, &s.url("/account/email"), &[("step", "request"), ("email", &new), ("csrf", &csrf)])
+        .await;
     assert_eq!((r.status, location(&r)), (303, s.url("/verify")), "{r:?}");
     let mail = mailbox::wait_for(&new, before_new).await;
     let link = mailbox::link(&mail.text, "/verify?t=").expect("a link");
@@ -449,8 +471,18 @@ async fn a_signed_in_person_changes_their_address_and_keeps_their_sub() {
         ])
         .await;
     assert_eq!(r.status, 303, "{r:?}");
-    // Without a session the page asks to sign in first.
+    // Without a session the page asks to sign in first; with one older
+    // than 10 minutes, to sign in again.
     assert_eq!(s.browser().open(&s.url("/account/email")).await.status, 401);
+    s.advance(601);
+    assert_eq!(c.open(&s.url("/account/email")).await.status, 403);
+    // The reset mailed to the old address resets nothing now.
+    let mut late = s.browser();
+    let page = late.open(&reset_link).await;
+    let token = hidden_value(&page.text, "t");
+    let r = post(&mut late, &s.url("/reset"), &[("step", "link"), ("t", &token), ("password", NEW_PASSWORD)])
+        .await;
+    assert_eq!(r.status, 400, "{r:?}");
 }
 
 #[tokio::test]
@@ -502,4 +534,82 @@ fn hidden_value(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
     html.get(start..).and_then(|h| h.split('"').next()).expect("a value").to_owned()
+}
+
+#[tokio::test]
+async fn people_of_an_earlier_release_are_found_by_email_after_the_migration() {
+    let (s, client) = server().await;
+    // An earlier release kept the address in the record only.
+    s.user("olga").await;
+    let store = s.store.as_ref();
+    let sub = store.find_identifier(&Identifier::Username("olga".into())).await.expect("read").expect("olga");
+    let mut olga = store.get_person(&sub, None).await.expect("read").expect("olga");
+    let email = address("olga");
+    olga.email = Some(email.clone());
+    store.update_person(&olga, None).await.expect("an address without its identifier");
+    let before = mailbox::count(&email);
+    post(&mut s.browser(), &s.url("/reset"), &[("step", "request"), ("email", &email)]).await;
+    let claimed = zeroauth_shared::admin::claim_emails(store).await.expect("claim");
+    assert_eq!((claimed.claimed, claimed.clashes.len()), (1, 0));
+    assert_eq!(zeroauth_shared::admin::claim_emails(store).await.expect("again").claimed, 0, "idempotent");
+    post(&mut s.browser(), &s.url("/reset"), &[("step", "request"), ("email", &email)]).await;
+    let mail = mailbox::wait_for(&email, before).await;
+    assert!(mail.subject.to_lowercase().contains("password"), "only the reset after the migration mails");
+    assert_eq!(mailbox::count(&email), before + 1);
+    // A sign-up with the address now finds the account.
+    let r = post(
+        &mut s.browser(),
+        &s.url("/signup"),
+        &[("email", &email), ("name", "O"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        s.store
+            .list_people()
+            .await
+            .expect("people")
+            .iter()
+            .filter(|p| p.email.as_deref() == Some(email.as_str()))
+            .count(),
+        1
+    );
+    // A username that looks like an address still signs in as a username.
+    s.user("ops@corp.example").await;
+    let mut b = s.browser();
+    let page = b.login_page(&[("client_id", &client.id), ("redirect_uri", &client.redirect_uri)]).await;
+    let r = b
+        .submit(&[
+            ("request", &page.request),
+            ("username", "ops@corp.example"),
+            ("password", PASSWORD),
+            ("decision", "approve"),
+        ])
+        .await;
+    assert_eq!(r.status, 303, "{r:?}");
+}
+
+#[tokio::test]
+async fn an_invitation_works_where_public_sign_up_is_off() {
+    let s = Server::dynamodb_with_mail(|c| {
+        c.self_service.sign_up = SignUp::Off;
+        c.self_service.response_floor_ms = 0;
+    })
+    .await;
+    let email = address("offinvite");
+    let r = post(
+        &mut s.browser(),
+        &s.url("/signup"),
+        &[("email", &email), ("name", "I"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let before = mailbox::count(&email);
+    s.invite(&email).await;
+    let link = mailbox::link(&mailbox::wait_for(&email, before).await.text, "/signup?t=").expect("a link");
+    let mut b = s.browser();
+    let token = hidden_value(&b.open(&link).await.text, "t");
+    let r =
+        post(&mut b, &s.url("/signup"), &[("t", &token), ("name", "Invitee"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status, 200, "{r:?}");
 }

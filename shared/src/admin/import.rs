@@ -47,6 +47,10 @@ pub async fn import_line(store: &dyn Store, line: &str, now: i64) -> Option<Line
             let name = user.username.clone().unwrap_or_default();
             match store.create_person(&user, &[password]).await {
                 Ok(()) => LineOutcome::Imported(name, scheme),
+                // Someone else has the address: not the same person again.
+                Err(StoreError::Conflict(what)) if what.contains("email:") => LineOutcome::Failed(format!(
+                    "{name}: the email address belongs to another person already"
+                )),
                 Err(StoreError::Conflict(_)) => LineOutcome::Skipped(name),
                 Err(e) => LineOutcome::Failed(AdminError::Store(e).to_string()),
             }

@@ -11,8 +11,8 @@ pub use api_keys::{MAX_API_KEY_DAYS, NewApiKey, create_api_key, parse_lifetime};
 pub use import::{LineOutcome, import_line};
 pub use resources::{NewResource, create_resource};
 pub use users::{
-    NewUser, check_password, create_user, delete_user, existing_user, find_user, new_sub, normalize_username,
-    rename_user, set_disabled, set_password,
+    ClaimedEmails, NewUser, check_password, claim_emails, create_user, delete_user, existing_user, find_user,
+    new_sub, normalize_username, rename_user, set_disabled, set_password,
 };
 
 use serde::Deserialize;

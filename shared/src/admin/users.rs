@@ -171,3 +171,34 @@ mod tests {
         assert!(!format!("{u:?}").contains("hunter22"));
     }
 }
+
+/// What claiming people's addresses as identifiers came to.
+#[derive(Debug, Default)]
+pub struct ClaimedEmails {
+    /// Addresses now found by email.
+    pub claimed: usize,
+    /// Addresses that belong to someone else already (the person stays
+    /// findable by username only), as `sub: address`.
+    pub clashes: Vec<String>,
+}
+
+/// Makes every person's address an identifier that finds them, where it is
+/// free: people of earlier releases (and moved legacy ones) have an address
+/// in their record but no identifier item, so sign-in by email, reset and
+/// sign-up could not find them. Idempotent.
+pub async fn claim_emails(store: &dyn Store) -> Result<ClaimedEmails, AdminError> {
+    let mut out = ClaimedEmails::default();
+    for person in store.list_people().await? {
+        let Some(email) = person.email.as_deref() else { continue };
+        let id = Identifier::email(email);
+        if store.find_identifier(&id).await?.as_deref() == Some(person.sub.as_str()) {
+            continue;
+        }
+        if store.claim_identifier(&person.sub, &id).await? {
+            out.claimed += 1;
+        } else {
+            out.clashes.push(format!("{}: {email}", person.sub));
+        }
+    }
+    Ok(out)
+}

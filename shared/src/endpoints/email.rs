@@ -7,13 +7,18 @@ use std::time::Instant;
 use http::{Method, StatusCode};
 
 use crate::app::App;
+use crate::crypto;
 use crate::domain::{ChallengeKind, Identifier};
 use crate::error::OAuthError;
 use crate::http::{Request, Response, body_params, html};
 use crate::mail::address;
+use crate::sign_in::interaction::{csrf_matches, csrf_secret, set_csrf_cookie};
 use crate::sign_in::self_service::pages::{self, Note};
 use crate::sign_in::self_service::{account, flow};
 use crate::sign_in::{endpoint_url, signed_in_user};
+
+/// How recent a sign-in must be to change the address: 10 minutes.
+const RECENT_SIGN_IN: i64 = 600;
 
 /// `/account/email`. An `Err` is shown as the HTML error page.
 pub async fn email(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -33,15 +38,43 @@ pub async fn email(app: &App, req: Request) -> Result<Response, OAuthError> {
             ),
         ));
     };
+    // Changing the address that resets the password is a change of how the
+    // person proves who they are: it needs a sign-in within 10 minutes.
+    if app.now() - who.auth_time > RECENT_SIGN_IN {
+        return Ok(html(
+            StatusCode::FORBIDDEN,
+            pages::refused(
+                "Change your email address",
+                "For your security, sign in again (within the last 10 minutes) before changing your address.",
+            ),
+        ));
+    }
     let user = who.user;
+    // The form is bound to this browser's CSRF cookie, like the sign-in form.
+    let (csrf, new_csrf) = csrf_secret(app, &req)?;
+    let token = crypto::digest(&csrf);
     let page = |status, note: Option<Note<'_>>| {
-        html(status, pages::email_change(&action, user.email.as_deref(), note.as_ref()))
+        let mut res =
+            html(status, pages::email_change(&action, &token, user.email.as_deref(), note.as_ref()));
+        if new_csrf {
+            set_csrf_cookie(app, &mut res, &csrf);
+        }
+        res
     };
     if req.method() != Method::POST {
         return Ok(page(StatusCode::OK, None));
     }
     let start = Instant::now();
     let params = body_params(&req)?;
+    if !params.get("csrf")?.is_some_and(|t| !new_csrf && csrf_matches(app, &req, t)) {
+        return Ok(html(
+            StatusCode::FORBIDDEN,
+            pages::refused(
+                "Change your email address",
+                "This form was not opened in this browser session. Open the page again and retry.",
+            ),
+        ));
+    }
     let new = match address::parse(params.get("email")?.unwrap_or("")) {
         Ok(e) => e,
         Err(bad) => return Ok(page(StatusCode::BAD_REQUEST, Some(Note::Error(&bad.to_string())))),

@@ -112,8 +112,12 @@ async fn ask(app: &App, req: &Request, params: &Params) -> Result<Response, OAut
         let sub = person.as_ref().map(|p| p.sub.clone());
         let return_to = pending.as_ref().and_then(account::keep);
         let started = flow::begin(app, ChallengeKind::Reset, sub.clone(), &email, return_to).await?;
-        if let Some(sub) = sub {
-            account::mail_code(app, &started, &sub).await?;
+        // A mail that fails is logged, not told: telling it would say the
+        // address has an account.
+        if let Some(sub) = sub
+            && let Err(e) = account::mail_code(app, &started, &sub).await
+        {
+            e.log();
         }
         Ok::<_, OAuthError>(account::to_code_page(app, &started, "/reset"))
     });
@@ -133,13 +137,15 @@ async fn resend(app: &App, req: &Request, f: &Flow) -> Result<Response, OAuthErr
     if let Err(limited) = flow::count_mail(app, req, &f.email).await? {
         return Ok(limited);
     }
+    flow::reset_tries(app, f).await?;
     let sent = flow::at_floor(app, start, async {
-        match &f.sub {
-            Some(sub) => account::mail_code(app, &Started::again(f.clone()), sub).await,
-            None => Ok(()),
+        if let Some(sub) = &f.sub
+            && let Err(e) = account::mail_code(app, &Started::again(f.clone()), sub).await
+        {
+            e.log();
         }
     });
-    sent.await?;
+    sent.await;
     Ok(redirect(StatusCode::SEE_OTHER, &format!("{}?step=code&sent=1", app.url("/reset"))))
 }
 

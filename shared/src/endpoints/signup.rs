@@ -11,7 +11,6 @@ use http::{Method, StatusCode};
 
 use crate::admin::{new_sub, normalize_username};
 use crate::app::App;
-use crate::crypto;
 use crate::domain::{ChallengeKind, Credential, Identifier, User};
 use crate::error::OAuthError;
 use crate::http::{Params, Request, Response, body_params, html, query};
@@ -133,7 +132,8 @@ pub async fn signup(app: &App, req: Request) -> Result<Response, OAuthError> {
 
 /// The answer when sign-up is not offered, if it is not.
 fn closed(app: &App, policy: SignUp, invited: bool) -> Option<Response> {
-    if !app.mail_enabled() || policy == SignUp::Off {
+    // Off closes sign-up to the public; an operator's invitation still works.
+    if !app.mail_enabled() || (policy == SignUp::Off && !invited) {
         return Some(refused(
             StatusCode::NOT_FOUND,
             "Accounts cannot be created here. Ask the application's operator.",
@@ -232,10 +232,7 @@ async fn create(
     password: Password,
 ) -> Result<Created, OAuthError> {
     let now = app.now();
-    let hash = tokio::task::spawn_blocking(move || crypto::hash_password(&password))
-        .await
-        .map_err(OAuthError::server)?
-        .map_err(OAuthError::server)?;
+    let hash = account::hash(password).await?;
     let sub = new_sub().map_err(OAuthError::server)?;
     let user = User {
         sub: sub.clone(),

@@ -76,6 +76,7 @@ async fn resend(app: &App, req: &Request, current: &Flow) -> Result<Response, OA
     if let Err(limited) = flow::count_mail(app, req, &current.email).await? {
         return Ok(limited);
     }
+    flow::reset_tries(app, current).await?;
     let done = flow::at_floor(app, start, async {
         match &current.sub {
             Some(sub) => {

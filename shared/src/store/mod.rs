@@ -116,6 +116,11 @@ pub trait PeopleStore: Send + Sync {
     /// identifier of theirs that no item backs (an address set by an
     /// earlier release) or that points at someone else is left alone.
     async fn delete_person(&self, person: &User) -> StoreResult<bool>;
+    /// Points `id` at `sub` if no one has it: `true` if it is the person's
+    /// now (already or newly), `false` if someone else has it. For
+    /// identifiers a person's record names but no item backs (an address
+    /// set by an earlier release): `zeroauth table migrate` claims them.
+    async fn claim_identifier(&self, sub: &str, id: &Identifier) -> StoreResult<bool>;
     /// Moves every legacy person to the new records; idempotent and
     /// resumable (a moved person's legacy record is gone). Returns how many
     /// it moved. Stores that never held legacy records move none.

@@ -222,3 +222,17 @@ pub async fn verification_and_revocation_times_round_trip(store: Arc<dyn Store>)
     let listed = store.list_people().await.unwrap();
     assert_eq!(listed.iter().find(|p| p.sub == "sub-pat"), Some(&pat));
 }
+
+pub async fn an_unbacked_address_is_claimed_once_and_never_from_its_owner(store: Arc<dyn Store>) {
+    store.create_person(&person("kate"), &[]).await.unwrap();
+    let loose = Identifier::email("Loose@Example.com");
+    assert!(store.claim_identifier("sub-kate", &loose).await.unwrap(), "a free address is claimed");
+    assert!(
+        store.claim_identifier("sub-kate", &loose).await.unwrap(),
+        "and is the person's on a second call"
+    );
+    assert_eq!(store.find_identifier(&loose).await.unwrap().as_deref(), Some("sub-kate"));
+    let taken = Identifier::email("kate@example.com");
+    assert!(!store.claim_identifier("sub-mallory", &taken).await.unwrap(), "someone else's is not taken");
+    assert_eq!(store.find_identifier(&taken).await.unwrap().as_deref(), Some("sub-kate"));
+}

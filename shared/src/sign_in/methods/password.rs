@@ -157,6 +157,16 @@ async fn read(a: &Attempt<'_>, username: &str) -> Result<Reads, OAuthError> {
         (Ok(f), Ok(b)) => (f, b),
         (Err(e), _) | (_, Err(e)) => return Err(fault(e)),
     };
+    // A username may look like an address (imports often use addresses as
+    // usernames): no person by that address, then the username.
+    let found = match (found, &id) {
+        (None, Identifier::Email(_)) => {
+            let by_name = Identifier::Username(username.to_owned());
+            let found = store.sign_in_lookup(&by_name, CredentialKind::Password).await;
+            found.map_err(OAuthError::store("reading the sign-in's person"))?
+        }
+        (found, _) => found,
+    };
     Ok(Reads { device, counter, ip_key, found, attempt, ip_hits })
 }
 

@@ -127,6 +127,8 @@ pub async fn change_email(app: &App, challenge: &Challenge) -> Result<Changed, O
         Err(StoreError::NotFound(_)) => return Ok(Changed::Gone),
         Err(e) => return Err(OAuthError::store("changing the address")(e)),
     }
+    // A reset code mailed to the old address no longer resets anything.
+    forget(app, &user.sub, ChallengeKind::Reset).await;
     if from != to {
         // The change is made; a notice that fails is logged, not undone.
         let notice = compose::address_changed(&app.mail, &old, &challenge.email);
@@ -145,14 +147,13 @@ pub async fn reset_password(
     password: Password,
 ) -> Result<Option<User>, OAuthError> {
     let Some(mut user) = person(app, challenge).await? else { return Ok(None) };
-    let now = app.now();
-    let hash = tokio::task::spawn_blocking(move || crypto::hash_password(&password))
-        .await
-        .map_err(OAuthError::server)?
-        .map_err(OAuthError::server)?;
-    if user.email.as_deref().map(Identifier::email) == Some(Identifier::email(&challenge.email)) {
-        user.email_verified = true;
+    // A reset mailed to an address the person has since changed is void.
+    if user.email.as_deref().map(Identifier::email) != Some(Identifier::email(&challenge.email)) {
+        return Ok(None);
     }
+    let now = app.now();
+    let hash = hash(password).await?;
+    user.email_verified = true;
     user.epoch += 1;
     user.tokens_revoked_at = now;
     let credential = Credential::password(&user.sub, hash, now);
@@ -160,10 +161,28 @@ pub async fn reset_password(
         .update_person(&user, Some(&credential))
         .await
         .map_err(OAuthError::store("changing the password"))?;
+    // An email change someone started is not carried past the reset.
+    forget(app, &user.sub, ChallengeKind::EmailChange).await;
     if let Some(email) = &user.email {
         let _ = flow::send(app, compose::password_changed(&app.mail, email)).await;
     }
     Ok(Some(user))
+}
+
+/// A new password's argon2id hash, made off the async threads.
+pub async fn hash(password: Password) -> Result<String, OAuthError> {
+    tokio::task::spawn_blocking(move || crypto::hash_password(&password))
+        .await
+        .map_err(OAuthError::server)?
+        .map_err(OAuthError::server)
+}
+
+/// Removes the person's live challenge of `kind`, if any (a failure is
+/// logged: the challenge still expires).
+async fn forget(app: &App, sub: &str, kind: ChallengeKind) {
+    if let Err(e) = app.store.delete_challenge(sub, kind).await {
+        tracing::warn!(error = %e, kind = kind.as_str(), "could not remove a challenge");
+    }
 }
 
 /// Sets up an invited person's account: their name and password; the
@@ -176,10 +195,7 @@ pub async fn accept_invitation(
 ) -> Result<Option<User>, OAuthError> {
     let Some(mut user) = person(app, challenge).await? else { return Ok(None) };
     let now = app.now();
-    let hash = tokio::task::spawn_blocking(move || crypto::hash_password(&password))
-        .await
-        .map_err(OAuthError::server)?
-        .map_err(OAuthError::server)?;
+    let hash = hash(password).await?;
     user.email_verified = true;
     if name.is_some() {
         user.name = name;

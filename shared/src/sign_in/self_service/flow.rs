@@ -198,29 +198,43 @@ pub enum Tried {
 /// the limit the code is burnt and nothing is checked.
 pub async fn try_code(app: &App, flow: &Flow, code: &str) -> Result<Tried, OAuthError> {
     let now = app.now();
-    let key = format!("flow:tries:{}", flow.handle);
-    let tries =
-        app.store.hit(&key, flow.expires_at, now).await.map_err(OAuthError::store("counting the try"))?;
+    let tries = app.store.hit(&tries_key(flow), flow.expires_at, now).await;
+    let tries = tries.map_err(OAuthError::store("counting the try"))?;
     let max = app.config.self_service.max_attempts;
-    let Some(sub) = flow.sub.as_deref() else {
-        return Ok(if tries >= max { Tried::Burnt } else { Tried::Wrong });
-    };
     if tries > max {
         return Ok(Tried::Burnt);
     }
+    // A flow for an address without an account tries a person nobody is,
+    // so it does the same work as one with.
+    let sub = flow.sub.as_deref().unwrap_or(NOBODY);
     let digest = code_digest(app, sub, flow.kind, code);
     let proof = Proof::Code { digest: &digest, flow: &flow.handle };
     let spent = app.store.consume_challenge(sub, flow.kind, &proof, now).await;
     match spent.map_err(OAuthError::store("checking the code"))? {
-        Some(c) => Ok(Tried::Right(c)),
-        None if tries >= max => {
+        Some(c) if flow.sub.is_some() => Ok(Tried::Right(c)),
+        _ if tries >= max => {
             if let Err(e) = app.store.delete_challenge(sub, flow.kind).await {
                 tracing::warn!(error = %e, "could not remove a burnt code (it is refused anyway)");
             }
             Ok(Tried::Burnt)
         }
-        None => Ok(Tried::Wrong),
+        _ => Ok(Tried::Wrong),
     }
+}
+
+/// The `sub` a flow without an account tries codes against: no person has
+/// it (new people's are `za_user_` and random; an imported one is a single
+/// word).
+const NOBODY: &str = "za nobody";
+
+fn tries_key(flow: &Flow) -> String {
+    format!("flow:tries:{}", flow.handle)
+}
+
+/// A new code was sent: the flow may try five times again (the mail limits
+/// bound how often).
+pub async fn reset_tries(app: &App, flow: &Flow) -> Result<(), OAuthError> {
+    app.store.clear(&tries_key(flow)).await.map_err(OAuthError::store("resetting the tries"))
 }
 
 /// Spends the challenge a link token names, if it is right.

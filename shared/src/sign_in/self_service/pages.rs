@@ -203,7 +203,7 @@ pub fn reset_request(
 }
 
 /// The form that starts an email change (for a signed-in person).
-pub fn email_change(action: &str, current: Option<&str>, n: Option<&Note<'_>>) -> String {
+pub fn email_change(action: &str, csrf: &str, current: Option<&str>, n: Option<&Note<'_>>) -> String {
     layout(
         "Change your email address",
         html! {
@@ -211,6 +211,7 @@ pub fn email_change(action: &str, current: Option<&str>, n: Option<&Note<'_>>) -
             (note(n))
             @if let Some(c) = current { p { "Your address now is " strong { (c) } "." } }
             form method="post" action=(action) {
+                input type="hidden" name="csrf" value=(csrf);
                 label for="email" { "New email address" }
                 input type="email" id="email" name="email" autocomplete="email" required maxlength="254" autofocus;
                 div.buttons { button.primary type="submit" name="step" value="request" { "Send a code to the new address" } }

@@ -199,6 +199,15 @@ impl PeopleStore for DynamoStore {
         }
     }
 
+    async fn claim_identifier(&self, sub: &str, id: &Identifier) -> StoreResult<bool> {
+        let pointer = Builder::new(item::identifier_key(id)).s("sub", sub).0;
+        match self.put_new(pointer, id.key()).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict(_)) => Ok(self.find_identifier(id).await?.as_deref() == Some(sub)),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn sign_in_lookup(
         &self,
         id: &Identifier,

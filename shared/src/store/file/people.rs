@@ -123,6 +123,18 @@ impl PeopleStore for FileStore {
         get(&self.lock(), IDENTIFIERS, &id.key(), None)
     }
 
+    async fn claim_identifier(&self, sub: &str, id: &Identifier) -> StoreResult<bool> {
+        let conn = self.lock();
+        if let Some(owner) = get::<String>(&conn, IDENTIFIERS, &id.key(), None)? {
+            return Ok(owner == sub);
+        }
+        match put(&conn, IDENTIFIERS, &id.key(), None, &sub.to_owned(), Put::New) {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn sign_in_lookup(
         &self,
         id: &Identifier,

@@ -55,6 +55,12 @@ impl PeopleStore for MemoryStore {
         Ok(self.people().identifiers.get(&id.key()).cloned())
     }
 
+    async fn claim_identifier(&self, sub: &str, id: &Identifier) -> StoreResult<bool> {
+        let mut p = self.people();
+        let owner = p.identifiers.entry(id.key()).or_insert_with(|| sub.to_owned());
+        Ok(owner == sub)
+    }
+
     async fn sign_in_lookup(
         &self,
         id: &Identifier,
