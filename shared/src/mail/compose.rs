@@ -37,7 +37,7 @@ pub fn verify_address(settings: &MailSettings, to: &str, code: &str, link: &str,
             code: Some(code),
             link: Some(("Verify my address", link)),
             validity: Some(format!("The code and the link work for {}.", minutes(valid_minutes))),
-            not_you: "If you did not sign up, you can ignore this email: no account is created without this code.",
+            not_you: "If you did not sign up, you can ignore this email.",
         },
     )
 }
@@ -96,7 +96,7 @@ pub fn invitation(settings: &MailSettings, to: &str, link: &str, valid_days: u32
             code: None,
             link: Some(("Create my account", link)),
             validity: Some(format!("The invitation works for {}.", plural(valid_days, "day"))),
-            not_you: "If you did not expect this invitation, you can ignore this email: no account is created without it.",
+            not_you: "If you did not expect this invitation, you can ignore this email: nobody can sign in with it until the link is used.",
         },
     )
 }
