@@ -396,18 +396,10 @@ impl Browser<'_> {
             Some(path) if self.server.issuer != self.server.base => self.server.url(path),
             _ => action,
         };
-        let res = self
-            .server
-            .http
-            .post(action)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("cookie", self.cookie_header())
-            .body(form_encode(form))
-            .send()
-            .await
-            .expect("answer");
-        let reply = Reply::from(res).await;
-        self.keep_cookies(&reply);
+        let form_action = self.form_action.clone();
+        let reply = self.post(&action, form).await;
+        // The page it answers with does not move where the next submit goes.
+        self.form_action = form_action;
         reply
     }
 

@@ -485,50 +485,6 @@ async fn a_signed_in_person_changes_their_address_and_keeps_their_sub() {
     assert_eq!(r.status, 400, "{r:?}");
 }
 
-#[tokio::test]
-async fn an_invited_person_sets_up_their_account_from_the_link() {
-    let s = Server::dynamodb_with_mail(|c| {
-        c.self_service.sign_up = SignUp::Invite;
-        c.self_service.response_floor_ms = 0;
-    })
-    .await;
-    let email = address("invited");
-    // Without an invitation, sign-up is refused.
-    let r = post(
-        &mut s.browser(),
-        &s.url("/signup"),
-        &[("email", &email), ("name", "I"), ("password", PASSWORD)],
-    )
-    .await;
-    assert_eq!(r.status, 403);
-    let before = mailbox::count(&email);
-    s.invite(&email).await;
-    let mail = mailbox::wait_for(&email, before).await;
-    let link = mailbox::link(&mail.text, "/signup?t=").expect("an invitation link");
-    let mut b = s.browser();
-    let page = b.open(&link).await;
-    assert!(page.text.contains("Set up your account"), "{}", page.text);
-    let token = hidden_value(&page.text, "t");
-    let r =
-        post(&mut b, &s.url("/signup"), &[("t", &token), ("name", "Invitee"), ("password", PASSWORD)]).await;
-    assert_eq!(r.status, 200, "{r:?}");
-    let again =
-        post(&mut b, &s.url("/signup"), &[("t", &token), ("name", "Invitee"), ("password", PASSWORD)]).await;
-    assert_eq!(again.status, 400, "the invitation is spent");
-    let client = s.confidential_client().await;
-    let mut c = s.browser();
-    let page = c.login_page(&[("client_id", &client.id), ("redirect_uri", &client.redirect_uri)]).await;
-    let r = c
-        .submit(&[
-            ("request", &page.request),
-            ("username", &email),
-            ("password", PASSWORD),
-            ("decision", "approve"),
-        ])
-        .await;
-    assert_eq!(r.status, 303, "verified by the invitation: {r:?}");
-}
-
 /// The value of a hidden field.
 fn hidden_value(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
@@ -590,26 +546,34 @@ async fn people_of_an_earlier_release_are_found_by_email_after_the_migration() {
 }
 
 #[tokio::test]
-async fn an_invitation_works_where_public_sign_up_is_off() {
-    let s = Server::dynamodb_with_mail(|c| {
-        c.self_service.sign_up = SignUp::Off;
-        c.self_service.response_floor_ms = 0;
-    })
-    .await;
-    let email = address("offinvite");
-    let r = post(
-        &mut s.browser(),
-        &s.url("/signup"),
-        &[("email", &email), ("name", "I"), ("password", PASSWORD)],
-    )
-    .await;
-    assert_eq!(r.status, 404);
-    let before = mailbox::count(&email);
-    s.invite(&email).await;
-    let link = mailbox::link(&mailbox::wait_for(&email, before).await.text, "/signup?t=").expect("a link");
-    let mut b = s.browser();
-    let token = hidden_value(&b.open(&link).await.text, "t");
-    let r =
-        post(&mut b, &s.url("/signup"), &[("t", &token), ("name", "Invitee"), ("password", PASSWORD)]).await;
-    assert_eq!(r.status, 200, "{r:?}");
+async fn an_invited_person_sets_up_their_account_whether_sign_up_is_by_invitation_or_off() {
+    for (policy, refused) in [(SignUp::Invite, 403), (SignUp::Off, 404)] {
+        let s = Server::dynamodb_with_mail(|c| {
+            c.self_service.sign_up = policy;
+            c.self_service.response_floor_ms = 0;
+        })
+        .await;
+        let email = address("invited");
+        // Without an invitation, sign-up is refused.
+        let form = [("email", email.as_str()), ("name", "I"), ("password", PASSWORD)];
+        assert_eq!(post(&mut s.browser(), &s.url("/signup"), &form).await.status, refused, "{policy:?}");
+        let before = mailbox::count(&email);
+        s.invite(&email).await;
+        let link =
+            mailbox::link(&mailbox::wait_for(&email, before).await.text, "/signup?t=").expect("a link");
+        let mut b = s.browser();
+        let page = b.open(&link).await;
+        assert!(page.text.contains("Set up your account"), "{}", page.text);
+        let token = hidden_value(&page.text, "t");
+        let accept = [("t", token.as_str()), ("name", "Invitee"), ("password", PASSWORD)];
+        let r = post(&mut b, &s.url("/signup"), &accept).await;
+        assert_eq!(r.status, 200, "{policy:?}: {r:?}");
+        assert_eq!(post(&mut b, &s.url("/signup"), &accept).await.status, 400, "the invitation is spent");
+        let client = s.confidential_client().await;
+        let mut c = s.browser();
+        let page = c.login_page(&[("client_id", &client.id), ("redirect_uri", &client.redirect_uri)]).await;
+        let signed_in = [("request", page.request.as_str()), ("username", &email), ("password", PASSWORD)];
+        let r = c.submit(&[signed_in.as_slice(), &[("decision", "approve")]].concat()).await;
+        assert_eq!(r.status, 303, "verified by the invitation: {r:?}");
+    }
 }
