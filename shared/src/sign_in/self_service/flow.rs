@@ -252,7 +252,7 @@ pub async fn count_mail(app: &App, req: &Request, email: &str) -> Result<Result<
     let now = app.now();
     let s = &app.config.self_service;
     let window_end = (now / 3600 + 1) * 3600;
-    let to_key = format!("mail:to:{}", crypto::digest(&email.trim().to_lowercase()));
+    let to_key = format!("mail:to:{}", crypto::digest(&mailbox(email)));
     let ip_key = client_ip(req).map(|ip| format!("mail:ip:{ip}"));
     let (to, ip) = tokio::join!(app.store.hit(&to_key, window_end, now), async {
         match &ip_key {
@@ -267,6 +267,16 @@ pub async fn count_mail(app: &App, req: &Request, email: &str) -> Result<Result<
         return Ok(Err(too_many(minutes)));
     }
     Ok(Ok(()))
+}
+
+/// The mailbox an address reaches, for the per-address limit: lower-cased,
+/// without a `+tag` (one inbox is not flooded through its variants).
+fn mailbox(email: &str) -> String {
+    let email = email.trim().to_lowercase();
+    match email.rsplit_once('@') {
+        Some((local, domain)) => format!("{}@{domain}", local.split('+').next().unwrap_or(local)),
+        None => email,
+    }
 }
 
 /// The 429 page for a limit reached, with `Retry-After`.
@@ -318,6 +328,13 @@ mod tests {
         assert_eq!(typed_code("12345a"), None);
         assert_eq!(typed_code("1234567"), None);
         assert_eq!(typed_code("１２３４５６"), None, "only ASCII digits");
+    }
+
+    #[test]
+    fn tagged_addresses_count_against_their_mailbox() {
+        assert_eq!(mailbox(" Ann+news@Example.org"), "ann@example.org");
+        assert_eq!(mailbox("ann+a+b@example.org"), "ann@example.org");
+        assert_eq!(mailbox("ann@example.org"), "ann@example.org");
     }
 
     #[test]
