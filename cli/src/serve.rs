@@ -75,7 +75,7 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
     config.registration = Registration::from_env(RegistrationPolicy::Open).map_err(|e| e.to_string())?;
     // And lets people sign up, with mails shown in this terminal.
     config.self_service = SelfService::from_env(SignUp::Open).map_err(|e| e.to_string())?;
-    let (mailer, mail) = zeroauth_shared::mail::from_env(Transport::Terminal).map_err(|e| e.to_string())?;
+    let (mailer, mail) = zeroauth_mail::from_env(Transport::Terminal).map_err(|e| e.to_string())?;
     config.keys = match &args.keys {
         Some(path) => crate::keys::load_file(path)?,
         None => {

@@ -138,8 +138,8 @@ async fn invite(store: std::sync::Arc<dyn Store>, a: UserInvite) -> Result<(), S
     let (mut config, _) =
         zeroauth_shared::config::Config::from_env_or_ephemeral_key().map_err(|e| e.to_string())?;
     config.self_service = SelfService::from_env(SignUp::Invite).map_err(|e| e.to_string())?;
-    let (mailer, settings) = zeroauth_shared::mail::from_env(zeroauth_shared::mail::Transport::Terminal)
-        .map_err(|e| e.to_string())?;
+    let (mailer, settings) =
+        zeroauth_mail::from_env(zeroauth_shared::mail::Transport::Terminal).map_err(|e| e.to_string())?;
     let transport = mailer.transport();
     let app = zeroauth_shared::App::new(store, config).with_mailer(mailer, settings);
     eprintln!("Inviting {} (mail: {transport}) …", a.email.trim());

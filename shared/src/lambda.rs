@@ -103,11 +103,9 @@ pub async fn init(function: Function) -> Result<App, Error> {
     let mut config = Config::from_env_with_key(key.map_err(refuse)?)?;
     config.keys = keys.map_err(refuse)?;
     config.table = store.table().to_owned();
-    // Only the function that serves the self-service pages is given a
-    // transport (ZEROAUTH_MAIL in infra/template.yaml); the rest send nothing.
-    let (mailer, mail) =
-        crate::mail::from_env(crate::mail::Transport::Off).map_err(|e| refuse(e.to_string()))?;
-    Ok(App::new(Arc::new(store), config).with_mailer(mailer, mail))
+    // A function that sends mail (the callback) sets its mailer on the app
+    // itself (`App::with_mailer`): the rest send nothing.
+    Ok(App::new(Arc::new(store), config))
 }
 
 /// The signing key from `ZEROAUTH_SIGNING_KEY`, or else from the SSM

@@ -98,10 +98,8 @@ impl Server {
             ("ZEROAUTH_MAIL_FROM", "ZeroAuth Tests <no-reply@zeroauth.test>".to_owned()),
             ("ZEROAUTH_SMTP_URL", format!("smtp://{smtp}?tls=none")),
         ]);
-        let mail = zeroauth_shared::mail::from_vars(zeroauth_shared::mail::Transport::Off, &|n| {
-            vars.get(n).cloned()
-        })
-        .expect("the SMTP transport");
+        let mail = zeroauth_mail::from_vars(zeroauth_shared::mail::Transport::Off, &|n| vars.get(n).cloned())
+            .expect("the SMTP transport");
         Self::start_with(Arc::new(fresh_dynamo_store().await), configure, Some(mail)).await
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use zeroauth_e2e::mailbox;
-use zeroauth_shared::mail::{self, Mail, MailError, MailSettings, Mailer, Sender, Transport, compose};
+use zeroauth_shared::mail::{Mail, MailError, MailSettings, Mailer, Sender, Transport, compose};
 
 const FROM: &str = "Acme Test <no-reply@acme.example>";
 const PRODUCT: &str = "Acme Test";
@@ -27,7 +27,8 @@ fn smtp() -> (Arc<dyn Mailer>, MailSettings) {
         ("ZEROAUTH_PRODUCT_NAME", PRODUCT.into()),
         ("ZEROAUTH_SMTP_URL", format!("smtp://{}?tls=none", mailbox::smtp())),
     ]);
-    let (mailer, settings) = mail::from_vars(Transport::Off, &vars).unwrap_or_else(|e| panic!("{e}"));
+    let (mailer, settings) =
+        zeroauth_mail::from_vars(Transport::Off, &vars).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(mailer.transport(), "smtp");
     (mailer, settings)
 }
@@ -169,8 +170,9 @@ async fn ses_sends_both_parts_to_the_v2_outbound_emails_endpoint() {
         .load()
         .await;
     let sender = Sender::parse(FROM, false).expect("a sender");
-    let ses =
-        mail::ses::Ses::from_vars(&sender, &vars).unwrap_or_else(|e| panic!("{e}")).with_sdk_config(&sdk);
+    let ses = zeroauth_mail::ses::Ses::from_vars(&sender, &vars)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_sdk_config(&sdk);
     let settings = MailSettings { from: FROM.into(), product: PRODUCT.into() };
     let sent =
         compose::verify_address(&settings, "someone@example.com", "482913", "https://id.example/v", 60);

@@ -1,7 +1,7 @@
 //! Mail: one small interface, [`Mailer`], and its transports.
 //!
-//! - Amazon SES v2 on AWS ([`ses`], feature `mail-ses`);
-//! - SMTP for any other provider ([`smtp`], feature `mail-smtp`);
+//! - Amazon SES v2 on AWS (`zeroauth_mail::ses`);
+//! - SMTP for any other provider (`zeroauth_mail::smtp`);
 //! - the terminal, the local outbox of `zeroauth serve` ([`terminal`]);
 //! - [`Outbox`], which keeps mails in memory, for tests.
 //!
@@ -20,10 +20,6 @@ use crate::config::ConfigError;
 
 pub mod address;
 pub mod compose;
-#[cfg(feature = "mail-ses")]
-pub mod ses;
-#[cfg(feature = "mail-smtp")]
-pub mod smtp;
 pub mod terminal;
 
 /// One message to one person.
@@ -168,16 +164,20 @@ impl Sender {
 ///   (`"<product> <no-reply@localhost>"` on the terminal);
 /// - `ZEROAUTH_PRODUCT_NAME`: the product's name (default `ZeroAuth`);
 /// - SMTP: `ZEROAUTH_SMTP_URL`, `ZEROAUTH_SMTP_USERNAME`,
-///   `ZEROAUTH_SMTP_PASSWORD` or `ZEROAUTH_SMTP_PASSWORD_FILE` ([`smtp`]);
+///   `ZEROAUTH_SMTP_PASSWORD` or `ZEROAUTH_SMTP_PASSWORD_FILE` (`zeroauth_mail::smtp`);
 /// - SES: `ZEROAUTH_SES_CONFIGURATION_SET`, `ZEROAUTH_SES_ENDPOINT` and the
-///   usual AWS variables ([`ses`]).
-pub fn from_env(default: Transport) -> Result<(Arc<dyn Mailer>, MailSettings), ConfigError> {
-    from_vars(default, &|name| std::env::var(name).ok())
+///   usual AWS variables (`zeroauth_mail::ses`).
+pub fn from_env(
+    default: Transport,
+    transports: Transports,
+) -> Result<(Arc<dyn Mailer>, MailSettings), ConfigError> {
+    from_vars(default, transports, &|name| std::env::var(name).ok())
 }
 
 /// [`from_env`] with the variables read through `var` (tests pass a map).
 pub fn from_vars(
     default: Transport,
+    transports: Transports,
     var: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(Arc<dyn Mailer>, MailSettings), ConfigError> {
     let set = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
@@ -214,33 +214,30 @@ pub fn from_vars(
     let mailer: Arc<dyn Mailer> = match transport {
         Transport::Terminal => Arc::new(terminal::Terminal),
         Transport::Off => Arc::new(Off),
-        Transport::Smtp => smtp_mailer(&sender, var)?,
-        Transport::Ses => ses_mailer(&sender, var)?,
+        Transport::Smtp => transports.smtp.ok_or_else(|| missing("smtp"))?(&sender, var)?,
+        Transport::Ses => transports.ses.ok_or_else(|| missing("ses"))?(&sender, var)?,
     };
     Ok((mailer, settings))
 }
 
-#[cfg(feature = "mail-smtp")]
-fn smtp_mailer(
-    sender: &Sender,
-    var: &dyn Fn(&str) -> Option<String>,
-) -> Result<Arc<dyn Mailer>, ConfigError> {
-    Ok(Arc::new(smtp::Smtp::from_vars(sender, var)?))
+/// Makes a mailer for a remote transport from the sender and the
+/// variables; the transports themselves live in the `zeroauth-mail` crate,
+/// so that only the binaries that send mail link them.
+pub type MakeMailer = fn(&Sender, &dyn Fn(&str) -> Option<String>) -> Result<Arc<dyn Mailer>, ConfigError>;
+
+/// The remote transports a binary links.
+#[derive(Clone, Copy, Default)]
+pub struct Transports {
+    /// `ZEROAUTH_MAIL=smtp`.
+    pub smtp: Option<MakeMailer>,
+    /// `ZEROAUTH_MAIL=ses`.
+    pub ses: Option<MakeMailer>,
 }
 
-#[cfg(not(feature = "mail-smtp"))]
-fn smtp_mailer(_: &Sender, _: &dyn Fn(&str) -> Option<String>) -> Result<Arc<dyn Mailer>, ConfigError> {
-    Err(ConfigError("ZEROAUTH_MAIL=smtp: this binary was built without the feature mail-smtp".into()))
-}
-
-#[cfg(feature = "mail-ses")]
-fn ses_mailer(sender: &Sender, var: &dyn Fn(&str) -> Option<String>) -> Result<Arc<dyn Mailer>, ConfigError> {
-    Ok(Arc::new(ses::Ses::from_vars(sender, var)?))
-}
-
-#[cfg(not(feature = "mail-ses"))]
-fn ses_mailer(_: &Sender, _: &dyn Fn(&str) -> Option<String>) -> Result<Arc<dyn Mailer>, ConfigError> {
-    Err(ConfigError("ZEROAUTH_MAIL=ses: this binary was built without the feature mail-ses".into()))
+fn missing(name: &str) -> ConfigError {
+    ConfigError(format!(
+        "ZEROAUTH_MAIL={name}: this binary does not link the {name} transport (zeroauth-mail)"
+    ))
 }
 
 /// `ZEROAUTH_MAIL=off`.
@@ -290,7 +287,7 @@ impl Mailer for Outbox {
 }
 
 /// Logs a send's outcome: the transport and the recipient's domain, never more.
-pub(crate) fn log_outcome(transport: &'static str, to: &str, outcome: &Result<(), MailError>) {
+pub fn log_outcome(transport: &'static str, to: &str, outcome: &Result<(), MailError>) {
     let domain = address::domain(to);
     match outcome {
         Ok(()) => tracing::info!(transport, domain, "mail sent"),
@@ -339,32 +336,41 @@ mod tests {
 
     #[test]
     fn the_transport_comes_from_zeroauth_mail_or_the_default() {
-        let (m, s) = from_vars(Transport::Terminal, &vars(&[])).unwrap();
+        let (m, s) = from_vars(Transport::Terminal, Transports::default(), &vars(&[])).unwrap();
         assert_eq!(
             (m.transport(), s.from.as_str(), s.product.as_str()),
             ("terminal", "ZeroAuth <no-reply@localhost>", "ZeroAuth")
         );
         let (m, s) = from_vars(
             Transport::Terminal,
+            Transports::default(),
             &vars(&[("ZEROAUTH_MAIL", "off"), ("ZEROAUTH_PRODUCT_NAME", "Acme")]),
         )
         .unwrap();
         assert_eq!((m.transport(), s.from.as_str()), ("off", "Acme <no-reply@localhost>"));
-        let bad = from_vars(Transport::Off, &vars(&[("ZEROAUTH_MAIL", "carrier-pigeon")]));
+        let bad =
+            from_vars(Transport::Off, Transports::default(), &vars(&[("ZEROAUTH_MAIL", "carrier-pigeon")]));
         assert!(bad.err().unwrap().0.contains("terminal, smtp, ses or off"));
     }
 
     #[test]
     fn a_real_transport_needs_a_real_sender() {
         for transport in ["smtp", "ses"] {
-            let err = from_vars(Transport::Off, &vars(&[("ZEROAUTH_MAIL", transport)])).err().unwrap();
+            let err =
+                from_vars(Transport::Off, Transports::default(), &vars(&[("ZEROAUTH_MAIL", transport)]))
+                    .err()
+                    .unwrap();
             assert!(err.0.contains("ZEROAUTH_MAIL_FROM"), "{err}");
             let local =
                 vars(&[("ZEROAUTH_MAIL", transport), ("ZEROAUTH_MAIL_FROM", "x <no-reply@localhost>")]);
-            assert!(from_vars(Transport::Off, &local).is_err());
+            assert!(from_vars(Transport::Off, Transports::default(), &local).is_err());
         }
+        // A binary without the transports says so.
+        let sender = vars(&[("ZEROAUTH_MAIL", "ses"), ("ZEROAUTH_MAIL_FROM", "x <no-reply@example.com>")]);
+        let err = from_vars(Transport::Off, Transports::default(), &sender).err().unwrap();
+        assert!(err.0.contains("does not link the ses transport"), "{err}");
         let injected = vars(&[("ZEROAUTH_MAIL_FROM", "Evil\r\nBcc: x@y.com <a@b.com>")]);
-        assert!(from_vars(Transport::Terminal, &injected).is_err());
+        assert!(from_vars(Transport::Terminal, Transports::default(), &injected).is_err());
     }
 
     #[test]

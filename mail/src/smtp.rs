@@ -19,8 +19,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{Mail, MailError, Mailer, Sender, check, log_outcome};
-use crate::config::ConfigError;
+use zeroauth_shared::config::ConfigError;
+use zeroauth_shared::mail::{Mail, MailError, Mailer, Sender, check, log_outcome};
 
 /// How long one SMTP command may take: a Lambda function has 10 s in all.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
@@ -189,7 +189,7 @@ impl Smtp {
     pub fn message(&self, to: &str, mail: &Mail) -> Result<Message, MailError> {
         let to: Mailbox =
             to.parse().map_err(|_| MailError::Invalid("That email address is not valid.".into()))?;
-        let id = crate::crypto::random_string(18).map_err(|e| MailError::Failed(e.to_string()))?;
+        let id = zeroauth_shared::crypto::random_string(18).map_err(|e| MailError::Failed(e.to_string()))?;
         Message::builder()
             .from(self.from.clone())
             .to(to)
