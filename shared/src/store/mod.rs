@@ -10,14 +10,20 @@
 use async_trait::async_trait;
 
 use crate::domain::{
-    AccessTokenRecord, ApiKey, Challenge, ChallengeKind, Client, CodeRecord, Credential, CredentialKind,
-    Flow, Grant, Identifier, LastRotation, Proof, Resource, User,
+    AccessTokenRecord, ApiKey, Client, CodeRecord, Credential, CredentialKind, Grant, Identifier,
+    LastRotation, Resource, User,
 };
 
 pub mod dynamodb;
 #[cfg(feature = "file-store")]
 pub mod file;
+mod flows;
 pub mod memory;
+mod verdicts;
+
+pub use flows::FlowStore;
+pub use verdicts::access_token_is_live;
+pub(crate) use verdicts::{redemption_verdict, rotation_verdict};
 
 /// Storage failures. `Conflict` and `NotFound` are the caller's to map to an
 /// OAuth or CLI error; `Backend` is a server fault.
@@ -288,57 +294,6 @@ pub trait ThrottleStore: Send + Sync {
     async fn clear(&self, key: &str) -> StoreResult<()>;
 }
 
-/// What redeeming a code comes to, given the code as it stands, or `None`
-/// when it may be redeemed now. Both stores decide with this, the DynamoDB
-/// one from the item a failed condition returned.
-pub(crate) fn redemption_verdict(code: &CodeRecord, issuance: &Issuance, now: i64) -> Option<ConsumeOutcome> {
-    match &code.redeemed {
-        // Our own earlier attempt succeeded (an SDK retry): not a replay.
-        Some(r) if r.consume_id == issuance.consume_id => Some(ConsumeOutcome::Consumed),
-        Some(r) => Some(ConsumeOutcome::Replayed { grant_id: r.grant_id.clone() }),
-        None if code.valid_until <= now || code.expires_at <= now => Some(ConsumeOutcome::Invalid),
-        None => None,
-    }
-}
-
-/// The one rule for a live access token, given its unexpired record and
-/// its grant as read: the token must name the grant it was stored with, and
-/// that grant must still be there and not revoked.
-pub fn access_token_is_live(
-    at: &AccessTokenRecord,
-    grant_id_in_token: Option<&str>,
-    grant: Option<&Grant>,
-) -> bool {
-    if at.grant_id.as_deref() != grant_id_in_token {
-        return false;
-    }
-    match &at.grant_id {
-        None => true,
-        Some(_) => grant.is_some_and(|g| !g.revoked),
-    }
-}
-
-/// What presenting a rotation comes to, given the grant as it stands, or
-/// `None` when it may rotate now.
-pub(crate) fn rotation_verdict(grant: &Grant, rotation: &Rotation, now: i64) -> Option<RotateOutcome> {
-    if grant.refresh_digest.as_deref() == Some(rotation.new_digest.as_str()) {
-        // Our own earlier attempt succeeded (an SDK retry): not a reuse.
-        return Some(RotateOutcome::Rotated);
-    }
-    if grant.revoked || grant.expires_at <= now {
-        return Some(RotateOutcome::Invalid);
-    }
-    if grant.retired_digests.contains(&rotation.presented_digest) {
-        return Some(RotateOutcome::Reused);
-    }
-    if grant.refresh_digest.as_deref() != Some(rotation.presented_digest.as_str())
-        || grant.refresh_expires_at <= now
-    {
-        return Some(RotateOutcome::Invalid);
-    }
-    None
-}
-
 /// Registered protected resources (RFC 8707).
 #[async_trait]
 pub trait ResourceStore: Send + Sync {
@@ -365,36 +320,6 @@ pub trait ApiKeyStore: Send + Sync {
     async fn delete_api_key(&self, id: &str) -> StoreResult<bool>;
     /// Records a use at `at`; never brings back a revoked key.
     async fn touch_api_key(&self, id: &str, at: i64) -> StoreResult<()>;
-}
-
-/// Self-service flows and the challenges they mail (SPEC.md section 11).
-/// Reads treat an item past its `expires_at` as absent.
-#[async_trait]
-pub trait FlowStore: Send + Sync {
-    /// Stores a flow under its handle digest, replacing one there.
-    async fn put_flow(&self, flow: &Flow) -> StoreResult<()>;
-    /// The flow with this handle digest.
-    async fn get_flow(&self, handle: &str, now: i64) -> StoreResult<Option<Flow>>;
-    /// Removes a flow; a missing one is not an error.
-    async fn delete_flow(&self, handle: &str) -> StoreResult<()>;
-    /// Stores a challenge, replacing the person's earlier one of its kind
-    /// (whose code and link then stop working).
-    async fn put_challenge(&self, challenge: &Challenge) -> StoreResult<()>;
-    /// Spends the person's live challenge of `kind` if `proof` matches it
-    /// ([`Challenge::accepts`]), in one conditional write, and returns it.
-    /// `None` when there is none, it expired or the proof does not match;
-    /// then nothing changes. Of concurrent calls with a matching proof
-    /// exactly one gets the challenge.
-    async fn consume_challenge(
-        &self,
-        sub: &str,
-        kind: ChallengeKind,
-        proof: &Proof<'_>,
-        now: i64,
-    ) -> StoreResult<Option<Challenge>>;
-    /// Removes the person's challenge of `kind` (a burnt code); a missing
-    /// one is not an error.
-    async fn delete_challenge(&self, sub: &str, kind: ChallengeKind) -> StoreResult<()>;
 }
 
 /// Everything ZeroAuth stores.
