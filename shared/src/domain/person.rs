@@ -57,6 +57,12 @@ impl User {
         username.chain(self.email.as_deref().map(Identifier::email)).collect()
     }
 
+    /// Whether `address` is this person's address (compared as identifiers:
+    /// the case does not count).
+    pub fn has_address(&self, address: &str) -> bool {
+        self.email.as_deref().map(Identifier::email) == Some(Identifier::email(address))
+    }
+
     /// Whether a grant created at `created_at` was revoked by a reset since.
     pub fn revoked_grant(&self, created_at: i64) -> bool {
         created_at <= self.tokens_revoked_at

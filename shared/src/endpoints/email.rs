@@ -8,7 +8,7 @@ use http::{Method, StatusCode};
 
 use crate::app::App;
 use crate::crypto;
-use crate::domain::{ChallengeKind, Identifier};
+use crate::domain::ChallengeKind;
 use crate::error::OAuthError;
 use crate::http::{Request, Response, body_params, html};
 use crate::mail::address;
@@ -83,7 +83,7 @@ pub async fn email(app: &App, req: Request) -> Result<Response, OAuthError> {
         let note = Note::Error("Your account has no email address to change. Ask the operator to set one.");
         return Ok(page(StatusCode::BAD_REQUEST, Some(note)));
     }
-    if user.email.as_deref().map(Identifier::email) == Some(Identifier::email(&new)) {
+    if user.has_address(&new) {
         return Ok(page(StatusCode::BAD_REQUEST, Some(Note::Error("That is your address already."))));
     }
     let domain = new.rsplit_once('@').map_or("", |(_, d)| d);
@@ -97,8 +97,8 @@ pub async fn email(app: &App, req: Request) -> Result<Response, OAuthError> {
     let res = flow::at_floor(app, start, async {
         let started =
             flow::begin(app, ChallengeKind::EmailChange, Some(user.sub.clone()), &new, None).await?;
-        account::mail_code(app, &started, &user.sub).await?;
-        Ok::<_, OAuthError>(account::to_code_page(app, &started, "/verify"))
+        account::mail_code(app, &started.flow).await?;
+        Ok::<_, OAuthError>(account::to_code_page(app, &started))
     });
     res.await
 }

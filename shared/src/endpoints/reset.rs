@@ -16,7 +16,7 @@ use crate::error::OAuthError;
 use crate::http::{Params, Request, Response, body_params, html, query, redirect};
 use crate::mail::address;
 use crate::secret::Password;
-use crate::sign_in::self_service::flow::{self, Started, Tried};
+use crate::sign_in::self_service::flow::{self, Tried};
 use crate::sign_in::self_service::pages::{self, CodePage, LinkPage, Note};
 use crate::sign_in::self_service::{account, rules};
 use crate::sign_in::{endpoint_url, interaction};
@@ -109,17 +109,15 @@ async fn ask(app: &App, req: &Request, params: &Params) -> Result<Response, OAut
     }
     let res = flow::at_floor(app, start, async {
         let person = find(app, &email).await?;
-        let sub = person.as_ref().map(|p| p.sub.clone());
+        let sub = person.map(|p| p.sub);
         let return_to = pending.as_ref().and_then(account::keep);
-        let started = flow::begin(app, ChallengeKind::Reset, sub.clone(), &email, return_to).await?;
+        let started = flow::begin(app, ChallengeKind::Reset, sub, &email, return_to).await?;
         // A mail that fails is logged, not told: telling it would say the
         // address has an account.
-        if let Some(sub) = sub
-            && let Err(e) = account::mail_code(app, &started, &sub).await
-        {
+        if let Err(e) = account::mail_code(app, &started.flow).await {
             e.log();
         }
-        Ok::<_, OAuthError>(account::to_code_page(app, &started, "/reset"))
+        Ok::<_, OAuthError>(account::to_code_page(app, &started))
     });
     res.await
 }
@@ -138,14 +136,10 @@ async fn resend(app: &App, req: &Request, f: &Flow) -> Result<Response, OAuthErr
         return Ok(limited);
     }
     flow::reset_tries(app, f).await?;
-    let sent = flow::at_floor(app, start, async {
-        if let Some(sub) = &f.sub
-            && let Err(e) = account::mail_code(app, &Started::again(f.clone()), sub).await
-        {
-            e.log();
-        }
-    });
-    sent.await;
+    let sent = flow::at_floor(app, start, account::mail_code(app, f));
+    if let Err(e) = sent.await {
+        e.log();
+    }
     Ok(redirect(StatusCode::SEE_OTHER, &format!("{}?step=code&sent=1", app.url("/reset"))))
 }
 

@@ -108,14 +108,14 @@ pub async fn signup(app: &App, req: Request) -> Result<Response, OAuthError> {
             Created::Person(sub) => {
                 let started =
                     flow::begin(app, ChallengeKind::Verify, Some(sub.clone()), &email, return_to).await?;
-                account::mail_code(app, &started, &sub).await?;
-                Ok::<_, OAuthError>(account::to_code_page(app, &started, "/verify"))
+                account::mail_code(app, &started.flow).await?;
+                Ok::<_, OAuthError>(account::to_code_page(app, &started))
             }
             Created::Exists => {
                 let started = flow::begin(app, ChallengeKind::Verify, None, &email, return_to).await?;
                 let reset = app.url("/reset");
                 flow::send(app, compose::account_exists(&app.mail, &email, &reset)).await?;
-                Ok(account::to_code_page(app, &started, "/verify"))
+                Ok(account::to_code_page(app, &started))
             }
             Created::UsernameTaken => Ok(page(
                 app,

@@ -13,7 +13,7 @@ use crate::http::{Request, Response, body_params, html, query, redirect};
 use crate::mail::compose;
 use crate::sign_in::endpoint_url;
 use crate::sign_in::self_service::account::{self, Changed};
-use crate::sign_in::self_service::flow::{self, Started, Tried};
+use crate::sign_in::self_service::flow::{self, Tried};
 use crate::sign_in::self_service::pages::{self, CodePage, LinkPage, Note};
 
 /// What the code page says after a new code was sent.
@@ -79,10 +79,7 @@ async fn resend(app: &App, req: &Request, current: &Flow) -> Result<Response, OA
     flow::reset_tries(app, current).await?;
     let done = flow::at_floor(app, start, async {
         match &current.sub {
-            Some(sub) => {
-                let started = Started::again(current.clone());
-                account::mail_code(app, &started, sub).await
-            }
+            Some(_) => account::mail_code(app, current).await,
             None => {
                 let reset = app.url("/reset");
                 flow::send(app, compose::account_exists(&app.mail, &current.email, &reset)).await

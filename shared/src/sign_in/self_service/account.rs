@@ -52,19 +52,15 @@ pub async fn ask_to_verify(
     }
     let started =
         flow::begin(app, ChallengeKind::Verify, Some(user.sub.clone()), email, keep(pending)).await?;
-    mail_code(app, &started, user.sub.as_str()).await?;
-    Ok(to_code_page(app, &started, "/verify"))
+    mail_code(app, &started.flow).await?;
+    Ok(to_code_page(app, &started))
 }
 
-/// Mails a new code and link for the flow's kind to its address.
-pub async fn mail_code(app: &App, started: &Started, sub: &str) -> Result<(), OAuthError> {
-    let f = &started.flow;
-    let path = match f.kind {
-        ChallengeKind::Reset => "/reset",
-        ChallengeKind::Invite => "/signup",
-        ChallengeKind::Verify | ChallengeKind::EmailChange => "/verify",
-    };
-    let issued = flow::issue(app, f.kind, sub, &f.email, Some(f), path).await?;
+/// Mails a new code and link for the flow's kind to its address, when the
+/// address is a person's (a flow without one mails nothing here).
+pub async fn mail_code(app: &App, f: &Flow) -> Result<(), OAuthError> {
+    let Some(sub) = f.sub.as_deref() else { return Ok(()) };
+    let issued = flow::issue(app, f.kind, sub, &f.email, Some(f), flow::page(f.kind)).await?;
     let (s, to, code, link, min) = (&app.mail, f.email.as_str(), &issued.code, &issued.link, issued.minutes);
     let mail = match f.kind {
         ChallengeKind::Verify => compose::verify_address(s, to, code, link, min),
@@ -76,9 +72,10 @@ pub async fn mail_code(app: &App, started: &Started, sub: &str) -> Result<(), OA
 }
 
 /// The 303 to a flow's code page, with its cookie.
-pub fn to_code_page(app: &App, started: &Started, path: &str) -> Response {
-    let step = if path == "/reset" { "?step=code" } else { "" };
-    let mut res = redirect(StatusCode::SEE_OTHER, &format!("{}{step}", app.url(path)));
+pub fn to_code_page(app: &App, started: &Started) -> Response {
+    let kind = started.flow.kind;
+    let step = if kind == ChallengeKind::Reset { "?step=code" } else { "" };
+    let mut res = redirect(StatusCode::SEE_OTHER, &format!("{}{step}", app.url(flow::page(kind))));
     started.set_cookie(app, &mut res);
     res
 }
@@ -93,7 +90,7 @@ async fn person(app: &App, challenge: &Challenge) -> Result<Option<User>, OAuthE
 /// is still the person's). Returns the person.
 pub async fn verified(app: &App, challenge: &Challenge) -> Result<Option<User>, OAuthError> {
     let Some(mut user) = person(app, challenge).await? else { return Ok(None) };
-    if user.email.as_deref().map(Identifier::email) != Some(Identifier::email(&challenge.email)) {
+    if !user.has_address(&challenge.email) {
         return Ok(None);
     }
     if !user.email_verified {
@@ -148,7 +145,7 @@ pub async fn reset_password(
 ) -> Result<Option<User>, OAuthError> {
     let Some(mut user) = person(app, challenge).await? else { return Ok(None) };
     // A reset mailed to an address the person has since changed is void.
-    if user.email.as_deref().map(Identifier::email) != Some(Identifier::email(&challenge.email)) {
+    if !user.has_address(&challenge.email) {
         return Ok(None);
     }
     let now = app.now();

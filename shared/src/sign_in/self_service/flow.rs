@@ -34,11 +34,6 @@ pub struct Started {
 }
 
 impl Started {
-    /// An existing flow, to mail it a new code (its cookie is already set).
-    pub fn again(flow: Flow) -> Self {
-        Self { flow, handle: String::new() }
-    }
-
     /// Sets the flow's cookie on `res`.
     pub fn set_cookie(&self, app: &App, res: &mut Response) {
         let attrs = cookie_attributes(app, self.flow.expires_at - self.flow.created_at, "Lax");
@@ -88,6 +83,15 @@ pub async fn end(app: &App, res: &mut Response, flow: &Flow) {
     }
     let attrs = cookie_attributes(app, 0, "Lax");
     set_cookie(res, &format!("{}=; {attrs}", cookie_name(app, FLOW_COOKIE)));
+}
+
+/// The page of a flow of `kind`: where its code is typed and its link opens.
+pub fn page(kind: ChallengeKind) -> &'static str {
+    match kind {
+        ChallengeKind::Reset => "/reset",
+        ChallengeKind::Invite => "/signup",
+        ChallengeKind::Verify | ChallengeKind::EmailChange => "/verify",
+    }
 }
 
 /// How long a challenge of `kind` is good for.
