@@ -16,10 +16,13 @@ use zeroauth_shared::testing::fresh_dynamo_store;
 
 const T0: i64 = 1_800_000_000;
 
+#[path = "suite/federation.rs"]
+mod federation;
 #[path = "suite/flows.rs"]
 mod flows;
 #[path = "suite/people.rs"]
 mod people;
+use federation::*;
 use flows::*;
 use people::*;
 
@@ -70,6 +73,11 @@ suite!(
     deleting_a_person_leaves_alone_what_is_not_theirs,
     an_unbacked_address_is_claimed_once_and_never_from_its_owner,
     verification_and_revocation_times_round_trip,
+    providers_are_created_once_listed_updated_and_deleted,
+    an_upstream_state_is_spent_once_and_only_by_its_browser,
+    an_upstream_state_is_spent_exactly_once_under_8_concurrent_attempts,
+    an_upstream_identity_is_linked_once_and_found_and_freed_with_its_person,
+    a_credential_is_deleted_alone,
     a_flow_is_stored_found_replaced_and_deleted,
     an_expired_flow_or_challenge_is_absent_while_still_stored,
     a_new_challenge_replaces_the_old_one,

@@ -77,6 +77,7 @@ fn user_of(line: &str, now: i64) -> Result<(User, Credential, Scheme), String> {
         epoch: 0,
         email_verified: true,
         tokens_revoked_at: 0,
+        upstream: vec![],
     };
     let password = Credential::password(&user.sub, u.password_hash, now);
     Ok((user, password, scheme))

@@ -7,13 +7,15 @@ mod client;
 mod flow;
 mod grant_type;
 mod person;
+mod provider;
 mod scope;
 mod token_kind;
 
 pub use client::{AccessTokenFormat, Client, ClientSource, Dialect, TokenSettings};
 pub use flow::{Challenge, ChallengeKind, Flow, Proof};
 pub use grant_type::{GrantSpec, GrantType};
-pub use person::{Amr, Credential, CredentialData, CredentialKind, Identifier, User};
+pub use person::{Amr, Credential, CredentialData, CredentialKind, Identifier, UpstreamLink, User};
+pub use provider::{ClaimMapping, Provider, ProviderKind, UpstreamProfile, UpstreamState};
 pub use scope::{Scope, ScopeError};
 pub use token_kind::AccessTokenKind;
 

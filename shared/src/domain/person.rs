@@ -39,6 +39,31 @@ pub struct User {
     /// seconds) are revoked: a password reset sets it. 0: none.
     #[serde(default)]
     pub tokens_revoked_at: i64,
+    /// The upstream identities linked to the person (each also an
+    /// [`Identifier::Upstream`] item).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upstream: Vec<UpstreamLink>,
+}
+
+/// An upstream identity linked to a person: `(issuer, subject)`, and the
+/// provider it came through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamLink {
+    /// The provider's id.
+    pub provider: String,
+    /// The issuer the identity is kept under.
+    pub issuer: String,
+    /// The provider's id for the person.
+    pub subject: String,
+    /// Epoch seconds.
+    pub linked_at: i64,
+}
+
+impl UpstreamLink {
+    /// The identifier that finds the person by this identity.
+    pub fn identifier(&self) -> Identifier {
+        Identifier::Upstream { issuer: self.issuer.clone(), subject: self.subject.clone() }
+    }
 }
 
 fn verified_by_default() -> bool {
@@ -54,7 +79,8 @@ impl User {
     /// Every identifier that finds this person.
     pub fn identifiers(&self) -> Vec<Identifier> {
         let username = self.username.iter().map(|u| Identifier::Username(u.clone()));
-        username.chain(self.email.as_deref().map(Identifier::email)).collect()
+        let email = self.email.as_deref().map(Identifier::email);
+        username.chain(email).chain(self.upstream.iter().map(UpstreamLink::identifier)).collect()
     }
 
     /// Whether `address` is this person's address (compared as identifiers:
@@ -83,6 +109,15 @@ pub enum Identifier {
     Username(String),
     /// An email address, lower-case (see [`Identifier::email`]).
     Email(String),
+    /// An identity at an upstream provider: `(issuer, subject)`, never an
+    /// address (which the provider may not own) or a login (which can be
+    /// renamed and reused).
+    Upstream {
+        /// The issuer.
+        issuer: String,
+        /// The provider's stable id for the person.
+        subject: String,
+    },
 }
 
 impl Identifier {
@@ -92,6 +127,8 @@ impl Identifier {
         match self {
             Self::Username(u) => format!("username:{u}"),
             Self::Email(e) => format!("email:{e}"),
+            // An issuer has no fragment, so `#` cannot be part of it.
+            Self::Upstream { issuer, subject } => format!("upstream:{issuer}#{subject}"),
         }
     }
 
@@ -105,7 +142,7 @@ impl Identifier {
     pub fn username(&self) -> Option<&str> {
         match self {
             Self::Username(u) => Some(u),
-            Self::Email(_) => None,
+            Self::Email(_) | Self::Upstream { .. } => None,
         }
     }
 }
@@ -201,6 +238,8 @@ impl Credential {
 pub enum Amr {
     /// A password.
     Pwd,
+    /// An upstream identity provider (federation).
+    Fed,
 }
 
 impl Amr {
@@ -208,6 +247,7 @@ impl Amr {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pwd => "pwd",
+            Self::Fed => "fed",
         }
     }
 
@@ -215,6 +255,7 @@ impl Amr {
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "pwd" => Some(Self::Pwd),
+            "fed" => Some(Self::Fed),
             _ => None,
         }
     }
@@ -250,6 +291,7 @@ mod tests {
             created_at: 0,
             epoch: 0,
             tokens_revoked_at: 0,
+            upstream: vec![],
         };
         assert_eq!(p.identifiers(), vec![Identifier::Email("a@example.com".into())]);
         assert_eq!(p.display_name(), "a@example.com");

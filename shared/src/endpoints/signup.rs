@@ -244,6 +244,7 @@ async fn create(
         created_at: now,
         epoch: 0,
         tokens_revoked_at: 0,
+        upstream: vec![],
     };
     let email_key = Identifier::email(email).key();
     match app.store.create_person(&user, &[Credential::password(&sub, hash, now)]).await {

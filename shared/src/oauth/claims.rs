@@ -46,6 +46,7 @@ mod tests {
             epoch: 0,
             email_verified: true,
             tokens_revoked_at: 0,
+            upstream: vec![],
         };
         let cases: &[(&str, &str, Value)] = &[
             ("should release only sub for openid", "openid", json!({"sub": "za_user_1"})),

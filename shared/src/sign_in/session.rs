@@ -113,6 +113,7 @@ mod tests {
             epoch,
             email_verified: true,
             tokens_revoked_at: 0,
+            upstream: vec![],
         }
     }
 

@@ -15,12 +15,14 @@ use crate::domain::{
 };
 
 pub mod dynamodb;
+mod federation;
 #[cfg(feature = "file-store")]
 pub mod file;
 mod flows;
 pub mod memory;
 mod verdicts;
 
+pub use federation::FederationStore;
 pub use flows::FlowStore;
 pub use verdicts::access_token_is_live;
 pub(crate) use verdicts::{redemption_verdict, rotation_verdict};
@@ -127,6 +129,14 @@ pub trait PeopleStore: Send + Sync {
     /// identifiers a person's record names but no item backs (an address
     /// set by an earlier release): `zeroauth table migrate` claims them.
     async fn claim_identifier(&self, sub: &str, id: &Identifier) -> StoreResult<bool>;
+    /// Points `id` at the person and replaces their record (which now lists
+    /// it), at once: linking an upstream identity. `Conflict` if someone else
+    /// has `id`; `NotFound` if there is no such person
+    /// in the current records.
+    async fn link_identifier(&self, person: &User, id: &Identifier) -> StoreResult<()>;
+    /// Removes the person's credential with this key (`password:password`);
+    /// a missing one is not an error.
+    async fn delete_credential(&self, sub: &str, key: &str) -> StoreResult<()>;
     /// Moves every legacy person to the new records; idempotent and
     /// resumable (a moved person's legacy record is gone). Returns how many
     /// it moved. Stores that never held legacy records move none.
@@ -324,7 +334,15 @@ pub trait ApiKeyStore: Send + Sync {
 
 /// Everything ZeroAuth stores.
 pub trait Store:
-    ClientStore + PeopleStore + CodeStore + TokenStore + ThrottleStore + ResourceStore + ApiKeyStore + FlowStore
+    ClientStore
+    + PeopleStore
+    + CodeStore
+    + TokenStore
+    + ThrottleStore
+    + ResourceStore
+    + ApiKeyStore
+    + FlowStore
+    + FederationStore
 {
 }
 impl<
@@ -335,7 +353,8 @@ impl<
         + ThrottleStore
         + ResourceStore
         + ApiKeyStore
-        + FlowStore,
+        + FlowStore
+        + FederationStore,
 > Store for T
 {
 }

@@ -19,6 +19,7 @@ pub fn person(name: &str) -> User {
         epoch: 0,
         email_verified: true,
         tokens_revoked_at: 0,
+        upstream: vec![],
     }
 }
 

@@ -294,6 +294,7 @@ pub async fn invite(app: &App, email: &str, name: Option<String>) -> Result<User
                 created_at: app.now(),
                 epoch: 0,
                 tokens_revoked_at: 0,
+                upstream: vec![],
             };
             match app.store.create_person(&user, &[]).await {
                 Ok(()) => user,

@@ -64,6 +64,14 @@ pub fn flow_key(handle: &str) -> (String, String) {
 pub fn challenge_key(sub: &str, kind: ChallengeKind) -> (String, String) {
     (format!("CHAL#{sub}"), kind.as_str().into())
 }
+/// Key of an upstream provider's item: one partition, so a query lists them.
+pub fn provider_key(id: &str) -> (String, String) {
+    ("PROVIDER".into(), id.into())
+}
+/// Key of a sign-in through a provider in progress, by its state digest.
+pub fn upstream_state_key(state: &str) -> (String, String) {
+    (format!("UPSTREAM#{state}"), "UPSTREAM".into())
+}
 /// Key of a throttling counter.
 pub fn counter_key(key: &str) -> (String, String) {
     (format!("COUNTER#{key}"), "COUNTER".into())

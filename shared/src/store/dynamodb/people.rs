@@ -315,6 +315,20 @@ impl PeopleStore for DynamoStore {
         }
     }
 
+    async fn link_identifier(&self, person: &User, id: &Identifier) -> StoreResult<()> {
+        let what = format!("person {}", person.sub);
+        let mut writes = vec![(self.put(person.into(), Some(EXISTS))?, what.clone())];
+        writes.extend(self.claim(&person.sub, id, true)?);
+        match self.transact_labelled(writes, "linking the identity").await {
+            Err(StoreError::Conflict(label)) if label == what => Err(StoreError::NotFound(what)),
+            other => other,
+        }
+    }
+
+    async fn delete_credential(&self, sub: &str, key: &str) -> StoreResult<()> {
+        self.delete((item::credentials_pk(sub), key.to_owned())).await.map(|_| ())
+    }
+
     async fn delete_person(&self, person: &User) -> StoreResult<bool> {
         let Some(found) = self.get(item::person_key(&person.sub)).await? else {
             let Some(name) = &person.username else { return Ok(false) };

@@ -17,8 +17,15 @@ impl From<&User> for Item {
             .n("epoch", u.epoch)
             .b("email_verified", u.email_verified)
             .n("tokens_revoked_at", u.tokens_revoked_at)
+            .opt_s("upstream", upstream_json(u).as_deref())
             .0
     }
+}
+
+/// The person's linked upstream identities as one JSON attribute (absent
+/// when there are none, as on every record of an earlier release).
+fn upstream_json(u: &User) -> Option<String> {
+    if u.upstream.is_empty() { None } else { serde_json::to_string(&u.upstream).ok() }
 }
 
 impl TryFrom<&Item> for User {
@@ -36,6 +43,10 @@ impl TryFrom<&Item> for User {
             // Absent on a record of an earlier release: the operator set the address.
             email_verified: r.opt_b("email_verified")?.unwrap_or(true),
             tokens_revoked_at: r.opt_n("tokens_revoked_at")?.unwrap_or(0),
+            upstream: match r.opt_s("upstream")? {
+                Some(json) => serde_json::from_str(&json).map_err(|_| malformed("upstream"))?,
+                None => Vec::new(),
+            },
         })
     }
 }
@@ -74,6 +85,7 @@ pub(super) fn legacy(item: &Item) -> Result<(User, Credential), StoreError> {
         epoch: r.opt_n("sign_outs")?.unwrap_or(0),
         email_verified: true,
         tokens_revoked_at: 0,
+        upstream: vec![],
     };
     let password = Credential::password(&person.sub, r.s("password_hash")?, person.created_at);
     Ok((person, password))

@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 
 use super::{StoreError, StoreResult};
 
+mod federation;
 mod flows;
 mod impls;
 mod people;
@@ -45,8 +46,12 @@ const API_KEYS: &str = "api_keys";
 /// gains the tables when it is opened.
 const FLOWS: &str = "flows";
 const CHALLENGES: &str = "challenges";
+/// Upstream providers and sign-in states through them; likewise added to
+/// a file of an earlier release.
+const PROVIDERS: &str = "providers";
+const UPSTREAM_STATES: &str = "upstream_states";
 /// Every item table: `id`, `expires_at` (NULL: never), `body` (JSON).
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 16] = [
     CLIENTS,
     USERS,
     CODES,
@@ -61,6 +66,8 @@ const TABLES: [&str; 14] = [
     CREDENTIALS,
     FLOWS,
     CHALLENGES,
+    PROVIDERS,
+    UPSTREAM_STATES,
 ];
 /// Expired rows are swept after this many writes, at most this many per table.
 const SWEEP_EVERY: u64 = 256;

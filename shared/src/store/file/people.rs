@@ -50,6 +50,7 @@ pub(super) fn move_legacy(conn: &Connection) -> StoreResult<()> {
             epoch: old.sign_outs,
             email_verified: true,
             tokens_revoked_at: 0,
+            upstream: vec![],
         };
         let password = Credential::password(&person.sub, old.password_hash, old.created_at);
         let username = Identifier::Username(old.username.clone());
@@ -190,6 +191,23 @@ impl PeopleStore for FileStore {
             put(c, PEOPLE, &person.sub, None, person, Put::Existing)?;
             Ok(((), true))
         })
+    }
+
+    async fn link_identifier(&self, person: &User, id: &Identifier) -> StoreResult<()> {
+        atomically(self, person.created_at, |c| {
+            if get::<User>(c, PEOPLE, &person.sub, None)?.is_none() {
+                return Err(StoreError::NotFound(format!("person {}", person.sub)));
+            }
+            if !owns(c, id, &person.sub)? {
+                claim(c, id, &person.sub)?;
+            }
+            put(c, PEOPLE, &person.sub, None, person, Put::Existing)?;
+            Ok(((), true))
+        })
+    }
+
+    async fn delete_credential(&self, sub: &str, key: &str) -> StoreResult<()> {
+        delete(&self.lock(), CREDENTIALS, &format!("{sub}|{key}")).map(|_| ())
     }
 
     async fn delete_person(&self, person: &User) -> StoreResult<bool> {

@@ -27,7 +27,8 @@ use super::{
     redemption_verdict, rotation_verdict,
 };
 use crate::domain::{
-    AccessTokenRecord, ApiKey, Challenge, Client, CodeRecord, Flow, Grant, Redemption, Resource,
+    AccessTokenRecord, ApiKey, Challenge, Client, CodeRecord, Flow, Grant, Provider, Redemption, Resource,
+    UpstreamState,
 };
 
 impl Expires for CodeRecord {
@@ -54,6 +55,7 @@ struct Tables {
     client_aliases: BTreeMap<String, String>,
     resources: BTreeMap<String, Resource>,
     api_keys: BTreeMap<String, ApiKey>,
+    providers: BTreeMap<String, Provider>,
 }
 
 /// An in-memory [`Store`](super::Store); its contents die with the process.
@@ -67,6 +69,7 @@ pub struct MemoryStore {
     counters: Sharded<(u32, i64)>,
     flows: Sharded<Flow>,
     challenges: Sharded<Challenge>,
+    upstream: Sharded<UpstreamState>,
 }
 
 impl MemoryStore {
@@ -90,6 +93,7 @@ impl MemoryStore {
         self.counters.sweep_next(now);
         self.flows.sweep_next(now);
         self.challenges.sweep_next(now);
+        self.upstream.sweep_next(now);
     }
 
     /// Stores an access token; the caller may hold a code or grant shard,
@@ -112,6 +116,7 @@ impl MemoryStore {
             + self.counters.spread().0
             + self.flows.spread().0
             + self.challenges.spread().0
+            + self.upstream.spread().0
     }
 }
 
@@ -256,6 +261,7 @@ impl ThrottleStore for MemoryStore {
 }
 
 mod access;
+mod federation;
 mod flows;
 mod people;
 mod registry;

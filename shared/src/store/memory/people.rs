@@ -119,6 +119,26 @@ impl PeopleStore for MemoryStore {
         Ok(())
     }
 
+    async fn link_identifier(&self, person: &User, id: &Identifier) -> StoreResult<()> {
+        let mut p = self.people();
+        if !p.people.contains_key(&person.sub) {
+            return Err(StoreError::NotFound(format!("person {}", person.sub)));
+        }
+        if p.identifiers.get(&id.key()).is_some_and(|sub| *sub != person.sub) {
+            return Err(StoreError::Conflict(id.key()));
+        }
+        p.identifiers.insert(id.key(), person.sub.clone());
+        p.people.insert(person.sub.clone(), person.clone());
+        Ok(())
+    }
+
+    async fn delete_credential(&self, sub: &str, key: &str) -> StoreResult<()> {
+        if let Some(creds) = self.people().credentials.get_mut(sub) {
+            creds.remove(key);
+        }
+        Ok(())
+    }
+
     async fn delete_person(&self, person: &User) -> StoreResult<bool> {
         let mut p = self.people();
         let sub = person.sub.as_str();
