@@ -322,6 +322,7 @@ pub fn sample_code(i: i32) -> CodeRecord {
         redeemed: None,
         auth_time: 0,
         amr: vec![],
+        idp: None,
         resource: None,
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::mail::{Mail, MailError, MailSettings, Mailer};
+use crate::secret::providers::{NoSecrets, Secrets};
 use crate::store::Store;
 
 /// The application state shared by all handlers.
@@ -20,6 +21,9 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     /// The sender and product name of those mails.
     pub mail: Arc<MailSettings>,
+    /// The upstream providers' client secrets (none until set:
+    /// [`App::with_secrets`]).
+    pub secrets: Arc<dyn Secrets>,
 }
 
 /// The mailer of an app given none: every send fails, and the pages that
@@ -46,7 +50,14 @@ impl App {
             clock: Arc::new(SystemClock),
             mailer: Arc::new(NoMail),
             mail: Arc::new(mail),
+            secrets: Arc::new(NoSecrets),
         }
+    }
+
+    /// The same app reading the providers' client secrets from `secrets`.
+    pub fn with_secrets(mut self, secrets: Arc<dyn Secrets>) -> Self {
+        self.secrets = secrets;
+        self
     }
 
     /// The same app sending its mails through `mailer`.

@@ -10,6 +10,7 @@
 //! - [`grants`] (one per grant type) and [`sign_in`] (the browser's side);
 //! - [`oauth`]: the rules they share (client authentication, scopes, token
 //!   formats, claims, redirect URIs, PKCE);
+//! - [`federation`]: ZeroAuth as an upstream provider's client;
 //! - [`store`], [`mail`], [`domain`], [`crypto`], [`http`] and the rest.
 //!
 //! The Lambda binaries in `functions/` mount the router through [`lambda`]
@@ -28,6 +29,7 @@ pub mod crypto;
 pub mod domain;
 pub mod endpoints;
 pub mod error;
+pub mod federation;
 pub mod grants;
 pub mod http;
 pub mod keys;

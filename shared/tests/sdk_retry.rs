@@ -85,6 +85,7 @@ fn grant(id: &str, rt: &str) -> Grant {
         expires_at: T0 + 1000,
         auth_time: 0,
         amr: vec![],
+        idp: None,
         resource: None,
         last_rotation: None,
     }
@@ -123,6 +124,7 @@ fn code() -> CodeRecord {
         redeemed: None,
         auth_time: 0,
         amr: vec![],
+        idp: None,
         resource: None,
     }
 }

@@ -156,6 +156,7 @@ fn code(digest: &str) -> CodeRecord {
         redeemed: None,
         auth_time: 0,
         amr: vec![],
+        idp: None,
         resource: None,
     }
 }
@@ -175,6 +176,7 @@ fn grant(id: &str, refresh_digest: &str) -> Grant {
         expires_at: T0 + 86_400,
         auth_time: 0,
         amr: vec![],
+        idp: None,
         resource: None,
         last_rotation: None,
     }

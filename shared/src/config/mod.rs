@@ -5,6 +5,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use crate::secret::SigningKey;
 
+pub mod federation;
 pub mod self_service;
 
 /// Lifetimes and limits, in seconds unless named otherwise.
@@ -57,6 +58,8 @@ pub struct Config {
     pub route_aliases: crate::paths::aliases::RouteAliases,
     /// Sign-up, verification, reset and the mail limits (SPEC.md section 11).
     pub self_service: self_service::SelfService,
+    /// Upstream identity providers: how they are reached.
+    pub federation: federation::Federation,
 }
 
 /// Whether and from where `https` client ids are fetched as Client ID
@@ -229,6 +232,7 @@ impl Config {
             refresh_grace: 0,
             route_aliases: crate::paths::aliases::RouteAliases::default(),
             self_service: self_service::SelfService::default(),
+            federation: federation::Federation { state_ttl: 600, ..Default::default() },
         }
     }
 
@@ -266,6 +270,7 @@ impl Config {
         c.registration = Registration::from_env(RegistrationPolicy::Off)?;
         c.client_metadata = ClientMetadataDocuments::from_env()?;
         c.self_service = self_service::SelfService::from_env(self_service::SignUp::Off)?;
+        c.federation = federation::Federation::from_env()?;
         c.refresh_grace = match std::env::var("ZEROAUTH_REFRESH_GRACE") {
             Err(_) => 0,
             Ok(v) => match v.trim().parse::<i64>() {

@@ -112,6 +112,10 @@ pub struct CodeRecord {
     /// earlier release.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub amr: Vec<Amr>,
+    /// The upstream provider the person signed in through (the ID token's
+    /// `idp`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
     /// The protected resource (RFC 8707) the tokens are for; `None` for
     /// ZeroAuth's own `/userinfo`.
     #[serde(default)]
@@ -151,6 +155,10 @@ pub struct Grant {
     /// earlier release.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub amr: Vec<Amr>,
+    /// The upstream provider the person signed in through (the ID token's
+    /// `idp`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
     /// The protected resource (RFC 8707) the tokens are for; `None` for
     /// ZeroAuth's own `/userinfo`.
     #[serde(default)]

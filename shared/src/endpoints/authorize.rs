@@ -105,15 +105,10 @@ async fn begin(
             "prompt=none was asked but this client needs consent",
         )),
         (Some(who), false, _) => issue_code(app, client, &pending, who).await,
-        _ => Ok(page::sign_in_page(
-            app,
-            client,
-            &pending,
-            session.as_ref().map(|s| &s.user),
-            consent,
-            (&csrf, new_csrf),
-            None,
-        )),
+        _ => {
+            let who = session.as_ref().map(|s| &s.user);
+            page::sign_in_page(app, client, &pending, who, consent, (&csrf, new_csrf), None).await
+        }
     }
 }
 

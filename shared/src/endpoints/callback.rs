@@ -16,7 +16,7 @@ use crate::oauth::clients;
 use crate::sign_in::finish::{complete, redirect_error};
 use crate::sign_in::interaction::{self, Decision, PendingRequest};
 use crate::sign_in::methods::password::BAD_CREDENTIALS;
-use crate::sign_in::methods::{self, Attempt, Method, Outcome, Retry, Success};
+use crate::sign_in::methods::{self, Attempt, Method, Outcome, Retry, Success, upstream};
 use crate::sign_in::self_service::account;
 use crate::sign_in::{endpoint_url, page, signed_in_user};
 
@@ -56,7 +56,8 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
             account::ask_to_verify(app, &req, &pending, &done.who.user).await
         }
         Outcome::SignedIn(done) => complete(app, &client, &pending, done).await,
-        Outcome::Retry(r) => Ok(retry_page(app, &client, &allowed, &pending, sealed, &r)),
+        Outcome::Elsewhere(res) => Ok(res),
+        Outcome::Retry(r) => retry_page(app, &client, &allowed, &pending, sealed, &r).await,
     }
 }
 
@@ -81,14 +82,15 @@ async fn run<'a>(method: Option<&dyn Method>, a: &Attempt<'a>) -> Result<Outcome
 }
 
 /// The sign-in page again, with the retry's message above the form.
-fn retry_page(
+async fn retry_page(
     app: &App,
     client: &Client,
     allowed: &[&dyn Method],
     pending: &PendingRequest,
     sealed: &str,
     r: &Retry,
-) -> Response {
+) -> Result<Response, OAuthError> {
+    let providers = upstream::offered(app, &client.client_id).await?;
     let action = endpoint_url(app, "/callback");
     let (sign_up_url, reset_url) = page::self_service_urls(app, sealed);
     let body = page::login(&page::LoginPage {
@@ -105,6 +107,7 @@ fn retry_page(
         notice: None,
         sign_up_url: sign_up_url.as_deref(),
         reset_url: reset_url.as_deref(),
+        providers: &providers,
     });
-    html(r.status, body)
+    Ok(html(r.status, body))
 }

@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod callback;
 pub mod discovery;
 pub mod email;
+pub mod federation;
 pub mod introspect;
 pub mod logout;
 pub mod register;

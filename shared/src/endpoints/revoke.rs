@@ -115,6 +115,7 @@ mod tests {
             expires_at: 10,
             auth_time: 0,
             amr: vec![],
+            idp: None,
             resource: None,
             last_rotation: None,
         };

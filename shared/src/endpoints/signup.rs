@@ -16,6 +16,7 @@ use crate::error::OAuthError;
 use crate::http::{Params, Request, Response, body_params, html, query};
 use crate::mail::{address, compose};
 use crate::secret::Password;
+use crate::sign_in::SignedIn;
 use crate::sign_in::self_service::pages::{self, Note, SignUpPage};
 use crate::sign_in::self_service::{SignUp, account, flow, rules};
 use crate::sign_in::{endpoint_url, interaction};
@@ -66,7 +67,10 @@ pub async fn signup(app: &App, req: Request) -> Result<Response, OAuthError> {
             return Ok(refused(StatusCode::BAD_REQUEST, "This invitation is no longer valid."));
         };
         return match pending.as_ref().and_then(account::keep) {
-            Some(back) => account::resume(app, &req, &back, Some(&user), None).await,
+            Some(back) => {
+                let who = SignedIn::with_password(user, app.now());
+                account::resume(app, &req, &back, Some(who), None).await
+            }
             None => Ok(html(
                 StatusCode::OK,
                 pages::done(

@@ -11,6 +11,7 @@ use crate::domain::{Challenge, ChallengeKind, Flow};
 use crate::error::OAuthError;
 use crate::http::{Request, Response, body_params, html, query, redirect};
 use crate::mail::compose;
+use crate::sign_in::SignedIn;
 use crate::sign_in::endpoint_url;
 use crate::sign_in::self_service::account::{self, Changed};
 use crate::sign_in::self_service::flow::{self, Tried};
@@ -117,7 +118,7 @@ async fn finish(
     let mut res = match (here, challenge.kind) {
         (Some(f), ChallengeKind::Verify) if f.return_to.is_some() => {
             let back = f.return_to.as_deref().unwrap_or_default();
-            account::resume(app, req, back, Some(&user), None).await?
+            account::resume(app, req, back, Some(SignedIn::with_password(user, app.now())), None).await?
         }
         (_, ChallengeKind::EmailChange) => html(
             StatusCode::OK,

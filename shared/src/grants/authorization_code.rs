@@ -98,8 +98,12 @@ pub async fn exchange(
             revoke_family(app, grant_id, "the user who approved this code is disabled or deleted").await
         );
     };
-    let sign_in =
-        jwt::SignIn { auth_time: record.auth_time, amr: &record.amr, nonce: record.nonce.as_deref() };
+    let sign_in = jwt::SignIn {
+        auth_time: record.auth_time,
+        amr: &record.amr,
+        nonce: record.nonce.as_deref(),
+        idp: record.idp.as_deref(),
+    };
     let id_token = jwt::id_token(app, client, &user, &record.scope, sign_in, &minted.access_token, now)?;
     Ok(Issued {
         access_token: minted.access_token,
@@ -152,6 +156,7 @@ impl Minted {
             expires_at: refresh_expires_at.max(access_expires),
             auth_time: code.auth_time,
             amr: code.amr.clone(),
+            idp: code.idp.clone(),
             resource: code.resource.clone(),
             last_rotation: None,
         };

@@ -128,7 +128,8 @@ pub async fn refresh(
         return Err(revoke_family(app, &grant.grant_id, GONE).await);
     };
     // OpenID Connect Core 12.2: a new ID token, same sub and auth_time, no nonce.
-    let sign_in = jwt::SignIn { auth_time: grant.auth_time, amr: &grant.amr, nonce: None };
+    let sign_in =
+        jwt::SignIn { auth_time: grant.auth_time, amr: &grant.amr, nonce: None, idp: grant.idp.as_deref() };
     let id_token = jwt::id_token(app, client, &user, &scope, sign_in, &access.token, now)?;
     Ok(Issued {
         access_token: access.token,
@@ -187,7 +188,8 @@ async fn replay_or_revoke(
     };
     let access = AccessToken::new(pair.access_token);
     let scope = Scope::from_stored(&pair.scope);
-    let sign_in = jwt::SignIn { auth_time: grant.auth_time, amr: &grant.amr, nonce: None };
+    let sign_in =
+        jwt::SignIn { auth_time: grant.auth_time, amr: &grant.amr, nonce: None, idp: grant.idp.as_deref() };
     let id_token = jwt::id_token(app, client, &user, &scope, sign_in, &access, now)?;
     Ok(Issued {
         access_token: access,

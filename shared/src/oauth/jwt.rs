@@ -139,6 +139,8 @@ pub struct SignIn<'a> {
     pub amr: &'a [Amr],
     /// The authorization request's `nonce`.
     pub nonce: Option<&'a str>,
+    /// The upstream provider they signed in through (`idp`).
+    pub idp: Option<&'a str>,
 }
 
 /// The ID token for a grant whose scope includes `openid`, else `None`
@@ -173,6 +175,9 @@ pub fn id_token(
         }
         if !sign_in.amr.is_empty() {
             b.insert("amr".into(), json!(Amr::names(sign_in.amr)));
+        }
+        if let Some(idp) = sign_in.idp {
+            b.insert("idp".into(), json!(idp));
         }
     }
     app.config.keys.sign(alg, ID_TOKEN_TYP, &body).map(Some).map_err(OAuthError::server)

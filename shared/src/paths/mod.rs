@@ -12,7 +12,7 @@ pub mod aliases;
 pub enum Function {
     /// `GET /authorize`.
     Authorize,
-    /// `POST /callback`, `/logout` and the self-service pages.
+    /// `POST /callback`, `/logout`, the self-service pages and federation's.
     Callback,
     /// `POST /token`, `/revoke`, `/introspect`, `/register`.
     Token,
@@ -66,11 +66,15 @@ pub enum Endpoint {
     Reset,
     /// A signed-in person's email change.
     AccountEmail,
+    /// Where upstream providers send people back (SPEC.md section 11).
+    FederationCallback,
+    /// The connect page's target: linking an upstream identity to an account.
+    FederationLink,
 }
 
 impl Endpoint {
     /// Every endpoint, in the order discovery lists them.
-    pub const ALL: [Endpoint; 15] = [
+    pub const ALL: [Endpoint; 17] = [
         Self::Authorize,
         Self::Callback,
         Self::Token,
@@ -86,6 +90,8 @@ impl Endpoint {
         Self::Verify,
         Self::Reset,
         Self::AccountEmail,
+        Self::FederationCallback,
+        Self::FederationLink,
     ];
 
     /// The canonical path.
@@ -106,6 +112,8 @@ impl Endpoint {
             Self::Verify => "/verify",
             Self::Reset => "/reset",
             Self::AccountEmail => "/account/email",
+            Self::FederationCallback => "/federation/callback",
+            Self::FederationLink => "/federation/link",
         }
     }
 
@@ -125,6 +133,8 @@ impl Endpoint {
             Self::Verify => "verify",
             Self::Reset => "reset",
             Self::AccountEmail => "account-email",
+            Self::FederationCallback => "federation-callback",
+            Self::FederationLink => "federation-link",
             Self::AuthorizationServerMetadata => "oauth-authorization-server",
             Self::OpenIdConfiguration => "openid-configuration",
         }
@@ -138,12 +148,17 @@ impl Endpoint {
     /// The methods it answers (HEAD too wherever GET is).
     pub const fn methods(self) -> &'static [Method] {
         match self {
-            Self::Authorize | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration | Self::Jwks => {
-                &[Method::GET]
-            }
-            Self::Callback | Self::Token | Self::Revoke | Self::Introspect | Self::Register => {
-                &[Method::POST]
-            }
+            Self::Authorize
+            | Self::AuthorizationServerMetadata
+            | Self::OpenIdConfiguration
+            | Self::Jwks
+            | Self::FederationCallback => &[Method::GET],
+            Self::Callback
+            | Self::Token
+            | Self::Revoke
+            | Self::Introspect
+            | Self::Register
+            | Self::FederationLink => &[Method::POST],
             Self::Userinfo
             | Self::Logout
             | Self::SignUp
@@ -162,7 +177,9 @@ impl Endpoint {
             | Self::SignUp
             | Self::Verify
             | Self::Reset
-            | Self::AccountEmail => Function::Callback,
+            | Self::AccountEmail
+            | Self::FederationCallback
+            | Self::FederationLink => Function::Callback,
             Self::Token | Self::Revoke | Self::Introspect | Self::Register => Function::Token,
             Self::Userinfo | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration | Self::Jwks => {
                 Function::Userinfo

@@ -45,7 +45,9 @@ impl Endpoint {
             | Self::SignUp
             | Self::Verify
             | Self::Reset
-            | Self::AccountEmail => Speaks::Html,
+            | Self::AccountEmail
+            | Self::FederationCallback
+            | Self::FederationLink => Speaks::Html,
             Self::Userinfo => Speaks::Bearer,
             _ => Speaks::Json,
         }
@@ -66,6 +68,8 @@ impl Endpoint {
             Self::Verify => endpoints::verify::verify(app, req).await,
             Self::Reset => endpoints::reset::reset(app, req).await,
             Self::AccountEmail => endpoints::email::email(app, req).await,
+            Self::FederationCallback => endpoints::federation::callback(app, req).await,
+            Self::FederationLink => endpoints::federation::link(app, req).await,
             Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => {
                 endpoints::discovery::metadata(app, req).await
             }

@@ -86,6 +86,7 @@ pub async fn issue_code(
         redeemed: None,
         auth_time: who.auth_time,
         amr: who.amr.clone(),
+        idp: who.idp.clone(),
         resource: pending.resource.clone(),
     };
     app.store.put_code(&record).await.map_err(OAuthError::store("storing the code"))?;

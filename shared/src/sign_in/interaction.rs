@@ -123,7 +123,11 @@ pub enum Decision {
 }
 
 /// The posted decision; anything but `approve` or `deny` is a page error.
+/// A "Continue with …" button (`provider`) is an approval.
 pub fn decision(params: &Params) -> Result<Decision, OAuthError> {
+    if params.get("provider").ok().flatten().is_some() && params.get("decision").ok().flatten().is_none() {
+        return Ok(Decision::Approve);
+    }
     match params.get("decision") {
         Ok(Some("approve")) => Ok(Decision::Approve),
         Ok(Some("deny")) => Ok(Decision::Deny),
@@ -149,6 +153,8 @@ mod tests {
             (&[("decision", "yes")], None),
             (&[], None),
             (&[("decision", "approve"), ("decision", "deny")], None),
+            (&[("provider", "github")], Some(Decision::Approve)),
+            (&[("provider", "github"), ("decision", "deny")], Some(Decision::Deny)),
         ];
         for (pairs, want) in cases {
             assert_eq!(decision(&params(pairs)).ok(), *want, "{pairs:?}");

@@ -16,6 +16,7 @@
 pub mod finish;
 pub mod hashes;
 pub mod interaction;
+pub mod link;
 pub mod methods;
 pub mod page;
 pub mod sealed;

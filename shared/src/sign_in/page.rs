@@ -36,6 +36,8 @@ pub struct LoginPage<'a> {
     pub sign_up_url: Option<&'a str>,
     /// "Forgot your password?", when the deployment can mail a reset.
     pub reset_url: Option<&'a str>,
+    /// The upstream providers offered ("Continue with …").
+    pub providers: &'a [crate::domain::Provider],
 }
 
 /// The self-service links of a sign-in page carrying `sealed`: sign-up
@@ -51,8 +53,8 @@ pub fn self_service_urls(app: &crate::app::App, sealed: &str) -> (Option<String>
 
 /// The sign-in (and consent) page for `pending`, sealed afresh, with the
 /// CSRF cookie it is bound to set when the browser had none (`csrf`: the
-/// secret and whether it is new).
-pub fn sign_in_page(
+/// secret and whether it is new), offering the client's providers.
+pub async fn sign_in_page(
     app: &crate::app::App,
     client: &crate::domain::Client,
     pending: &super::PendingRequest,
@@ -60,7 +62,11 @@ pub fn sign_in_page(
     consent: bool,
     (csrf, new_csrf): (&str, bool),
     notice: Option<&str>,
-) -> crate::http::Response {
+) -> Result<crate::http::Response, crate::error::OAuthError> {
+    let providers = match session {
+        Some(_) => Vec::new(),
+        None => super::methods::upstream::offered(app, &client.client_id).await?,
+    };
     let sealed = super::sealed::seal(&app.config.signing_key, super::LOGIN_PURPOSE, pending);
     let allowed = super::methods::enabled(app, client);
     let action = super::endpoint_url(app, "/callback");
@@ -79,12 +85,13 @@ pub fn sign_in_page(
         notice,
         sign_up_url: sign_up_url.as_deref(),
         reset_url: reset_url.as_deref(),
+        providers: &providers,
     });
     let mut res = crate::http::html(http::StatusCode::OK, body);
     if new_csrf {
         super::interaction::set_csrf_cookie(app, &mut res, csrf);
     }
-    res
+    Ok(res)
 }
 
 impl<'a> LoginPage<'a> {
@@ -127,6 +134,8 @@ ul{padding-left:1.2rem}.error{background:#fdecea;color:#8a1c12;padding:.7rem;bor
 button[value=approve],button.primary{background:#2456c9;color:#fff}button[value=deny],button.secondary{background:#fff;color:#2456c9}\
 .links{display:flex;justify-content:space-between;flex-wrap:wrap;gap:.6rem;margin-top:1.2rem;font-size:.95rem}\
 a{color:#2456c9}a:focus,button:focus,input:focus{outline:3px solid #f2b600;outline-offset:1px}.hint{color:#4a5262;font-size:.9rem}\
+.providers{margin-top:1.2rem}.providers .or{text-align:center;color:#4a5262;margin:.4rem 0}\
+button.provider{display:flex;width:100%;align-items:center;justify-content:center;gap:.5rem;margin-top:.6rem;background:#fff;color:#1d2330;border-color:#b8bfcc}\
 .notice{background:#e8f1fd;color:#173d7a;padding:.7rem;border-radius:6px}input.code{letter-spacing:.4em;font-size:1.4rem;text-align:center}\
 @media (max-width:30rem){main{margin:0;border-radius:0;box-shadow:none;min-height:100vh;box-sizing:border-box;padding:1.5rem 1.2rem}}";
 
@@ -178,6 +187,7 @@ pub fn login(p: &LoginPage<'_>) -> String {
                     button type="submit" name="decision" value="approve" { @if p.consent { "Allow" } @else { "Sign in" } }
                     button type="submit" name="decision" value="deny" formnovalidate { "Cancel" }
                 }
+                @if p.signed_in_as.is_none() { (super::methods::upstream::buttons(p.providers)) }
             }
             @if p.signed_in_as.is_none() && (p.sign_up_url.is_some() || p.reset_url.is_some()) {
                 div.links {
@@ -249,6 +259,7 @@ mod tests {
             notice: None,
             sign_up_url: None,
             reset_url: None,
+            providers: &[],
         });
         assert!(page.contains("is not verified by this server"));
         assert!(page.contains("<strong>claude.ai</strong>"));
@@ -271,6 +282,7 @@ mod tests {
             notice: None,
             sign_up_url: Some("https://id.example/signup?request=r"),
             reset_url: None,
+            providers: &[],
         });
         assert!(page.contains(r#"action="https://id.example/callback""#), "{page}");
         assert!(page.contains(r#"value="alice""#), "the identifier is filled in");

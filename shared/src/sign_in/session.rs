@@ -29,6 +29,9 @@ pub struct Session {
     pub auth_time: i64,
     /// How they signed in (RFC 8176).
     pub amr: Vec<Amr>,
+    /// The upstream provider they signed in through, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
 }
 
 impl sealed::Expiring for Session {
@@ -46,6 +49,15 @@ pub struct SignedIn {
     pub auth_time: i64,
     /// How they signed in (RFC 8176 `amr`).
     pub amr: Vec<Amr>,
+    /// The upstream provider they signed in through, if any (`idp`).
+    pub idp: Option<String>,
+}
+
+impl SignedIn {
+    /// `user`, signed in with their password at `now`.
+    pub fn with_password(user: User, now: i64) -> Self {
+        Self { user, auth_time: now, amr: vec![Amr::Pwd], idp: None }
+    }
 }
 
 /// Whether a session still stands for the person as read now: they are
@@ -74,6 +86,7 @@ pub async fn signed_in_user(app: &App, req: &Request, now: i64) -> Result<Option
         user,
         auth_time: session.auth_time,
         amr: session.amr,
+        idp: session.idp,
     }))
 }
 
@@ -85,6 +98,7 @@ pub fn start_session(app: &App, res: &mut Response, signed_in: &SignedIn, now: i
         exp: now + app.config.session_ttl,
         auth_time: signed_in.auth_time,
         amr: signed_in.amr.clone(),
+        idp: signed_in.idp.clone(),
     };
     let value = sealed::seal(&app.config.signing_key, SESSION_PURPOSE, &session);
     let attrs = cookie_attributes(app, app.config.session_ttl, "Lax");
@@ -119,7 +133,14 @@ mod tests {
 
     #[test]
     fn a_session_ends_when_the_epoch_moves_or_the_person_is_disabled() {
-        let s = Session { sub: "za_user_1".into(), epoch: 2, exp: 10, auth_time: 0, amr: vec![Amr::Pwd] };
+        let s = Session {
+            sub: "za_user_1".into(),
+            epoch: 2,
+            exp: 10,
+            auth_time: 0,
+            amr: vec![Amr::Pwd],
+            idp: None,
+        };
         let cases = [
             ("same epoch, active", person(false, 2), true),
             ("epoch moved on (password change, sign-out)", person(false, 3), false),

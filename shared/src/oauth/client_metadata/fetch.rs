@@ -72,26 +72,60 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// An HTTP client behind the outbound guard: `https` only, no redirects,
+/// no proxy, `timeout` for the whole exchange, and a resolver that refuses
+/// names reaching anything but public addresses (except `test_hosts`).
+/// Client metadata documents and upstream providers are fetched with it.
+pub(crate) fn guarded_client(
+    test_hosts: &[String],
+    extra_root_pem: Option<&[u8]>,
+    user_agent: &str,
+    timeout: Duration,
+) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .https_only(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(user_agent)
+        .dns_resolver(Arc::new(GuardedResolver { test_hosts: test_hosts.to_vec() }));
+    if let Some(pem) = extra_root_pem {
+        let cert =
+            reqwest::Certificate::from_pem(pem).map_err(|e| format!("the extra root certificate: {e}"))?;
+        builder = builder.tls_certs_merge([cert]);
+    }
+    builder.build().map_err(|e| format!("cannot make the HTTP client: {e}"))
+}
+
 /// The HTTP client for documents, made on first use (not at cold start).
 fn http_client(cfg: &ClientMetadataDocuments) -> Result<&reqwest::Client, String> {
     if let Some(c) = cfg.http.get() {
         return Ok(c);
     }
-    let mut builder = reqwest::Client::builder()
-        .https_only(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(FETCH_TIMEOUT)
-        .connect_timeout(FETCH_TIMEOUT)
-        .user_agent("ZeroAuth client metadata fetcher")
-        .dns_resolver(Arc::new(GuardedResolver { test_hosts: cfg.test_hosts.clone() }));
-    if let Some(pem) = &cfg.extra_root_pem {
-        let cert =
-            reqwest::Certificate::from_pem(pem).map_err(|e| format!("the extra root certificate: {e}"))?;
-        builder = builder.tls_certs_merge([cert]);
-    }
-    let client = builder.build().map_err(|e| format!("cannot make the HTTP client: {e}"))?;
+    let client = guarded_client(
+        &cfg.test_hosts,
+        cfg.extra_root_pem.as_deref(),
+        "ZeroAuth client metadata fetcher",
+        FETCH_TIMEOUT,
+    )?;
     Ok(cfg.http.get_or_init(|| client))
+}
+
+/// A response's body, refused past `max` bytes (by its `Content-Length` or
+/// as it arrives).
+pub(crate) async fn read_limited(mut res: reqwest::Response, max: usize) -> Result<Vec<u8>, String> {
+    if res.content_length().is_some_and(|n| n > max as u64) {
+        return Err(format!("it is larger than {max} bytes"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(|e| format!("reading it failed ({})", describe(&e)))? {
+        if body.len() + chunk.len() > max {
+            return Err(format!("it is larger than {max} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// GETs the document: 200 only, at most [`MAX_DOCUMENT_BYTES`]; with its
@@ -101,7 +135,7 @@ pub(super) async fn fetch(
     url: &str,
 ) -> Result<(Vec<u8>, Option<i64>), String> {
     let client = http_client(cfg)?;
-    let mut res = client
+    let res = client
         .get(url)
         .header(http::header::ACCEPT, "application/json")
         .send()
@@ -114,23 +148,13 @@ pub(super) async fn fetch(
     if status != http::StatusCode::OK {
         return Err(format!("it answered {status}, not 200"));
     }
-    if res.content_length().is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64) {
-        return Err(format!("it is larger than {MAX_DOCUMENT_BYTES} bytes"));
-    }
     let max_age = max_age(res.headers());
-    let mut body = Vec::new();
-    while let Some(chunk) = res.chunk().await.map_err(|e| format!("reading it failed ({})", describe(&e)))? {
-        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(format!("it is larger than {MAX_DOCUMENT_BYTES} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok((body, max_age))
+    Ok((read_limited(res, MAX_DOCUMENT_BYTES).await?, max_age))
 }
 
 /// A fetch error in a few words, with the innermost cause (the resolver's
 /// refusal, a certificate problem, a timeout).
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     let mut source: Option<&dyn std::error::Error> = Some(e);
     let mut last = e.to_string();
     while let Some(s) = source {

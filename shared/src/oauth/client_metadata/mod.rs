@@ -10,7 +10,7 @@
 //! `Cache-Control` max-age, clamped to [[`MIN_CACHE`], [`MAX_CACHE`]];
 //! failures are never cached. Such clients are public and never trusted.
 
-mod fetch;
+pub(crate) mod fetch;
 
 use serde::Deserialize;
 

@@ -1,7 +1,8 @@
 //! Sign-in methods: peers behind one trait. Each reads what it needs from
 //! the posted form, decides, and either signs the person in or asks for the
 //! page again; all of them finish the same way ([`super::finish`]). What a
-//! method keeps to itself (throttle keys, device cookies, ceremonies) never
+//! method keeps to itself (throttle keys, device cookies, ceremonies, an
+//! upstream provider's state) never
 //! leaves its file.
 //!
 //! To add a method: a file here with a type implementing [`Method`], its
@@ -22,6 +23,7 @@ use crate::error::OAuthError;
 use crate::http::{Params, Request};
 
 pub mod password;
+pub mod upstream;
 
 /// Work a method leaves to run while the code is issued (resetting a
 /// failure counter, say). It is never fatal: it logs what fails.
@@ -68,6 +70,9 @@ pub enum Outcome<'a> {
     SignedIn(Success<'a>),
     /// Not signed in: show the page again.
     Retry(Retry),
+    /// Not yet: the browser goes elsewhere first (to an upstream provider),
+    /// and the sign-in finishes when it comes back.
+    Elsewhere(crate::http::Response),
 }
 
 /// What a method's part of the page is given.
@@ -90,7 +95,7 @@ pub trait Method: Send + Sync {
 }
 
 /// Every method ZeroAuth has.
-pub const ALL: &[&dyn Method] = &[&password::Password];
+pub const ALL: &[&dyn Method] = &[&password::Password, &upstream::Upstream];
 
 /// The methods this deployment and `client` allow, in the order the page
 /// shows them.

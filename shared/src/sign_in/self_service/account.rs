@@ -6,7 +6,7 @@ use http::StatusCode;
 use super::flow::{self, Started};
 use crate::app::App;
 use crate::crypto;
-use crate::domain::{Amr, Challenge, ChallengeKind, Credential, Flow, Identifier, User};
+use crate::domain::{Challenge, ChallengeKind, Credential, Flow, Identifier, User};
 use crate::error::OAuthError;
 use crate::http::{Request, Response, redirect};
 use crate::mail::compose;
@@ -220,7 +220,7 @@ pub async fn resume(
     app: &App,
     req: &Request,
     return_to: &str,
-    signed_in: Option<&User>,
+    signed_in: Option<SignedIn>,
     notice: Option<&str>,
 ) -> Result<Response, OAuthError> {
     let now = app.now();
@@ -239,10 +239,10 @@ pub async fn resume(
         pending.max_age = None;
     }
     let consent = !client.is_trusted();
-    let mut res = page::sign_in_page(app, &client, &pending, signed_in, consent, (&csrf, new_csrf), notice);
-    if let Some(user) = signed_in {
-        let who = SignedIn { user: user.clone(), auth_time: now, amr: vec![Amr::Pwd] };
-        start_session(app, &mut res, &who, now);
+    let who = signed_in.as_ref().map(|s| &s.user);
+    let mut res = page::sign_in_page(app, &client, &pending, who, consent, (&csrf, new_csrf), notice).await?;
+    if let Some(who) = &signed_in {
+        start_session(app, &mut res, who, now);
     }
     Ok(res)
 }

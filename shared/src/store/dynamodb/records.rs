@@ -150,6 +150,7 @@ impl From<&CodeRecord> for Item {
             .opt_s("consume_id", c.redeemed.as_ref().map(|r| r.consume_id.as_str()))
             .n("auth_time", c.auth_time)
             .amr(&c.amr)
+            .opt_s("idp", c.idp.as_deref())
             .opt_s("resource", c.resource.as_deref())
             .0
     }
@@ -186,6 +187,7 @@ impl TryFrom<&Item> for CodeRecord {
             redeemed: redemption(item)?,
             auth_time: r.opt_n("auth_time")?.unwrap_or(0),
             amr: r.amr()?,
+            idp: r.opt_s("idp")?,
             resource: r.opt_s("resource")?,
         })
     }
@@ -206,6 +208,7 @@ impl From<&Grant> for Item {
             .n("expires_at", g.expires_at)
             .n("auth_time", g.auth_time)
             .amr(&g.amr)
+            .opt_s("idp", g.idp.as_deref())
             .opt_s("resource", g.resource.as_deref())
             .opt_s(
                 "last_rotation",
@@ -235,6 +238,7 @@ impl TryFrom<&Item> for Grant {
             expires_at: r.n("expires_at")?,
             auth_time: r.opt_n("auth_time")?.unwrap_or(0),
             amr: r.amr()?,
+            idp: r.opt_s("idp")?,
             resource: r.opt_s("resource")?,
             last_rotation: match r.opt_s("last_rotation")? {
                 Some(json) => Some(serde_json::from_str(&json).map_err(|_| malformed("last_rotation"))?),

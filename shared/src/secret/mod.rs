@@ -3,6 +3,8 @@
 
 use subtle::ConstantTimeEq;
 
+pub mod providers;
+
 macro_rules! secret_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
