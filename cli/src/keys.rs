@@ -139,7 +139,7 @@ impl Place {
 
 /// Writes `contents` to a new file beside `path` (mode 0600), then renames
 /// it over `path`: a reader sees the old key set or the new, never half.
-fn write_private_file(path: &Path, contents: &str) -> Result<(), String> {
+pub(crate) fn write_private_file(path: &Path, contents: &str) -> Result<(), String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("tmp");

@@ -13,6 +13,7 @@ mod api_keys;
 mod clients;
 mod import;
 mod keys;
+mod providers;
 mod resources;
 mod routes;
 mod serve;
@@ -57,6 +58,10 @@ enum Command {
     /// Manage API keys: long-lived, scoped, revocable keys for a client or a person.
     #[command(subcommand)]
     ApiKey(api_keys::ApiKeyCommand),
+    /// Manage upstream identity providers people may sign in with (GitHub,
+    /// Google, Microsoft Entra, any OpenID Connect or OAuth 2.0 provider).
+    #[command(subcommand)]
+    Provider(providers::ProviderCommand),
     /// List every method and path served and the function that answers it,
     /// with the deployment's route aliases.
     Routes(routes::RoutesArgs),
@@ -102,6 +107,7 @@ async fn main() -> ExitCode {
         Command::Resource(cmd) => resources::resource(cmd, operator_store(cli.store)).await,
         Command::Routes(args) => routes::routes(args),
         Command::ApiKey(cmd) => api_keys::api_key(cmd, operator_store(cli.store)).await,
+        Command::Provider(cmd) => providers::provider(cmd, operator_store(cli.store)).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

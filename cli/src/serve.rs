@@ -11,6 +11,7 @@ use zeroauth_shared::admin::{self, NewClient, NewUser, Seed};
 use zeroauth_shared::clock::{Clock, SystemClock};
 use zeroauth_shared::config::{Config, Registration, RegistrationPolicy};
 use zeroauth_shared::domain::GrantType;
+use zeroauth_shared::federation::StaticSecrets;
 use zeroauth_shared::http::{Request, Response, html, query, with_query};
 use zeroauth_shared::mail::Transport;
 use zeroauth_shared::server::Limits;
@@ -44,6 +45,11 @@ pub struct ServeArgs {
     /// `POST /oauth2/token token` (or ZEROAUTH_ROUTE_ALIASES).
     #[arg(long, value_name = "FILE")]
     aliases: Option<std::path::PathBuf>,
+    /// The upstream providers' client secrets, a JSON object by provider id,
+    /// as `zeroauth provider create --secrets-file FILE` writes it (or
+    /// ZEROAUTH_PROVIDER_SECRETS_FILE). A seed file's secrets are added.
+    #[arg(long, value_name = "FILE", env = "ZEROAUTH_PROVIDER_SECRETS_FILE")]
+    provider_secrets: Option<std::path::PathBuf>,
     /// Connections open at once; more wait until one closes. Keep it well
     /// under the file limit (`ulimit -n`).
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -96,9 +102,16 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
     let issuer = config.issuer.clone();
     let sign_up = config.self_service.sign_up;
     let app = App::new(store, config).with_mailer(mailer, mail);
+    let mut secrets = match &args.provider_secrets {
+        Some(path) => StaticSecrets::from_file(path)?,
+        None => StaticSecrets::default(),
+    };
     if let Some(path) = &args.seed {
-        load_seed(&app, path).await?;
+        load_seed(&app, path, &mut secrets).await?;
     }
+    let providers =
+        app.store.list_providers().await.map_err(|e| format!("cannot list the providers: {e}"))?;
+    let app = app.with_secrets(std::sync::Arc::new(secrets));
     let demo = !args.no_demo && args.seed.is_none() && spec == StoreSpec::Memory;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr}: {e} (is another server on port {}? try --port)", args.port)
@@ -111,6 +124,10 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
     );
     if !app.config.route_aliases.is_empty() {
         println!("Route aliases: {}", app.config.route_aliases.to_text());
+    }
+    if !providers.is_empty() {
+        let ids: Vec<&str> = providers.iter().map(|p| p.id.as_str()).collect();
+        println!("Upstream providers: {} · register {issuer}/federation/callback at each", ids.join(", "));
     }
     if demo {
         print_demo(&app, &issuer).await?;
@@ -132,7 +149,7 @@ pub async fn run(args: ServeArgs, spec: StoreSpec) -> Result<(), String> {
         .map_err(|e| format!("server failed: {e}"))
 }
 
-async fn load_seed(app: &App, path: &std::path::Path) -> Result<(), String> {
+async fn load_seed(app: &App, path: &std::path::Path, secrets: &mut StaticSecrets) -> Result<(), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read seed file {}: {e}", path.display()))?;
     let is_json = path.extension().is_some_and(|e| e == "json");
@@ -172,6 +189,19 @@ async fn load_seed(app: &App, path: &std::path::Path) -> Result<(), String> {
                 println!("Seed: {what} is already in the store")
             }
             Err(e) => return Err(format!("seed resource {uri:?}: {e}")),
+        }
+    }
+    for p in seed.providers {
+        let id = p.id.clone();
+        if let Some(secret) = &p.client_secret {
+            secrets.0.insert(id.clone(), secret.clone());
+        }
+        match admin::create_provider(app.store.as_ref(), &p, now).await {
+            Ok(_) => println!("Seeded provider {id}"),
+            Err(AdminError::Store(StoreError::Conflict(what))) => {
+                println!("Seed: {what} is already in the store")
+            }
+            Err(e) => return Err(format!("seed provider {id:?}: {e}")),
         }
     }
     Ok(())

@@ -104,8 +104,50 @@ pub async fn init(function: Function) -> Result<App, Error> {
     config.keys = keys.map_err(refuse)?;
     config.table = store.table().to_owned();
     // A function that sends mail (the callback) sets its mailer on the app
-    // itself (`App::with_mailer`): the rest send nothing.
-    Ok(App::new(Arc::new(store), config))
+    // itself (`App::with_mailer`): the rest send nothing. The callback, which
+    // alone calls upstream providers, reads their secrets from SSM.
+    let app = App::new(Arc::new(store), config);
+    Ok(match (function, std::env::var("ZEROAUTH_PROVIDER_SECRET_PREFIX")) {
+        (Function::Callback, Ok(prefix)) => app.with_secrets(Arc::new(SsmSecrets {
+            client: ssm_client(&sdk),
+            prefix,
+            kept: Mutex::default(),
+        })),
+        _ => app,
+    })
+}
+
+/// The providers' client secrets, each an SSM SecureString
+/// `<ZEROAUTH_PROVIDER_SECRET_PREFIX><id>`, read on first use and kept for
+/// the life of the instance (a rotated secret reaches new instances).
+struct SsmSecrets {
+    client: aws_sdk_ssm::Client,
+    prefix: String,
+    kept: Mutex<std::collections::HashMap<String, String>>,
+}
+
+#[async_trait::async_trait]
+impl crate::federation::Secrets for SsmSecrets {
+    async fn provider_secret(&self, id: &str) -> Result<Option<String>, String> {
+        if let Some(s) = self.kept.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
+            return Ok(Some(s.clone()));
+        }
+        let name = format!("{}{id}", self.prefix);
+        let value = match self.client.get_parameter().name(&name).with_decryption(true).send().await {
+            Ok(out) => out.parameter.and_then(|p| p.value),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_parameter_not_found()) => None,
+            Err(e) => {
+                return Err(format!(
+                    "could not read parameter {name}: {}",
+                    aws_sdk_ssm::error::DisplayErrorContext(e)
+                ));
+            }
+        };
+        if let Some(v) = &value {
+            self.kept.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_owned(), v.clone());
+        }
+        Ok(value)
+    }
 }
 
 /// The signing key from `ZEROAUTH_SIGNING_KEY`, or else from the SSM

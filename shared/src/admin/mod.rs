@@ -4,11 +4,13 @@
 mod api_keys;
 mod dialect;
 mod import;
+mod providers;
 mod resources;
 mod users;
 
 pub use api_keys::{MAX_API_KEY_DAYS, NewApiKey, create_api_key, parse_lifetime};
 pub use import::{LineOutcome, import_line};
+pub use providers::{NewProvider, build_provider, create_provider, provider_settings, update_provider};
 pub use resources::{NewResource, create_resource};
 pub use users::{
     ClaimedEmails, NewUser, check_password, claim_emails, create_user, delete_user, existing_user, find_user,
@@ -374,4 +376,7 @@ pub struct Seed {
     /// Protected resources to register (after the clients).
     #[serde(default)]
     pub resources: Vec<NewResource>,
+    /// Upstream identity providers (after the clients), with their secrets.
+    #[serde(default)]
+    pub providers: Vec<NewProvider>,
 }
