@@ -23,6 +23,7 @@ pub mod faults;
 pub mod https;
 pub mod mailbox;
 pub mod seeds;
+pub mod upstream;
 
 /// A running server.
 pub struct Server {
