@@ -101,7 +101,33 @@ impl Server {
         ]);
         let mail = zeroauth_mail::from_vars(zeroauth_shared::mail::Transport::Off, &|n| vars.get(n).cloned())
             .expect("the SMTP transport");
-        Self::start_with(Arc::new(fresh_dynamo_store().await), configure, Some(mail)).await
+        Self::start_with(Arc::new(fresh_dynamo_store().await), configure, |app| {
+            app.with_mailer(mail.0, mail.1)
+        })
+        .await
+    }
+
+    /// A server on a fresh DynamoDB Local table that may reach a loopback
+    /// upstream provider whose certificate is `ca_pem`, holding the
+    /// providers' client `secrets` (by provider id).
+    pub async fn federated(
+        ca_pem: &str,
+        secrets: &[(&str, &str)],
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
+        let secrets = zeroauth_shared::federation::StaticSecrets(
+            secrets.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        );
+        let ca = ca_pem.as_bytes().to_vec();
+        let configure = move |c: &mut Config| {
+            c.federation.test_hosts = vec!["localhost".into()];
+            c.federation.extra_root_pem = Some(ca);
+            configure(c);
+        };
+        Self::start_with(Arc::new(fresh_dynamo_store().await), configure, |app| {
+            app.with_secrets(Arc::new(secrets))
+        })
+        .await
     }
 
     /// Invites `email` as `zeroauth user invite` does.
@@ -112,13 +138,13 @@ impl Server {
     }
 
     async fn start(store: Arc<dyn Store>, configure: impl FnOnce(&mut Config)) -> Self {
-        Self::start_with(store, configure, None).await
+        Self::start_with(store, configure, |app| app).await
     }
 
     async fn start_with(
         store: Arc<dyn Store>,
         configure: impl FnOnce(&mut Config),
-        mail: Option<(Arc<dyn zeroauth_shared::mail::Mailer>, zeroauth_shared::mail::MailSettings)>,
+        extend: impl FnOnce(App) -> App,
     ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
         let base = format!("http://{}", listener.local_addr().expect("local address"));
@@ -127,10 +153,7 @@ impl Server {
         configure(&mut config);
         let issuer = config.issuer.clone();
         let clock = ManualClock::new(SystemClock.now());
-        let mut app = App::new(store.clone(), config).with_clock(Arc::new(clock.clone()));
-        if let Some((mailer, settings)) = mail {
-            app = app.with_mailer(mailer, settings);
-        }
+        let app = extend(App::new(store.clone(), config).with_clock(Arc::new(clock.clone())));
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(zeroauth_shared::server::serve(
             app.clone(),
@@ -342,6 +365,11 @@ pub struct Page {
 }
 
 impl Browser<'_> {
+    /// The cookies this browser holds, as `name=value` pairs.
+    pub fn cookie_pairs(&self) -> Vec<String> {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect()
+    }
+
     fn cookie_header(&self) -> String {
         self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }

@@ -153,6 +153,9 @@ pub struct UpstreamProfile {
     pub email_verified: bool,
     /// The display name.
     pub name: Option<String>,
+    /// The organisation the person belongs to at the provider (Entra's `tid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 impl UpstreamProfile {

@@ -20,7 +20,7 @@ use crate::http::{Request, Response, body_params, cookie, html, parse_form, quer
 use crate::sign_in::finish::redirect_error;
 use crate::sign_in::interaction::{self, Decision, PendingRequest, csrf_secret};
 use crate::sign_in::link::{self, ConnectPage, LINK_PURPOSE, LinkOffer};
-use crate::sign_in::methods::password::Password;
+use crate::sign_in::methods::password::{BAD_CREDENTIALS, Password};
 use crate::sign_in::methods::upstream::{BINDING_COOKIE, unreachable};
 use crate::sign_in::methods::{Attempt, Method, Outcome};
 use crate::sign_in::self_service::account;
@@ -29,6 +29,9 @@ use crate::sign_in::{SignedIn, cookie_attributes, cookie_name, page, sealed};
 /// What the page says when the state is not this browser's, is spent or expired.
 pub const STALE: &str = "This sign-in did not start in this browser, was already used or has expired. \
      Start again from the application.";
+
+/// What the connect page says after a wrong password.
+pub const WRONG_PASSWORD: &str = "That password is not right.";
 
 /// `GET /federation/callback`. An `Err` is shown as the HTML error page.
 pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -199,6 +202,10 @@ pub async fn link(app: &App, req: Request) -> Result<Response, OAuthError> {
         Outcome::SignedIn(_) | Outcome::Elsewhere(_) => Err(OAuthError::invalid_request(
             "This page has expired or was altered. Start again from the application.",
         )),
+        // The method's message names the address or username; here only the password was typed.
+        Outcome::Retry(r) if r.message == BAD_CREDENTIALS => {
+            connect_page(app, &req, &pending, &offer, Some(WRONG_PASSWORD), r.status)
+        }
         Outcome::Retry(r) => connect_page(app, &req, &pending, &offer, Some(r.message), r.status),
     }
 }

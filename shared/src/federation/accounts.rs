@@ -29,6 +29,8 @@ pub enum Found {
 /// What the page says when the provider may not make new people.
 pub const NOT_LINKED: &str = "There is no account for this identity here, and new accounts cannot be \
      created with it. Sign in another way, or ask the operator for an account.";
+/// What the page says when the person's organisation may not sign in.
+pub const OTHER_TENANT: &str = "Accounts of your organisation cannot sign in here. Sign in another way.";
 /// What the page says when a disabled person's identity signs in.
 pub const DISABLED: &str = "This account cannot sign in.";
 
@@ -46,6 +48,11 @@ pub fn link_of(profile: &UpstreamProfile, now: i64) -> UpstreamLink {
 /// `provider` and the sign-up policy allow.
 pub async fn resolve(app: &App, provider: &Provider, profile: &UpstreamProfile) -> Result<Found, OAuthError> {
     let store = &app.store;
+    // Entra: only the tenants the operator named, when they named any.
+    let tenant = profile.tenant.as_deref().unwrap_or_default();
+    if !provider.tenants.is_empty() && !provider.tenants.iter().any(|t| t == tenant) {
+        return Ok(Found::Refused(OTHER_TENANT));
+    }
     let identity = link_of(profile, app.now()).identifier();
     let read = |e| OAuthError::store("reading the person")(e);
     if let Some(sub) = store.find_identifier(&identity).await.map_err(read)? {

@@ -235,6 +235,7 @@ async fn oidc_profile(
     // domain's owner is verified (xms_edov), never by default (nOAuth).
     if p.kind == ProviderKind::Entra {
         profile.email_verified = p.trust_email && claims.get("xms_edov") == Some(&Value::Bool(true));
+        profile.tenant = claims.get("tid").and_then(Value::as_str).map(str::to_ascii_lowercase);
     }
     Ok(profile)
 }
@@ -271,6 +272,7 @@ async fn github_profile(
         email_verified: primary.is_some() && p.trust_email,
         email: primary,
         name: name.map(str::to_owned),
+        tenant: None,
     })
 }
 
@@ -295,5 +297,6 @@ fn mapped(p: &Provider, claims: &Value, issuer: &str) -> Result<UpstreamProfile,
         email_verified: vouched && p.trust_email && email.is_some(),
         email,
         name: field(&m.name).and_then(Value::as_str).map(str::to_owned),
+        tenant: None,
     })
 }

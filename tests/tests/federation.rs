@@ -1,0 +1,418 @@
+//! Signing in through upstream providers, end to end on DynamoDB Local,
+//! against the upstream stub (`zeroauth_e2e::upstream`: OpenID Connect,
+//! GitHub's and Entra's shapes, on https loopback): a first sign-in makes
+//! the person, ZeroAuth's own consent page always comes before the code, a
+//! verified address of an existing account is linked only after its
+//! password, and every forged, replayed, altered or misbehaving answer gets
+//! a page and nothing stored.
+
+use zeroauth_e2e::upstream::{self, Tamper, Upstream, UpstreamUser};
+use zeroauth_e2e::{Browser, PASSWORD, Reply, Server, TestClient, form_action, hidden_request};
+use zeroauth_shared::admin::{self, NewProvider, NewUser};
+use zeroauth_shared::domain::{Amr, Identifier, User};
+use zeroauth_shared::sign_in::self_service::SignUp;
+
+/// A server that lets people sign up, with one provider `id` of `kind` in
+/// front of the stub.
+async fn setup(kind: &str, change: impl FnOnce(&mut NewProvider)) -> (Server, Upstream, TestClient) {
+    let up = upstream::start().await;
+    let s = Server::federated(&up.ca_pem, &[("up", upstream::CLIENT_SECRET)], |c| {
+        c.self_service.sign_up = SignUp::Open;
+    })
+    .await;
+    up.allow_redirect(&s.url("/federation/callback"));
+    let mut p = NewProvider {
+        id: "up".into(),
+        kind: kind.into(),
+        name: Some("Upstream".into()),
+        client_id: upstream::CLIENT_ID.into(),
+        ..Default::default()
+    };
+    match kind {
+        "oidc" => p.issuer = Some(up.base.clone()),
+        "entra" => p.issuer = Some(up.entra_issuer()),
+        "github" => {
+            p.authorization_endpoint = Some(up.url("/github/login/oauth/authorize"));
+            p.token_endpoint = Some(up.url("/github/login/oauth/access_token"));
+            p.userinfo_endpoint = Some(up.url("/github/api/user"));
+        }
+        _ => {}
+    }
+    change(&mut p);
+    admin::create_provider(s.store.as_ref(), &p, s.clock_now()).await.expect("the provider");
+    let client = s.confidential_client().await;
+    (s, up, client)
+}
+
+fn authorize_params(client: &TestClient) -> Vec<(&str, &str)> {
+    vec![
+        ("client_id", client.id.as_str()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+        ("scope", "openid email profile"),
+        ("state", "client-state"),
+        ("nonce", "client-nonce"),
+    ]
+}
+
+/// The sign-in page, then "Continue with Upstream": the URL the browser is
+/// sent to at the provider.
+async fn to_provider(b: &mut Browser<'_>, client: &TestClient) -> String {
+    let page = b.login_page(&authorize_params(client)).await;
+    assert!(page.reply.text.contains("Continue with Upstream"), "{}", page.reply.text);
+    let r = b.submit(&[("request", &page.request), ("provider", "up")]).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    r.header("location").expect("to the provider")
+}
+
+/// The provider's answer to its authorization URL: where it sends the
+/// browser back (the person is signed in there already).
+async fn at_provider(up: &Upstream, url: &str) -> String {
+    let r = up.client().get(url).send().await.expect("the provider answers");
+    assert_eq!(r.status(), 302, "{:?}", r.text().await);
+    r.headers().get("location").and_then(|l| l.to_str().ok()).expect("back to ZeroAuth").to_owned()
+}
+
+/// The whole round trip to ZeroAuth's page after the provider.
+async fn sign_in(b: &mut Browser<'_>, up: &Upstream, client: &TestClient) -> Reply {
+    let out = to_provider(b, client).await;
+    let back = at_provider(up, &out).await;
+    b.open(&back).await
+}
+
+/// "Allow" on the consent page: the code the client gets.
+async fn allow(b: &mut Browser<'_>, page: &Reply) -> String {
+    let request = hidden_request(&page.text).unwrap_or_else(|| panic!("no form: {page:?}"));
+    let action = form_action(&page.text, "http://localhost/").expect("the page's form posts somewhere");
+    let r = b.post(&action, &[("request", &request), ("decision", "approve")]).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let params = r.location_params();
+    assert_eq!(params.get("state").map(String::as_str), Some("client-state"));
+    params.get("code").cloned().unwrap_or_else(|| panic!("no code: {r:?}"))
+}
+
+/// The claims of the ID token a code is exchanged for.
+async fn id_claims(s: &Server, client: &TestClient, code: &str) -> serde_json::Value {
+    let r = s.exchange(client, code, &[]).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let token = r.json()["id_token"].as_str().expect("an ID token").to_owned();
+    let payload = token.split('.').nth(1).expect("a JWT");
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+async fn people(s: &Server) -> Vec<User> {
+    s.store.list_people().await.expect("people")
+}
+
+#[tokio::test]
+async fn a_first_sign_in_makes_the_person_and_zeroauth_asks_consent_for_every_client() {
+    let (s, up, client) = setup("oidc", |_| {}).await;
+    up.sign_in_as(UpstreamUser::new("upstream-dave", "dave@upstream.example"));
+    let mut b = s.browser();
+    let page = sign_in(&mut b, &up, &client).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.text.contains("Allow Test App?") && page.text.contains("Signed in as"), "{}", page.text);
+    // What ZeroAuth sent the provider: state, PKCE S256, a nonce, the callback.
+    let sent = up.last_params("/authorize").expect("the provider was asked");
+    assert_eq!(sent.get("code_challenge_method").map(String::as_str), Some("S256"));
+    assert!(
+        sent.get("nonce").is_some_and(|n| n.len() >= 43) && sent.get("state").is_some_and(|n| n.len() >= 43)
+    );
+    assert_eq!(sent.get("redirect_uri"), Some(&s.url("/federation/callback")));
+    let code = allow(&mut b, &page).await;
+    let claims = id_claims(&s, &client, &code).await;
+    assert_eq!(claims["amr"], serde_json::json!(["fed"]));
+    assert_eq!(claims["idp"], "up");
+    assert_eq!(claims["email"], "dave@upstream.example");
+    assert_eq!(claims["email_verified"], true);
+    let sub = claims["sub"].as_str().expect("sub").to_owned();
+    assert!(sub.starts_with("za_user_") && sub != "upstream-dave", "ZeroAuth's own sub: {sub}");
+    // Another client, with the person signed in at the provider (which
+    // skips its consent): ZeroAuth still asks for that client.
+    let other = s.client(|c| c.name = "Other App".into()).await;
+    let mut b = s.browser();
+    let page = sign_in(&mut b, &up, &other).await;
+    assert!(page.text.contains("Allow Other App?"), "{}", page.text);
+    let code = allow(&mut b, &page).await;
+    assert_eq!(id_claims(&s, &other, &code).await["sub"], sub.as_str(), "the same person");
+    assert_eq!(people(&s).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_state_is_this_browsers_spent_once_and_never_guessed() {
+    let (s, up, client) = setup("oidc", |_| {}).await;
+    let mut b = s.browser();
+    let out = to_provider(&mut b, &client).await;
+    let back = at_provider(&up, &out).await;
+    // Another browser (no binding cookie, or its own) gets a page and spends nothing.
+    let mut other = s.browser();
+    let _ = to_provider(&mut other, &client).await;
+    for r in [s.http.get(&back).send().await.expect("answer"), {
+        let cookie = other_cookie(&other);
+        s.http.get(&back).header("cookie", cookie).send().await.expect("answer")
+    }] {
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap_or_default().contains("did not start in this browser"));
+    }
+    let altered = back.replace("state=", "state=x");
+    assert_eq!(b.open(&altered).await.status, 400, "an altered state");
+    let missing = back.split("state=").next().unwrap_or_default().to_owned();
+    assert_eq!(b.open(&missing).await.status, 400, "no state");
+    let page = b.open(&back).await;
+    assert_eq!(page.status, 200, "the right browser still gets in: {page:?}");
+    let replay = b.open(&back).await;
+    assert_eq!(replay.status, 400, "a replayed callback: {replay:?}");
+}
+
+fn other_cookie(b: &Browser<'_>) -> String {
+    b.cookie_pairs().join("; ")
+}
+
+#[tokio::test]
+async fn a_refusal_at_the_provider_reaches_the_client_and_its_errors_get_a_page() {
+    let (s, up, client) = setup("oidc", |_| {}).await;
+    let mut b = s.browser();
+    up.deny_next();
+    let r = sign_in(&mut b, &up, &client).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let p = r.location_params();
+    assert_eq!(p.get("error").map(String::as_str), Some("access_denied"));
+    assert_eq!(p.get("state").map(String::as_str), Some("client-state"));
+    assert_eq!(p.get("iss"), Some(&s.issuer));
+    up.error_next("server_error");
+    let r = sign_in(&mut b, &up, &client).await;
+    assert_eq!(r.status, 503, "{r:?}");
+    assert!(r.text.contains("Signing in with Upstream did not work"), "{}", r.text);
+    assert!(people(&s).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_id_token_that_does_not_verify_signs_nobody_in() {
+    let (s, up, client) = setup("oidc", |_| {}).await;
+    let mut b = s.browser();
+    let refused = [
+        Tamper::WrongAud,
+        Tamper::WrongIss,
+        Tamper::WrongNonce,
+        Tamper::NoNonce,
+        Tamper::Expired,
+        Tamper::IssuedInFuture,
+        Tamper::AlgNone,
+        Tamper::Hs256WithPublicKey,
+        Tamper::UnknownKid,
+        Tamper::SignedByOtherKey,
+        Tamper::NoIdToken,
+        Tamper::MultipleAudNoAzp,
+    ];
+    for t in refused {
+        up.tamper_next(t.clone());
+        let r = sign_in(&mut b, &up, &client).await;
+        assert_eq!(r.status, 503, "{t:?}: {r:?}");
+        assert!(r.text.contains("did not work"), "{t:?}: {}", r.text);
+    }
+    assert!(people(&s).await.is_empty(), "nobody was made");
+    up.tamper_next(Tamper::Es256);
+    let r = sign_in(&mut b, &up, &client).await;
+    assert_eq!(r.status, 200, "an ES256 ID token is fine: {r:?}");
+}
+
+#[tokio::test]
+async fn a_slow_or_huge_provider_is_cut_off() {
+    let (s, up, client) = setup("oidc", |_| {}).await;
+    let mut b = s.browser();
+    for huge in [true, false] {
+        up.huge_next(huge);
+        let r = sign_in(&mut b, &up, &client).await;
+        assert_eq!(r.status, 503, "{r:?}");
+        assert!(r.text.contains("larger than"), "{}", r.text);
+    }
+    up.slow_next(std::time::Duration::from_secs(8));
+    let started = std::time::Instant::now();
+    let r = sign_in(&mut b, &up, &client).await;
+    assert_eq!(r.status, 503, "{r:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "not waited out");
+    assert!(people(&s).await.is_empty());
+}
+
+#[tokio::test]
+async fn github_people_are_their_numeric_id_with_a_primary_verified_address() {
+    let (s, up, client) = setup("github", |_| {}).await;
+    let mut erin = UpstreamUser::new("erin", "erin@users.example");
+    erin.github_emails =
+        vec![("erin-old@users.example".into(), false, true), ("erin@users.example".into(), true, true)];
+    up.sign_in_as(erin.clone());
+    let mut b = s.browser();
+    let page = sign_in(&mut b, &up, &client).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert_eq!(up.last_client_auth(), Some("client_secret_post"), "GitHub takes the secret in the body");
+    let id =
+        Identifier::Upstream { issuer: "https://github.com".into(), subject: erin.github_id.to_string() };
+    let sub = s.store.find_identifier(&id).await.expect("read").expect("keyed by the numeric id");
+    let person = s.store.get_person(&sub, None).await.expect("read").expect("the person");
+    assert_eq!(person.email.as_deref(), Some("erin@users.example"));
+    // A GitHub user whose addresses are all unverified gets an account
+    // without one, and finds nobody by it.
+    let mut frank = UpstreamUser::new("frank", "frank@users.example");
+    frank.github_emails = vec![("erin@users.example".into(), true, false)];
+    up.sign_in_as(frank);
+    let mut b = s.browser();
+    let page = sign_in(&mut b, &up, &client).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(!page.text.contains("Connect your"), "an unverified address finds nobody");
+    let all = people(&s).await;
+    assert_eq!(all.len(), 2);
+    assert!(all.iter().any(|p| p.email.is_none() && p.sub != sub));
+}
+
+#[tokio::test]
+async fn an_existing_account_is_linked_only_after_its_password() {
+    let (s, up, client) = setup("oidc", |_| {}).await;
+    let now = s.clock_now();
+    let new = NewUser {
+        username: "grace".into(),
+        email: Some("grace@example.com".into()),
+        name: None,
+        password: PASSWORD.into(),
+    };
+    let grace = admin::create_user(s.store.as_ref(), new, now).await.expect("grace");
+    up.sign_in_as(UpstreamUser::new("upstream-grace", "Grace@Example.com"));
+    let mut b = s.browser();
+    let page = sign_in(&mut b, &up, &client).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.text.contains("Connect your Upstream account"), "{}", page.text);
+    let (request, offer) = (hidden(&page.text, "request"), hidden(&page.text, "offer"));
+    let wrong = b
+        .submit(&[("request", &request), ("offer", &offer), ("password", "not it"), ("decision", "approve")])
+        .await;
+    assert_eq!(wrong.status, 401, "{wrong:?}");
+    assert!(wrong.text.contains("Connect your Upstream account"));
+    let id = Identifier::Upstream { issuer: up.base.clone(), subject: "upstream-grace".into() };
+    assert_eq!(s.store.find_identifier(&id).await.expect("read"), None, "not linked yet");
+    let (request, offer) = (hidden(&wrong.text, "request"), hidden(&wrong.text, "offer"));
+    let page = b
+        .submit(&[("request", &request), ("offer", &offer), ("password", PASSWORD), ("decision", "approve")])
+        .await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert_eq!(s.store.find_identifier(&id).await.expect("read").as_deref(), Some(grace.sub.as_str()));
+    let code = allow(&mut b, &page).await;
+    let claims = id_claims(&s, &client, &code).await;
+    assert_eq!(claims["sub"], grace.sub.as_str());
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "fed"]));
+    // From now on the identity signs in as grace, with no connect page.
+    let mut b = s.browser();
+    let page = sign_in(&mut b, &up, &client).await;
+    assert!(page.text.contains("Allow Test App?"), "{}", page.text);
+    assert_eq!(people(&s).await.len(), 1);
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html.get(start..).and_then(|h| h.split('"').next()).expect("a value").replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn an_unverified_upstream_address_finds_nobody_and_a_squatter_loses_the_account() {
+    let (s, up, client) = setup("oidc", |_| {}).await;
+    let now = s.clock_now();
+    // Heidi's account: verified address. An upstream identity claiming her
+    // address unverified does not reach it.
+    let heidi = NewUser {
+        username: "heidi".into(),
+        email: Some("heidi@example.com".into()),
+        name: None,
+        password: PASSWORD.into(),
+    };
+    let heidi = admin::create_user(s.store.as_ref(), heidi, now).await.expect("heidi");
+    let mut fake = UpstreamUser::new("mallory-1", "heidi@example.com");
+    fake.email_verified = Some(serde_json::json!(false));
+    up.sign_in_as(fake);
+    let page = sign_in(&mut s.browser(), &up, &client).await;
+    assert!(page.text.contains("Allow Test App?") && !page.text.contains("Connect"), "{}", page.text);
+    let fresh: Vec<User> = people(&s).await.into_iter().filter(|p| p.sub != heidi.sub).collect();
+    assert!(
+        matches!(fresh.as_slice(), [p] if p.email.is_none()),
+        "a separate account, no address: {fresh:?}"
+    );
+    // An unverified account squatting ivan's address, before ivan comes
+    // with a verified one: the squatter's password and sessions end.
+    let squatter = User {
+        sub: "za_user_squatter".into(),
+        username: None,
+        email: Some("ivan@example.com".into()),
+        email_verified: false,
+        name: Some("Not Ivan".into()),
+        disabled: false,
+        created_at: now,
+        epoch: 3,
+        tokens_revoked_at: 0,
+        upstream: vec![],
+    };
+    let pw = zeroauth_shared::domain::Credential::password(&squatter.sub, "$argon2id$v=19$x".into(), now);
+    s.store.create_person(&squatter, &[pw]).await.expect("the squatter");
+    up.sign_in_as(UpstreamUser::new("upstream-ivan", "ivan@example.com"));
+    let mut b = s.browser();
+    let page = sign_in(&mut b, &up, &client).await;
+    assert!(page.text.contains("Allow Test App?"), "{}", page.text);
+    let ivan = s.store.get_person(&squatter.sub, None).await.expect("read").expect("the account");
+    assert!(ivan.email_verified && ivan.epoch == 4 && ivan.tokens_revoked_at == s.clock_now(), "{ivan:?}");
+    let creds = s.store.get_credentials(&ivan.sub, zeroauth_shared::domain::CredentialKind::Password).await;
+    assert!(creds.expect("read").is_empty(), "the squatter's password is gone");
+    let code = allow(&mut b, &page).await;
+    assert_eq!(id_claims(&s, &client, &code).await["sub"], squatter.sub.as_str());
+}
+
+#[tokio::test]
+async fn entra_tokens_name_their_tenant_and_addresses_count_only_with_a_verified_domain_owner() {
+    let (s, up, client) = setup("entra", |p| p.tenants = vec![upstream::TENANT.into()]).await;
+    let mut judy = UpstreamUser::new("judy", "judy@contoso.example");
+    judy.xms_edov = Some(true);
+    up.sign_in_as(judy.clone());
+    let mut b = s.browser();
+    let page = sign_in(&mut b, &up, &client).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let issuer = format!("{}/entra/{}/v2.0", up.base, upstream::TENANT);
+    let id = Identifier::Upstream { issuer, subject: judy.sub.clone() };
+    let sub = s.store.find_identifier(&id).await.expect("read").expect("keyed by the tenant's issuer");
+    let person = s.store.get_person(&sub, None).await.expect("read").expect("judy");
+    assert_eq!(person.email.as_deref(), Some("judy@contoso.example"));
+    // Without xms_edov the address is not taken as verified (nOAuth).
+    let mut kim = UpstreamUser::new("kim", "kim@contoso.example");
+    kim.xms_edov = None;
+    up.sign_in_as(kim);
+    let page = sign_in(&mut s.browser(), &up, &client).await;
+    assert_eq!(page.status, 200);
+    assert!(people(&s).await.iter().any(|p| p.email.is_none()));
+    // A token whose issuer names another tenant than its tid, and a tenant
+    // that is not allowed.
+    up.tamper_next(Tamper::WrongTenantIssuer);
+    assert_eq!(sign_in(&mut s.browser(), &up, &client).await.status, 503);
+    let mut other = UpstreamUser::new("lee", "lee@fabrikam.example");
+    other.tid = upstream::OTHER_TENANT.into();
+    up.sign_in_as(other);
+    let r = sign_in(&mut s.browser(), &up, &client).await;
+    assert_eq!(r.status, 403, "{r:?}");
+    assert_eq!(people(&s).await.len(), 2);
+}
+
+#[tokio::test]
+async fn without_sign_up_only_linked_people_get_in_and_unoffered_providers_are_refused() {
+    let (s, up, client) = setup("oidc", |p| p.sign_up = Some(false)).await;
+    up.sign_in_as(UpstreamUser::new("nobody-yet", "new@upstream.example"));
+    let r = sign_in(&mut s.browser(), &up, &client).await;
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(r.text.contains("new accounts cannot be created"), "{}", r.text);
+    assert!(people(&s).await.is_empty());
+    // A client the provider is not offered to: no button, and a forged one is refused.
+    admin::update_provider(s.store.as_ref(), "up", |p| p.clients = vec![client.id.clone()])
+        .await
+        .expect("update");
+    let other = s.client(|c| c.name = "Other".into()).await;
+    let mut b = s.browser();
+    let page = b.login_page(&authorize_params(&other)).await;
+    assert!(!page.reply.text.contains("Continue with"), "{}", page.reply.text);
+    let r = b.submit(&[("request", &page.request), ("provider", "up")]).await;
+    assert_eq!(r.status, 400, "{r:?}");
+    let _ = Amr::Fed;
+}
