@@ -209,7 +209,9 @@ export async function federation({ browser, report, base, shots, upstream, provi
     throw new Error(`still at the upstream after four of its pages: ${page.url()}`)
   }
 
-  // ZeroAuth's consent page for `c`, signed in as `login`.
+  // ZeroAuth's consent page for `c`, signed in as `login`: the page names
+  // the person by username, name or address, whichever it has first (carol
+  // has a username; dave, made by the upstream, a name).
   const consentPage = async (t, c, login, what) => {
     const { page } = t
     if (atClient({ c }, new URL(page.url()))) {
@@ -217,9 +219,9 @@ export async function federation({ browser, report, base, shots, upstream, provi
     }
     if (new URL(page.url()).origin !== zeroauth) throw new Error(`expected ZeroAuth's consent page, at ${page.url()}`)
     await t.visible(page.getByRole('heading', { name: `Allow ${c.name}?` }), `"Allow ${c.name}?" (${what})`)
-    const name = login.charAt(0).toUpperCase() + login.slice(1)
-    const who = new RegExp(`Signed in as (${escape(name)}|${escape(`${login}@${EMAIL_DOMAIN}`)})`)
-    await t.visible(page.getByText(who), `"Signed in as ${name}" (or the address)`)
+    // idp.mjs's name is the login capitalised: case aside, name and username are alike.
+    const who = new RegExp(`Signed in as (${escape(login)}|${escape(`${login}@${EMAIL_DOMAIN}`)})\\b`, 'i')
+    await t.visible(page.getByText(who), `"Signed in as ${login}" (by name, username or address)`)
     await t.visible(page.locator('button[name=decision][value=approve]'), 'the "Allow" button')
   }
   // Presses "Allow" and waits to land at the client with a code.
