@@ -323,6 +323,7 @@ pub fn sample_code(i: i32) -> CodeRecord {
         auth_time: 0,
         amr: vec![],
         idp: None,
+        upstream: None,
         resource: None,
     }
 }

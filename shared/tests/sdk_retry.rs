@@ -86,6 +86,7 @@ fn grant(id: &str, rt: &str) -> Grant {
         auth_time: 0,
         amr: vec![],
         idp: None,
+        upstream: None,
         resource: None,
         last_rotation: None,
     }
@@ -125,6 +126,7 @@ fn code() -> CodeRecord {
         auth_time: 0,
         amr: vec![],
         idp: None,
+        upstream: None,
         resource: None,
     }
 }

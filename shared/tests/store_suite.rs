@@ -157,6 +157,7 @@ fn code(digest: &str) -> CodeRecord {
         auth_time: 0,
         amr: vec![],
         idp: None,
+        upstream: None,
         resource: None,
     }
 }
@@ -177,6 +178,7 @@ fn grant(id: &str, refresh_digest: &str) -> Grant {
         auth_time: 0,
         amr: vec![],
         idp: None,
+        upstream: None,
         resource: None,
         last_rotation: None,
     }

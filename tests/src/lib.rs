@@ -20,6 +20,7 @@ use zeroauth_shared::store::memory::MemoryStore;
 use zeroauth_shared::testing::fresh_dynamo_store;
 
 pub mod faults;
+pub mod federated;
 pub mod https;
 pub mod mailbox;
 pub mod seeds;
@@ -179,6 +180,15 @@ impl Server {
     /// Moves the server's clock forward.
     pub fn advance(&self, seconds: i64) {
         self.clock.advance(seconds);
+    }
+
+    /// Moves the server's clock up to the system's, for tests that meet
+    /// something else telling the time (an upstream provider's tokens).
+    pub fn catch_up(&self) {
+        let lag = SystemClock.now() - self.clock.now();
+        if lag > 0 {
+            self.clock.advance(lag);
+        }
     }
 
     /// Registers a client.
@@ -364,7 +374,12 @@ pub struct Page {
     pub request: String,
 }
 
-impl Browser<'_> {
+impl<'a> Browser<'a> {
+    /// The server this browser talks to.
+    pub fn server(&self) -> &'a Server {
+        self.server
+    }
+
     /// The cookies this browser holds, as `name=value` pairs.
     pub fn cookie_pairs(&self) -> Vec<String> {
         self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect()

@@ -6,104 +6,15 @@
 //! password, and every forged, replayed, altered or misbehaving answer gets
 //! a page and nothing stored.
 
-use zeroauth_e2e::upstream::{self, Tamper, Upstream, UpstreamUser};
-use zeroauth_e2e::{Browser, PASSWORD, Reply, Server, TestClient, form_action, hidden_request};
-use zeroauth_shared::admin::{self, NewProvider, NewUser};
-use zeroauth_shared::domain::{Amr, Identifier, User};
-use zeroauth_shared::sign_in::self_service::SignUp;
-
-/// A server that lets people sign up, with one provider `id` of `kind` in
-/// front of the stub.
-async fn setup(kind: &str, change: impl FnOnce(&mut NewProvider)) -> (Server, Upstream, TestClient) {
-    let up = upstream::start().await;
-    let s = Server::federated(&up.ca_pem, &[("up", upstream::CLIENT_SECRET)], |c| {
-        c.self_service.sign_up = SignUp::Open;
-    })
-    .await;
-    up.allow_redirect(&s.url("/federation/callback"));
-    let mut p = NewProvider {
-        id: "up".into(),
-        kind: kind.into(),
-        name: Some("Upstream".into()),
-        client_id: upstream::CLIENT_ID.into(),
-        ..Default::default()
-    };
-    match kind {
-        "oidc" => p.issuer = Some(up.base.clone()),
-        "entra" => p.issuer = Some(up.entra_issuer()),
-        "github" => {
-            p.authorization_endpoint = Some(up.url("/github/login/oauth/authorize"));
-            p.token_endpoint = Some(up.url("/github/login/oauth/access_token"));
-            p.userinfo_endpoint = Some(up.url("/github/api/user"));
-        }
-        _ => {}
-    }
-    change(&mut p);
-    admin::create_provider(s.store.as_ref(), &p, s.clock_now()).await.expect("the provider");
-    let client = s.confidential_client().await;
-    (s, up, client)
-}
-
-fn authorize_params(client: &TestClient) -> Vec<(&str, &str)> {
-    vec![
-        ("client_id", client.id.as_str()),
-        ("redirect_uri", client.redirect_uri.as_str()),
-        ("scope", "openid email profile"),
-        ("state", "client-state"),
-        ("nonce", "client-nonce"),
-    ]
-}
-
-/// The sign-in page, then "Continue with Upstream": the URL the browser is
-/// sent to at the provider.
-async fn to_provider(b: &mut Browser<'_>, client: &TestClient) -> String {
-    let page = b.login_page(&authorize_params(client)).await;
-    assert!(page.reply.text.contains("Continue with Upstream"), "{}", page.reply.text);
-    let r = b.submit(&[("request", &page.request), ("provider", "up")]).await;
-    assert_eq!(r.status, 303, "{r:?}");
-    r.header("location").expect("to the provider")
-}
-
-/// The provider's answer to its authorization URL: where it sends the
-/// browser back (the person is signed in there already).
-async fn at_provider(up: &Upstream, url: &str) -> String {
-    let r = up.client().get(url).send().await.expect("the provider answers");
-    assert_eq!(r.status(), 302, "{:?}", r.text().await);
-    r.headers().get("location").and_then(|l| l.to_str().ok()).expect("back to ZeroAuth").to_owned()
-}
-
-/// The whole round trip to ZeroAuth's page after the provider.
-async fn sign_in(b: &mut Browser<'_>, up: &Upstream, client: &TestClient) -> Reply {
-    let out = to_provider(b, client).await;
-    let back = at_provider(up, &out).await;
-    b.open(&back).await
-}
-
-/// "Allow" on the consent page: the code the client gets.
-async fn allow(b: &mut Browser<'_>, page: &Reply) -> String {
-    let request = hidden_request(&page.text).unwrap_or_else(|| panic!("no form: {page:?}"));
-    let action = form_action(&page.text, "http://localhost/").expect("the page's form posts somewhere");
-    let r = b.post(&action, &[("request", &request), ("decision", "approve")]).await;
-    assert_eq!(r.status, 303, "{r:?}");
-    let params = r.location_params();
-    assert_eq!(params.get("state").map(String::as_str), Some("client-state"));
-    params.get("code").cloned().unwrap_or_else(|| panic!("no code: {r:?}"))
-}
-
-/// The claims of the ID token a code is exchanged for.
-async fn id_claims(s: &Server, client: &TestClient, code: &str) -> serde_json::Value {
-    let r = s.exchange(client, code, &[]).await;
-    assert_eq!(r.status, 200, "{r:?}");
-    let token = r.json()["id_token"].as_str().expect("an ID token").to_owned();
-    let payload = token.split('.').nth(1).expect("a JWT");
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url");
-    serde_json::from_slice(&bytes).expect("JSON claims")
-}
-
-async fn people(s: &Server) -> Vec<User> {
-    s.store.list_people().await.expect("people")
-}
+use zeroauth_e2e::PASSWORD;
+use zeroauth_e2e::federated::{
+    allow, at_provider, authorize_params, hidden, id_claims, people, setup, sign_in, to_provider,
+};
+use zeroauth_e2e::upstream::{self, Tamper, UpstreamUser};
+use zeroauth_shared::admin::NewResource;
+use zeroauth_shared::admin::{self, NewUser};
+use zeroauth_shared::domain::{Identifier, User};
+use zeroauth_shared::federation::kept::UPSTREAM_TOKEN_TYPE;
 
 #[tokio::test]
 async fn a_first_sign_in_makes_the_person_and_zeroauth_asks_consent_for_every_client() {
@@ -145,11 +56,12 @@ async fn the_state_is_this_browsers_spent_once_and_never_guessed() {
     let mut b = s.browser();
     let out = to_provider(&mut b, &client).await;
     let back = at_provider(&up, &out).await;
+    s.catch_up();
     // Another browser (no binding cookie, or its own) gets a page and spends nothing.
     let mut other = s.browser();
     let _ = to_provider(&mut other, &client).await;
     for r in [s.http.get(&back).send().await.expect("answer"), {
-        let cookie = other_cookie(&other);
+        let cookie = other.cookie_pairs().join("; ");
         s.http.get(&back).header("cookie", cookie).send().await.expect("answer")
     }] {
         assert_eq!(r.status(), 400);
@@ -163,10 +75,6 @@ async fn the_state_is_this_browsers_spent_once_and_never_guessed() {
     assert_eq!(page.status, 200, "the right browser still gets in: {page:?}");
     let replay = b.open(&back).await;
     assert_eq!(replay.status, 400, "a replayed callback: {replay:?}");
-}
-
-fn other_cookie(b: &Browser<'_>) -> String {
-    b.cookie_pairs().join("; ")
 }
 
 #[tokio::test]
@@ -306,12 +214,6 @@ async fn an_existing_account_is_linked_only_after_its_password() {
     assert_eq!(people(&s).await.len(), 1);
 }
 
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
-    html.get(start..).and_then(|h| h.split('"').next()).expect("a value").replace("&amp;", "&")
-}
-
 #[tokio::test]
 async fn an_unverified_upstream_address_finds_nobody_and_a_squatter_loses_the_account() {
     let (s, up, client) = setup("oidc", |_| {}).await;
@@ -414,5 +316,72 @@ async fn without_sign_up_only_linked_people_get_in_and_unoffered_providers_are_r
     assert!(!page.reply.text.contains("Continue with"), "{}", page.reply.text);
     let r = b.submit(&[("request", &page.request), ("provider", "up")]).await;
     assert_eq!(r.status, 400, "{r:?}");
-    let _ = Amr::Fed;
+}
+
+#[tokio::test]
+async fn a_kept_upstream_token_goes_only_to_the_resources_own_client_and_dies_with_the_grant() {
+    let (s, up, client) = setup("oidc", |p| p.keep_tokens = Some(true)).await;
+    let mcp = s
+        .client(|c| {
+            c.name = "MCP server".into();
+            c.grants =
+                vec!["client_credentials".into(), "urn:ietf:params:oauth:grant-type:token-exchange".into()];
+        })
+        .await;
+    let uri = "https://mcp.example/mcp";
+    let resource =
+        NewResource { uri: uri.into(), scope: Some("read:user".into()), clients: vec![mcp.id.clone()] };
+    admin::create_resource(s.store.as_ref(), resource, s.clock_now()).await.expect("the resource");
+    let mut b = s.browser();
+    let out = {
+        let mut params = authorize_params(&client);
+        params.push(("resource", uri));
+        params.retain(|(k, _)| *k != "scope");
+        params.push(("scope", "read:user"));
+        let page = b.login_page(&params).await;
+        let r = b.submit(&[("request", &page.request), ("provider", "up")]).await;
+        r.header("location").expect("to the provider")
+    };
+    let back = at_provider(&up, &out).await;
+    s.catch_up();
+    let page = b.open(&back).await;
+    let code = allow(&mut b, &page).await;
+    let tokens = s.exchange(&client, &code, &[]).await;
+    assert_eq!(tokens.status, 200, "{tokens:?}");
+    let access = tokens.json()["access_token"].as_str().expect("an access token").to_owned();
+    let refresh = tokens.json()["refresh_token"].as_str().map(str::to_owned);
+    let ask = |who: &zeroauth_e2e::TestClient| {
+        let form = vec![
+            ("grant_type".to_owned(), "urn:ietf:params:oauth:grant-type:token-exchange".to_owned()),
+            ("subject_token".to_owned(), access.clone()),
+            ("subject_token_type".to_owned(), "urn:ietf:params:oauth:token-type:access_token".to_owned()),
+            ("requested_token_type".to_owned(), UPSTREAM_TOKEN_TYPE.to_owned()),
+        ];
+        (who.clone(), form)
+    };
+    let exchange = |(who, form): (zeroauth_e2e::TestClient, Vec<(String, String)>)| {
+        let s = &s;
+        async move {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            s.post_form("/token", Some(&who), &pairs).await
+        }
+    };
+    let got = exchange(ask(&mcp)).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    assert_eq!(got.json()["issued_token_type"], UPSTREAM_TOKEN_TYPE);
+    let upstream_token = got.json()["access_token"].as_str().expect("the upstream token").to_owned();
+    // It is the provider's own token: its user info answers to it.
+    let info =
+        up.client().get(up.url("/userinfo")).bearer_auth(&upstream_token).send().await.expect("answer");
+    assert_eq!(info.status(), 200, "the provider accepts the token it issued");
+    // The client that got the ZeroAuth token is not the resource's client.
+    let refused = exchange(ask(&client)).await;
+    assert!(refused.status == 400 && refused.json()["error"] == "unauthorized_client", "{refused:?}");
+    // After the grant is revoked, nobody gets it.
+    if let Some(refresh) = refresh {
+        let r = s.post_form("/revoke", Some(&client), &[("token", &refresh)]).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        let gone = exchange(ask(&mcp)).await;
+        assert!(gone.status == 400 && gone.json()["error"] == "invalid_grant", "{gone:?}");
+    }
 }

@@ -72,6 +72,10 @@ pub struct NewProvider {
     /// only with `xms_edov` in any case).
     #[serde(default)]
     pub trust_email: Option<bool>,
+    /// Whether the person's upstream tokens are kept for a resource's own
+    /// client to get by token exchange (default false).
+    #[serde(default)]
+    pub keep_tokens: Option<bool>,
 }
 
 impl std::fmt::Debug for NewProvider {
@@ -175,6 +179,7 @@ pub fn build_provider(new: &NewProvider, now: i64) -> Result<Provider, AdminErro
         clients: new.clients.clone(),
         sign_up: new.sign_up.unwrap_or(true),
         trust_email: new.trust_email.unwrap_or(true),
+        keep_tokens: new.keep_tokens.unwrap_or(false),
         created_at: now,
     })
 }
@@ -201,6 +206,7 @@ pub fn provider_settings(p: &Provider) -> NewProvider {
         clients: p.clients.clone(),
         sign_up: Some(p.sign_up),
         trust_email: Some(p.trust_email),
+        keep_tokens: Some(p.keep_tokens),
     }
 }
 

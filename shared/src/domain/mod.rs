@@ -116,6 +116,10 @@ pub struct CodeRecord {
     /// `idp`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<String>,
+    /// The person's upstream tokens, sealed (`federation::kept`), when the
+    /// provider keeps them for a protected resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
     /// The protected resource (RFC 8707) the tokens are for; `None` for
     /// ZeroAuth's own `/userinfo`.
     #[serde(default)]
@@ -159,6 +163,10 @@ pub struct Grant {
     /// `idp`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<String>,
+    /// The person's upstream tokens, sealed (`federation::kept`), when the
+    /// provider keeps them for a protected resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
     /// The protected resource (RFC 8707) the tokens are for; `None` for
     /// ZeroAuth's own `/userinfo`.
     #[serde(default)]

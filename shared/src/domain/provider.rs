@@ -123,6 +123,10 @@ pub struct Provider {
     /// create a person with one, and to offer linking to its owner).
     #[serde(default = "yes")]
     pub trust_email: bool,
+    /// Whether the person's upstream tokens are kept, sealed, for a
+    /// protected resource's own client to get by token exchange.
+    #[serde(default)]
+    pub keep_tokens: bool,
     /// Epoch seconds.
     pub created_at: i64,
 }

@@ -12,9 +12,10 @@ use http::StatusCode;
 
 use crate::app::App;
 use crate::crypto;
-use crate::domain::{Amr, Provider, User};
+use crate::domain::{Amr, Provider};
 use crate::error::{ErrorCode, OAuthError};
 use crate::federation::accounts::{self, Found};
+use crate::federation::kept::{self, KeptTokens};
 use crate::federation::{self, Failed};
 use crate::http::{Request, Response, body_params, cookie, html, parse_form, query, set_cookie};
 use crate::sign_in::finish::redirect_error;
@@ -105,14 +106,34 @@ async fn signed_in_upstream(
     let tokens = federation::exchange(app, provider, &endpoints, code, &kept.verifier).await.map_err(fail)?;
     let profile =
         federation::profile(app, provider, &endpoints, &tokens, kept.nonce.as_deref()).await.map_err(fail)?;
+    let upstream = keep(app, provider, &tokens)?;
     match accounts::resolve(app, provider, &profile).await? {
-        Found::Person(user) => consent(app, req, pending, user, vec![Amr::Fed], &provider.id).await,
+        Found::Person(user) => {
+            let idp = Some(provider.id.clone());
+            let who = SignedIn { user, auth_time: app.now(), amr: vec![Amr::Fed], idp, upstream };
+            consent(app, req, pending, who).await
+        }
         Found::Link(person) => {
-            let offer = link::offer(app, provider, &profile, &person, pending);
+            let mut offer = link::offer(app, provider, &profile, &person, pending);
+            offer.upstream = upstream;
             connect_page(app, req, pending, &offer, None, StatusCode::OK)
         }
         Found::Refused(msg) => Ok(html(StatusCode::FORBIDDEN, page::error(msg))),
     }
+}
+
+/// The person's upstream tokens, sealed, when the provider keeps them.
+fn keep(app: &App, provider: &Provider, tokens: &federation::Tokens) -> Result<Option<String>, OAuthError> {
+    if !provider.keep_tokens {
+        return Ok(None);
+    }
+    let kept = KeptTokens {
+        provider: provider.id.clone(),
+        access_token: tokens.access_token.clone(),
+        refresh_token: tokens.refresh_token.clone(),
+        expires_at: tokens.expires_in.map(|s| app.now() + s),
+    };
+    kept::seal(app, &kept).map(Some).ok_or_else(|| OAuthError::server("sealing the upstream tokens"))
 }
 
 /// ZeroAuth's own consent (or "continue") page for the client, with the
@@ -122,11 +143,8 @@ async fn consent(
     app: &App,
     req: &Request,
     pending: &PendingRequest,
-    user: User,
-    amr: Vec<Amr>,
-    idp: &str,
+    who: SignedIn,
 ) -> Result<Response, OAuthError> {
-    let who = SignedIn { user, auth_time: app.now(), amr, idp: Some(idp.to_owned()) };
     let back = serde_json::to_string(pending).map_err(OAuthError::server)?;
     account::resume(app, req, &back, Some(who), None).await
 }
@@ -191,9 +209,14 @@ pub async fn link(app: &App, req: Request) -> Result<Response, OAuthError> {
                 cleanup.await;
             }
             let linked = accounts::link(app, &done.who.user, &offer.profile).await?;
-            let mut res =
-                consent(app, &req, &pending, linked, vec![Amr::Pwd, Amr::Fed], &offer.profile.provider)
-                    .await?;
+            let who = SignedIn {
+                user: linked,
+                auth_time: now,
+                amr: vec![Amr::Pwd, Amr::Fed],
+                idp: Some(offer.profile.provider.clone()),
+                upstream: offer.upstream.clone(),
+            };
+            let mut res = consent(app, &req, &pending, who).await?;
             for c in done.cookies {
                 set_cookie(&mut res, &c);
             }

@@ -116,6 +116,7 @@ mod tests {
             auth_time: 0,
             amr: vec![],
             idp: None,
+            upstream: None,
             resource: None,
             last_rotation: None,
         };

@@ -10,6 +10,7 @@
 pub mod accounts;
 mod http;
 pub mod id_token;
+pub mod kept;
 
 use jsonwebtoken::jwk::JwkSet;
 use serde_json::Value;
@@ -119,6 +120,10 @@ pub struct Tokens {
     pub access_token: String,
     /// The ID token (OpenID Connect kinds).
     pub id_token: Option<String>,
+    /// The refresh token, if it gave one.
+    pub refresh_token: Option<String>,
+    /// The access token's lifetime in seconds, if it said.
+    pub expires_in: Option<i64>,
 }
 
 /// Exchanges the code (with the PKCE verifier) at the token endpoint.
@@ -157,7 +162,12 @@ pub async fn exchange(
     let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
     let access_token =
         text("access_token").ok_or_else(|| Failed("its token endpoint gave no access token".into()))?;
-    Ok(Tokens { access_token, id_token: text("id_token") })
+    Ok(Tokens {
+        access_token,
+        id_token: text("id_token"),
+        refresh_token: text("refresh_token"),
+        expires_in: body.get("expires_in").and_then(Value::as_i64),
+    })
 }
 
 /// Who signed in, as the provider vouches: from a verified ID token (and

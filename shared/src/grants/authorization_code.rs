@@ -157,6 +157,7 @@ impl Minted {
             auth_time: code.auth_time,
             amr: code.amr.clone(),
             idp: code.idp.clone(),
+            upstream: code.upstream.clone(),
             resource: code.resource.clone(),
             last_rotation: None,
         };

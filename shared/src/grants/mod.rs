@@ -8,6 +8,7 @@ pub mod authorization_code;
 pub mod client_credentials;
 pub mod refresh_token;
 pub mod token_exchange;
+pub mod upstream_token;
 
 use http::StatusCode;
 use serde_json::json;

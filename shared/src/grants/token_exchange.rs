@@ -2,7 +2,9 @@
 //! API calls" step in standard form: a live access token of the calling
 //! client in, a JWT access token (RFC 9068) for the same subject and the
 //! same or a narrower scope out. Only clients registered for the grant may
-//! use it; delegation (`actor_token`) is not offered.
+//! use it; delegation (`actor_token`) is not offered. A protected
+//! resource's own client may ask for the person's upstream token instead
+//! ([`super::upstream_token`]).
 //!
 //! Round trips: the client and the subject token (with its family) are
 //! read at once, then the person; the JWT itself is not stored.
@@ -10,6 +12,7 @@
 use crate::app::App;
 use crate::domain::{AccessTokenFormat, AccessTokenRecord, GrantType};
 use crate::error::{ErrorCode, OAuthError};
+use crate::federation::kept::UPSTREAM_TOKEN_TYPE;
 use crate::http::Params;
 use crate::oauth::{AuthenticatedClient, Scope, jwt, presented};
 
@@ -48,6 +51,7 @@ impl ExchangeRequest {
         let issued_token_type = match params.get("requested_token_type")? {
             None | Some(JWT_TYPE) => JWT_TYPE,
             Some(ACCESS_TOKEN_TYPE) => ACCESS_TOKEN_TYPE,
+            Some(UPSTREAM_TOKEN_TYPE) => UPSTREAM_TOKEN_TYPE,
             Some(other) => {
                 return Err(OAuthError::invalid_request(format!(
                     "requested_token_type `{other}` is not supported; ask for {JWT_TYPE}"
@@ -91,6 +95,9 @@ pub async fn exchange(
             ErrorCode::UnauthorizedClient,
             "this client is not registered for token exchange",
         ));
+    }
+    if req.issued_token_type == UPSTREAM_TOKEN_TYPE {
+        return super::upstream_token::hand_out(app, client, subject).await;
     }
     let now = app.now();
     // RFC 8693 2.2.2: an invalid subject token is `invalid_grant` — expired,

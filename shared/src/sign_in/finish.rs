@@ -87,6 +87,7 @@ pub async fn issue_code(
         auth_time: who.auth_time,
         amr: who.amr.clone(),
         idp: who.idp.clone(),
+        upstream: who.upstream.clone(),
         resource: pending.resource.clone(),
     };
     app.store.put_code(&record).await.map_err(OAuthError::store("storing the code"))?;

@@ -30,6 +30,7 @@ fn provider(id: &str) -> Provider {
         clients: vec!["app".into()],
         sign_up: true,
         trust_email: true,
+        keep_tokens: false,
         created_at: T0,
     }
 }

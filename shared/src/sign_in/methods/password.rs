@@ -213,7 +213,7 @@ fn success<'a>(
             tracing::warn!(error = %e, "could not reset the failed sign-in counter");
         }
     });
-    let who = SignedIn { user, auth_time: a.now, amr: vec![Amr::Pwd], idp: None };
+    let who = SignedIn { user, auth_time: a.now, amr: vec![Amr::Pwd], idp: None, upstream: None };
     Ok(Success { who, cleanup: Some(cleanup), cookies: vec![cookie] })
 }
 

@@ -151,6 +151,7 @@ impl From<&CodeRecord> for Item {
             .n("auth_time", c.auth_time)
             .amr(&c.amr)
             .opt_s("idp", c.idp.as_deref())
+            .opt_s("upstream", c.upstream.as_deref())
             .opt_s("resource", c.resource.as_deref())
             .0
     }
@@ -188,6 +189,7 @@ impl TryFrom<&Item> for CodeRecord {
             auth_time: r.opt_n("auth_time")?.unwrap_or(0),
             amr: r.amr()?,
             idp: r.opt_s("idp")?,
+            upstream: r.opt_s("upstream")?,
             resource: r.opt_s("resource")?,
         })
     }
@@ -209,6 +211,7 @@ impl From<&Grant> for Item {
             .n("auth_time", g.auth_time)
             .amr(&g.amr)
             .opt_s("idp", g.idp.as_deref())
+            .opt_s("upstream", g.upstream.as_deref())
             .opt_s("resource", g.resource.as_deref())
             .opt_s(
                 "last_rotation",
@@ -239,6 +242,7 @@ impl TryFrom<&Item> for Grant {
             auth_time: r.opt_n("auth_time")?.unwrap_or(0),
             amr: r.amr()?,
             idp: r.opt_s("idp")?,
+            upstream: r.opt_s("upstream")?,
             resource: r.opt_s("resource")?,
             last_rotation: match r.opt_s("last_rotation")? {
                 Some(json) => Some(serde_json::from_str(&json).map_err(|_| malformed("last_rotation"))?),
