@@ -4,17 +4,22 @@
 //     another origin, and exchange the code it lands with;
 //   - the self-service flow (self-service.mjs): sign-up, verification by the
 //     mailed link, sign-out, a reset through the mail, and a sign-in with the
-//     new password, each code exchanged by openid-client.
+//     new password, each code exchanged by openid-client;
+//   - sign-in with an upstream provider (federation.mjs): the upstream's
+//     login and consent, ZeroAuth's consent for two clients, connecting an
+//     existing person with her password, a cancel at the upstream.
 // Prints one `browser check: … ok|FAILED` line per check for
 // scripts/browser-check to count.
 //
 //   node check.mjs CONFIG.json
 // CONFIG: { base, maildir, shots?, password: { clientId, clientSecret,
 //   redirectUri, username, password }, selfService: { clientId,
-//   clientSecret, redirectUri } }
+//   clientSecret, redirectUri }, federation: { upstream, provider,
+//   providerName, first, second, carol } (federation.mjs says what each is) }
 import { readFileSync } from 'node:fs'
 import { chromium } from 'playwright-core'
 import { reporter } from '../lib/browser.mjs'
+import { federation } from './federation.mjs'
 import { selfService } from './self-service.mjs'
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'))
@@ -61,6 +66,7 @@ try {
     if (!answer.includes('"access_token":"za_at_')) throw new Error(answer)
   })
   await selfService({ browser, report, base, maildir: config.maildir, shots: config.shots, ...config.selfService })
+  await federation({ browser, report, base, shots: config.shots, ...config.federation })
 } finally {
   await browser.close()
 }

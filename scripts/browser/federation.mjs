@@ -28,20 +28,16 @@
 // saved as DIR/federation-<name>-1280.png and DIR/federation-<name>-375.png
 // (1280×800 and 375×812, full page), as self-service.mjs does.
 //
-// As a module: `federation({ browser, report, base, shots, ...config.federation })`
-// with check.mjs's browser and reporter. As a script it launches Chromium
-// once for its checks:
-//   node federation.mjs CONFIG.json
-// CONFIG: { base, shots?, federation: { upstream, provider, providerName,
+// check.mjs runs it in its Chromium, with its reporter:
+//   federation({ browser, report, base, shots, ...config.federation })
+// config.federation: { upstream, provider, providerName,
 //   first: { clientId, clientSecret, redirectUri, name },
 //   second: { clientId, clientSecret, redirectUri, name },
-//   carol: { username, password, email } } }
+//   carol: { username, password, email } }
 // Prints one `browser check: federation: … ok|FAILED` line per check.
 
-import { readFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import * as client from 'openid-client'
 
 const SIZES = [[1280, 800], [375, 812]]
@@ -369,22 +365,4 @@ export async function federation({ browser, report, base, shots, upstream, provi
       await t.context.close()
     }
   })
-}
-
-// As a script: one Chromium for the four checks.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { chromium } = await import('playwright-core')
-  const { reporter } = await import('../lib/browser.mjs')
-  const config = JSON.parse(readFileSync(process.argv[2], 'utf8'))
-  const { report } = reporter('browser')
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
-  try {
-    await federation({ browser, report, base: config.base, shots: config.shots, ...config.federation })
-  } finally {
-    await browser.close()
-  }
 }

@@ -1,4 +1,4 @@
-//! The keys of the test upstream provider ([`crate::upstream`]) and the
+//! The keys of the test upstream provider ([`super`]) and the
 //! JWTs it mints, signed by hand on aws-lc-rs so that the malformed ones
 //! (`alg: none`, HS256 keyed with the public key) can be made too.
 
@@ -14,7 +14,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{CLIENT_ID, OTHER_TENANT, merge};
+use super::{CLIENT_ID, OTHER_TENANT, entra, merge};
 
 /// What is wrong with the next ID token (attack tests;
 /// [`Upstream::tamper_next`](crate::upstream::Upstream::tamper_next)).
@@ -74,7 +74,7 @@ pub fn tamper(t: Option<Tamper>, c: &mut Value, base: &str, now: i64) -> Option<
         Some(Tamper::NoIdToken) => return None,
         Some(Tamper::MultipleAudNoAzp) => c["aud"] = json!([CLIENT_ID, "other"]),
         Some(Tamper::Es256) => signer = Signer::Ec,
-        Some(Tamper::WrongTenantIssuer) => c["iss"] = json!(format!("{base}/entra/{OTHER_TENANT}/v2.0")),
+        Some(Tamper::WrongTenantIssuer) => c["iss"] = json!(entra::issuer(base, OTHER_TENANT)),
         Some(Tamper::Claims(patch)) => merge(c, &patch),
     }
     Some(signer)
