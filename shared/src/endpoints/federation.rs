@@ -164,9 +164,13 @@ fn connect_page(
     pending.exp = app.now() + app.config.login_ttl;
     let offer = LinkOffer { csrf: pending.csrf.clone(), ..offer.clone() };
     let request = account::reseal(app, &pending);
+    let (_, reset_url) = page::self_service_urls(app, &request);
+    let reset_url = reset_url.as_deref();
     let sealed_offer = sealed::seal(&app.config.signing_key, LINK_PURPOSE, &offer);
-    let body =
-        link::connect(app, &ConnectPage { offer: &sealed_offer, about: &offer, request: &request, error });
+    let body = link::connect(
+        app,
+        &ConnectPage { offer: &sealed_offer, about: &offer, request: &request, error, reset_url },
+    );
     let mut res = html(status, body);
     if new_csrf {
         interaction::set_csrf_cookie(app, &mut res, &csrf);

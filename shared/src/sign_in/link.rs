@@ -72,8 +72,10 @@ pub struct ConnectPage<'a> {
     pub about: &'a LinkOffer,
     /// The sealed authorization request.
     pub request: &'a str,
-    /// A message above the form (a wrong password).
+    /// A message above the password field (a wrong password).
     pub error: Option<&'a str>,
+    /// "Forgot your password?", when the deployment can mail a reset.
+    pub reset_url: Option<&'a str>,
 }
 
 /// The page asking the person to prove the account before the identity is linked.
@@ -85,13 +87,13 @@ pub fn connect(app: &App, p: &ConnectPage<'_>) -> String {
         &title,
         html! {
             h1 { (title) }
-            @if let Some(e) = p.error { p.error role="alert" { (e) } }
-            p { "An account with the address " strong { (address) } " already exists here. To sign in to it with "
-                (provider) " from now on, show that it is yours: enter its password." }
+            p { "An account with the address " strong { (address) } " already exists here. Enter its password to "
+                "sign in to it with " (provider) " from now on." }
             form method="post" action=(endpoint_url(app, LINK_PATH)) {
                 input type="hidden" name="request" value=(p.request);
                 input type="hidden" name="offer" value=(p.offer);
                 input type="hidden" name="username" value=(address) autocomplete="username";
+                @if let Some(e) = p.error { p.error role="alert" { (e) } }
                 label for="password" { "Password" }
                 input type="password" id="password" name="password" autocomplete="current-password" required autofocus;
                 div.buttons {
@@ -99,7 +101,7 @@ pub fn connect(app: &App, p: &ConnectPage<'_>) -> String {
                     button type="submit" name="decision" value="deny" formnovalidate { "Cancel" }
                 }
             }
-            p.hint { "Forgot it? Cancel, then choose “Forgot your password?” on the sign-in page." }
+            @if let Some(u) = p.reset_url { div.links { a href=(u) { "Forgot your password?" } } }
         },
     )
 }

@@ -126,18 +126,18 @@ pub fn describe_scope(scope: &str) -> String {
 }
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;background:#f4f5f7;color:#1d2330;margin:0}\
-main{max-width:26rem;margin:8vh auto;background:#fff;border-radius:10px;padding:2rem;box-shadow:0 2px 12px rgba(0,0,0,.08)}\
+main{max-width:26rem;margin:8vh auto;background:#fff;border-radius:10px;padding:2rem;box-shadow:0 2px 12px rgba(0,0,0,.08);overflow-wrap:anywhere}button,input{font:inherit}\
 h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin:.8rem 0 .3rem;font-weight:600}\
-input[type=text],input[type=password],input[type=email]{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #b8bfcc;border-radius:6px;font-size:1rem}\
+input[type=text],input[type=password],input[type=email]{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #767f91;border-radius:6px;font-size:1rem}\
 ul{padding-left:1.2rem}.error{background:#fdecea;color:#8a1c12;padding:.7rem;border-radius:6px}\
 .buttons{display:flex;gap:.6rem;margin-top:1.4rem}button{flex:1;padding:.7rem;border-radius:6px;font-size:1rem;cursor:pointer;border:1px solid #2456c9}\
 button[value=approve],button.primary{background:#2456c9;color:#fff}button[value=deny],button.secondary{background:#fff;color:#2456c9}\
 .links{display:flex;justify-content:space-between;flex-wrap:wrap;gap:.6rem;margin-top:1.2rem;font-size:.95rem}\
-a{color:#2456c9}a:focus,button:focus,input:focus{outline:3px solid #f2b600;outline-offset:1px}.hint{color:#4a5262;font-size:.9rem}\
+a{color:#2456c9}a:focus,button:focus,input:focus{outline:3px solid #1a3f99;outline-offset:2px}.hint{color:#4a5262;font-size:.9rem}\
 .providers{margin-top:1.2rem}.providers .or{text-align:center;color:#4a5262;margin:.4rem 0}\
-button.provider{display:flex;width:100%;align-items:center;justify-content:center;gap:.5rem;margin-top:.6rem;background:#fff;color:#1d2330;border-color:#b8bfcc}\
+button.provider{display:flex;width:100%;align-items:center;justify-content:center;gap:.5rem;margin-top:.6rem;background:#fff;color:#2456c9}\
 .notice{background:#e8f1fd;color:#173d7a;padding:.7rem;border-radius:6px}input.code{letter-spacing:.4em;font-size:1.4rem;text-align:center}\
-@media (max-width:30rem){main{margin:0;border-radius:0;box-shadow:none;min-height:100vh;box-sizing:border-box;padding:1.5rem 1.2rem}}";
+@media (max-width:30rem){.buttons{flex-direction:column}main{margin:0;border-radius:0;box-shadow:none;min-height:100vh;box-sizing:border-box;padding:1.5rem 1.2rem}}";
 
 /// A page in the sign-in pages' style.
 pub(crate) fn layout(title: &str, body: Markup) -> String {
