@@ -93,6 +93,44 @@ class TemplateLint(unittest.TestCase):
             env = res["Properties"].get("Environment", {}).get("Variables", {})
             self.assertEqual("ZEROAUTH_MAIL" in env, mails, name)
 
+    def test_only_the_callback_function_reads_the_providers_secrets(self):
+        # It alone calls upstream providers (the code exchange needs the
+        # client secret); the others only list the providers in the table.
+        functions = {
+            name: res
+            for name, res in lint.parse(TEXT)["Resources"].items()
+            if res["Type"] == "AWS::Serverless::Function"
+        }
+        for name, res in functions.items():
+            reads = name == "CallbackFunction"
+            self.assertEqual("ProviderSecretPrefix}" in str(res["Properties"]["Policies"]), reads, name)
+            env = res["Properties"].get("Environment", {}).get("Variables", {})
+            self.assertEqual(env.get("ZEROAUTH_PROVIDER_SECRET_PREFIX"), {"Ref": "ProviderSecretPrefix"} if reads else None, name)
+
+    def test_the_provider_secret_prefix_is_a_path_of_its_own(self):
+        # The callback may read everything under it: by default it holds none
+        # of the keys, and it cannot be the root or lack its closing slash.
+        import re
+
+        parameters = lint.parse(TEXT)["Parameters"]
+        prefix = parameters["ProviderSecretPrefix"]
+        pattern = prefix["AllowedPattern"]
+        for other in ("SigningKeyParameter", "KeysParameter", "JwksParameter"):
+            self.assertFalse(parameters[other]["Default"].startswith(prefix["Default"]), other)
+        self.assertRegex(prefix["Default"], pattern)
+        for bad in ("/", "/zeroauth/prod/providers", "zeroauth/providers/", "/zeroauth/prod providers/"):
+            self.assertIsNone(re.fullmatch(pattern, bad), bad)
+
+    def test_the_federation_redirect_uri_output_is_the_callback_functions_route(self):
+        # What operators register at every provider must be a route the
+        # callback function serves, with or without the custom domain.
+        output = lint.parse(TEXT)["Outputs"]["FederationRedirectUri"]["Value"]["Fn::If"]
+        self.assertEqual(output[0], "HasDomain")
+        for branch in output[1:]:
+            self.assertTrue(branch["Fn::Sub"].endswith("/federation/callback"), branch)
+        self.assertEqual(template_routes(TEXT)[("GET", "/federation/callback")], "zeroauth-callback")
+        self.assertEqual(template_routes(TEXT)[("POST", "/federation/link")], "zeroauth-callback")
+
     def test_every_canonical_route_goes_to_the_function_that_owns_it(self):
         # The watch router in Cargo.toml is checked against shared::router by
         # shared/tests/watch_router.rs; the API routes must say the same.
@@ -325,6 +363,26 @@ class IamPolicies(unittest.TestCase):
         self.assertEqual(iam.check(TEXT, ok, overrides)[0], [])
         self.assertEqual(len(iam.check(TEXT, bad, overrides)[0]), 1)
         self.assertEqual(len(iam.check(TEXT, ok)[0]), 1, "the default parameter names are other names")
+
+    def test_a_provider_secret_is_readable_by_the_callback_under_the_prefix_only(self):
+        overrides = {"ProviderSecretPrefix": {"/t/providers/"}, "KeysParameter": {"/t/keys"}}
+        ok = recorded(("zeroauth-callback", "ssm:GetParameter", "parameter/t/providers/github"))
+        self.assertEqual(iam.check(TEXT, ok, overrides)[0], [])
+        bad = recorded(
+            # Outside the prefix: another path, the private key set.
+            ("zeroauth-callback", "ssm:GetParameter", "parameter/t/other/github"),
+            ("zeroauth-callback", "ssm:GetParameter", "parameter/t/keys"),
+            # Writing is the operator's (`zeroauth provider create`), never a function's.
+            ("zeroauth-callback", "ssm:PutParameter", "parameter/t/providers/github"),
+            # The other functions never read a provider's secret.
+            ("zeroauth-authorize", "ssm:GetParameter", "parameter/t/providers/github"),
+            ("zeroauth-token", "ssm:GetParameter", "parameter/t/providers/github"),
+            ("zeroauth-userinfo", "ssm:GetParameter", "parameter/t/providers/github"),
+        )
+        self.assertEqual(len(iam.check(TEXT, bad, overrides)[0]), 6)
+        self.assertEqual(len(iam.check(TEXT, ok)[0]), 1, "the default prefix is another path")
+        unused = iam.check(TEXT, ok, overrides)[1]
+        self.assertNotIn("CallbackFunction: ssm:GetParameter on parameter${ProviderSecretPrefix}*", unused)
 
     def test_mail_is_allowed_as_the_ses_identity_and_configuration_set_only(self):
         overrides = {"SesIdentity": {"acme.example"}, "SesConfigurationSet": {"zeroauth-test"}}
