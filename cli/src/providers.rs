@@ -54,7 +54,7 @@ pub(crate) struct SecretPlace {
     #[arg(long, value_name = "FILE", conflicts_with = "secret_prefix")]
     secrets_file: Option<PathBuf>,
     /// The SSM parameter prefix the functions read (the template's ProviderSecretPrefix
-    /// output, e.g. /zeroauth/providers/): the secret is `<prefix><id>`.
+    /// output, e.g. /zeroauth/prod/providers/): the secret is `<prefix><id>`.
     #[arg(long, value_name = "PREFIX", env = "ZEROAUTH_PROVIDER_SECRET_PREFIX")]
     secret_prefix: Option<String>,
 }
@@ -295,8 +295,20 @@ pub(crate) async fn provider(cmd: ProviderCommand, spec: StoreSpec) -> Result<()
         ProviderCommand::Create(a) => {
             let mut new = NewProvider { id: a.id.clone(), kind: a.kind.clone(), ..Default::default() };
             a.settings.apply(&mut new);
-            // Checked before the secret is read or written.
+            // Checked before the secret is read or written: a create that
+            // would fail must not replace a live provider's secret.
             admin::build_provider(&new, now()).map_err(explain_admin)?;
+            if store.get_provider(&a.id).await.map_err(|e| explain(&e))?.is_some() {
+                return Err(format!(
+                    "provider {} already exists; change it with `zeroauth provider update`",
+                    a.id
+                ));
+            }
+            for c in &new.clients {
+                if store.get_client(c).await.map_err(|e| explain(&e))?.is_none() {
+                    return Err(format!("there is no client {c:?}"));
+                }
+            }
             if !a.settings.client_secret_stdin {
                 return Err("give the client secret on standard input with --client-secret-stdin".into());
             }
