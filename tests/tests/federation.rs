@@ -374,6 +374,12 @@ async fn a_kept_upstream_token_goes_only_to_the_resources_own_client_and_dies_wi
     let info =
         up.client().get(up.url("/userinfo")).bearer_auth(&upstream_token).send().await.expect("answer");
     assert_eq!(info.status(), 200, "the provider accepts the token it issued");
+    // A `resource` other than the token's is refused.
+    let (who, mut form) = ask(&mcp);
+    form.push(("resource".to_owned(), "https://elsewhere.example/api".to_owned()));
+    let elsewhere = exchange((who, form)).await;
+    assert!(elsewhere.status == 400 && elsewhere.json()["error"] == "invalid_target", "{elsewhere:?}");
+    assert!(got.json().get("scope").is_none(), "no scope of ZeroAuth's on GitHub's token");
     // The client that got the ZeroAuth token is not the resource's client.
     let refused = exchange(ask(&client)).await;
     assert!(refused.status == 400 && refused.json()["error"] == "unauthorized_client", "{refused:?}");

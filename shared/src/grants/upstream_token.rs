@@ -22,6 +22,7 @@ use super::Issued;
 pub async fn hand_out(
     app: &App,
     client: &AuthenticatedClient,
+    target: Option<&str>,
     subject: Option<AccessTokenRecord>,
 ) -> Result<Issued, OAuthError> {
     let now = app.now();
@@ -33,6 +34,10 @@ pub async fn hand_out(
     let audience = subject.audience.as_deref().ok_or_else(|| {
         OAuthError::new(ErrorCode::InvalidTarget, "subject_token is not for a protected resource")
     })?;
+    // `resource`/`audience`, when sent, must name the subject token's resource.
+    if target.is_some_and(|t| t != audience) {
+        return Err(OAuthError::new(ErrorCode::InvalidTarget, "subject_token is for another resource"));
+    }
     let store = &app.store;
     let (resource, grant, person) = tokio::join!(
         store.get_resource(audience),
