@@ -356,18 +356,13 @@ class IamPolicies(unittest.TestCase):
         self.assertIn("UserinfoFunction (zeroauth-userinfo) calls dynamodb:UpdateItem on table/zeroauth-test-1", denied)
 
     def test_a_parameter_read_by_a_function_not_granted_it_is_caught(self):
-        # The token function may read the private key set (and the session
-        # key, which opens upstream tokens kept for resources); userinfo,
-        # which only verifies, may read neither.
+        # The token function may read the private key set, not the session key.
         overrides = {"KeysParameter": {"/t/keys"}, "SigningKeyParameter": {"/t/signing-key"}}
-        ok = recorded(
-            ("zeroauth-token", "ssm:GetParameter", "parameter/t/keys"),
-            ("zeroauth-token", "ssm:GetParameter", "parameter/t/signing-key"),
-        )
-        bad = recorded(("zeroauth-userinfo", "ssm:GetParameter", "parameter/t/keys"))
+        ok = recorded(("zeroauth-token", "ssm:GetParameter", "parameter/t/keys"))
+        bad = recorded(("zeroauth-token", "ssm:GetParameter", "parameter/t/signing-key"))
         self.assertEqual(iam.check(TEXT, ok, overrides)[0], [])
         self.assertEqual(len(iam.check(TEXT, bad, overrides)[0]), 1)
-        self.assertEqual(len(iam.check(TEXT, ok)[0]), 2, "the default parameter names are other names")
+        self.assertEqual(len(iam.check(TEXT, ok)[0]), 1, "the default parameter names are other names")
 
     def test_a_provider_secret_is_readable_by_the_callback_under_the_prefix_only(self):
         overrides = {"ProviderSecretPrefix": {"/t/providers/"}, "KeysParameter": {"/t/keys"}}

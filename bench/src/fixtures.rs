@@ -236,6 +236,7 @@ impl Fixtures {
             form: crypto::random_string(16).expect("randomness"),
             exp: SystemClock.now() + 600,
             resource: None,
+            upstream: None,
         };
         let sealed = zeroauth_shared::sign_in::sealed::seal(
             &self.app.config.signing_key,

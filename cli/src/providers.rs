@@ -107,10 +107,10 @@ pub(crate) struct Settings {
     /// Whether the addresses it says are verified count as verified.
     #[arg(long, value_name = "on|off", value_parser = on_off)]
     trust_email: Option<bool>,
-    /// Whether the person's upstream tokens are kept, sealed, for a protected
-    /// resource's own client to get by token exchange.
-    #[arg(long, value_name = "on|off", value_parser = on_off)]
-    keep_tokens: Option<bool>,
+    /// A protected resource (URI) whose own confidential client may get the
+    /// person's upstream token by token exchange (repeatable).
+    #[arg(long = "keep-tokens-for", value_name = "URI")]
+    keep_tokens_for: Vec<String>,
     /// Read the client secret from the first line of standard input.
     #[arg(long, action = ArgAction::SetTrue)]
     client_secret_stdin: bool,
@@ -165,7 +165,7 @@ fn provider_json(p: &Provider, callback: &str) -> serde_json::Value {
         "id": p.id, "kind": p.kind.as_str(), "name": p.name, "icon": p.icon, "issuer": p.issuer,
         "client_id": p.client_id, "scope": p.scope, "authorization_endpoint": p.authorization_endpoint,
         "token_endpoint": p.token_endpoint, "userinfo_endpoint": p.userinfo_endpoint,
-        "tenants": p.tenants, "clients": p.clients, "sign_up": p.sign_up, "trust_email": p.trust_email, "keep_tokens": p.keep_tokens,
+        "tenants": p.tenants, "clients": p.clients, "sign_up": p.sign_up, "trust_email": p.trust_email, "keep_tokens_for": p.keep_tokens_for,
         "created_at": p.created_at, "redirect_uri": callback,
     })
 }
@@ -219,7 +219,9 @@ impl Settings {
         }
         n.sign_up = self.sign_up.or(n.sign_up);
         n.trust_email = self.trust_email.or(n.trust_email);
-        n.keep_tokens = self.keep_tokens.or(n.keep_tokens);
+        if !self.keep_tokens_for.is_empty() {
+            n.keep_tokens_for.clone_from(&self.keep_tokens_for);
+        }
     }
 }
 

@@ -86,12 +86,7 @@ pub async fn init(function: Function) -> Result<App, Error> {
     let sdk = crate::store::dynamodb::sdk_config().await;
     let table = std::env::var("ZEROAUTH_TABLE").unwrap_or_else(|_| "zeroauth".into());
     let store = DynamoStore::new(crate::store::dynamodb::client(&sdk), table);
-    // The token function opens the upstream tokens kept for resources with
-    // it, when the deployment gives it the key.
-    let names_key =
-        ["ZEROAUTH_SIGNING_KEY", "ZEROAUTH_SIGNING_KEY_PARAMETER"].iter().any(|v| std::env::var(v).is_ok());
-    let signs = matches!(function, Function::Authorize | Function::Callback)
-        || (function == Function::Token && names_key);
+    let signs = matches!(function, Function::Authorize | Function::Callback);
     let skip_warm_up = std::env::var("ZEROAUTH_SKIP_WARM_UP").is_ok_and(|v| v == "1");
     let (warm, key, keys) = tokio::join!(
         async { if skip_warm_up { Ok(()) } else { store.warm_up().await } },

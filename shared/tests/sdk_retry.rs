@@ -170,6 +170,7 @@ async fn sdk_retry_of_a_rotation_that_succeeded_is_not_a_reuse() {
         new_refresh_expires_at: T0 + 2000,
         access: Some(access("at2", "g1")),
         last: None,
+        upstream: None,
     };
     assert_eq!(store.rotate_refresh("g1", &r, T0 + 5).await.unwrap(), RotateOutcome::Rotated);
     assert_eq!(lost.load(Ordering::SeqCst), 1, "the rotation's answer was lost and retried");

@@ -216,6 +216,7 @@ fn rotation(presented: &str, new: &str, at: &str, gid: &str) -> Rotation {
         new_refresh_expires_at: T0 + 2 * 86_400,
         access: Some(access(at, Some(gid))),
         last: None,
+        upstream: None,
     }
 }
 

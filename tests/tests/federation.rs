@@ -20,6 +20,12 @@ use zeroauth_shared::federation::kept::UPSTREAM_TOKEN_TYPE;
 async fn a_first_sign_in_makes_the_person_and_zeroauth_asks_consent_for_every_client() {
     let (s, up, client) = setup("oidc", |_| {}).await;
     up.sign_in_as(UpstreamUser::new("upstream-dave", "dave@upstream.example"));
+    // The button works with the identifier field filled in (a login_hint,
+    // the browser's autofill): it is not a password attempt.
+    let mut b = s.browser();
+    let page = b.login_page(&authorize_params(&client)).await;
+    let r = b.submit(&[("request", &page.request), ("username", "dave"), ("provider", "up")]).await;
+    assert_eq!(r.status, 303, "{r:?}");
     let mut b = s.browser();
     let page = sign_in(&mut b, &up, &client).await;
     assert_eq!(page.status, 200, "{page:?}");
@@ -320,7 +326,8 @@ async fn without_sign_up_only_linked_people_get_in_and_unoffered_providers_are_r
 
 #[tokio::test]
 async fn a_kept_upstream_token_goes_only_to_the_resources_own_client_and_dies_with_the_grant() {
-    let (s, up, client) = setup("oidc", |p| p.keep_tokens = Some(true)).await;
+    let uri = "https://mcp.example/mcp";
+    let (s, up, client) = setup("oidc", |p| p.keep_tokens_for = vec![uri.into()]).await;
     let mcp = s
         .client(|c| {
             c.name = "MCP server".into();
@@ -328,7 +335,6 @@ async fn a_kept_upstream_token_goes_only_to_the_resources_own_client_and_dies_wi
                 vec!["client_credentials".into(), "urn:ietf:params:oauth:grant-type:token-exchange".into()];
         })
         .await;
-    let uri = "https://mcp.example/mcp";
     let resource =
         NewResource { uri: uri.into(), scope: Some("read:user".into()), clients: vec![mcp.id.clone()] };
     admin::create_resource(s.store.as_ref(), resource, s.clock_now()).await.expect("the resource");
@@ -383,6 +389,59 @@ async fn a_kept_upstream_token_goes_only_to_the_resources_own_client_and_dies_wi
     // The client that got the ZeroAuth token is not the resource's client.
     let refused = exchange(ask(&client)).await;
     assert!(refused.status == 400 && refused.json()["error"] == "unauthorized_client", "{refused:?}");
+    // After a refresh the new access token opens it, and the old one no longer does.
+    let refresh = refresh.expect("a refresh token");
+    let renewed = s
+        .post_form("/token", Some(&client), &[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(renewed.status, 200, "{renewed:?}");
+    let old = exchange(ask(&mcp)).await;
+    assert!(old.status == 400, "the old access token is dead or opens nothing: {old:?}");
+    let access = renewed.json()["access_token"].as_str().expect("a new access token").to_owned();
+    let refresh = renewed.json()["refresh_token"].as_str().map(str::to_owned);
+    let ask = |who: &zeroauth_e2e::TestClient| {
+        let form = vec![
+            ("grant_type".to_owned(), "urn:ietf:params:oauth:grant-type:token-exchange".to_owned()),
+            ("subject_token".to_owned(), access.clone()),
+            ("subject_token_type".to_owned(), "urn:ietf:params:oauth:token-type:access_token".to_owned()),
+            ("requested_token_type".to_owned(), UPSTREAM_TOKEN_TYPE.to_owned()),
+        ];
+        (who.clone(), form)
+    };
+    let again = exchange(ask(&mcp)).await;
+    assert_eq!(again.status, 200, "{again:?}");
+    assert_eq!(again.json()["access_token"], upstream_token.as_str());
+    // Another resource's client, in the same browser session but without a
+    // sign-in through the provider for it, gets nothing.
+    let notes = s
+        .client(|c| {
+            c.name = "Notes API".into();
+            c.grants =
+                vec!["client_credentials".into(), "urn:ietf:params:oauth:grant-type:token-exchange".into()];
+        })
+        .await;
+    let other_uri = "https://notes.example/api";
+    let other = NewResource {
+        uri: other_uri.into(),
+        scope: Some("read:user".into()),
+        clients: vec![notes.id.clone()],
+    };
+    admin::create_resource(s.store.as_ref(), other, s.clock_now()).await.expect("the other resource");
+    let mut params = authorize_params(&client);
+    params.retain(|(k, _)| *k != "scope");
+    params.extend([("resource", other_uri), ("scope", "read:user")]);
+    let page = b.authorize(&params).await;
+    let code = allow(&mut b, &page).await;
+    let theirs = s.exchange(&client, &code, &[]).await;
+    let their_token = theirs.json()["access_token"].as_str().expect("a token").to_owned();
+    let form = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+        ("subject_token", their_token.as_str()),
+        ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+        ("requested_token_type", UPSTREAM_TOKEN_TYPE),
+    ];
+    let none = s.post_form("/token", Some(&notes), &form).await;
+    assert!(none.status == 400 && none.json()["error"] == "invalid_grant", "{none:?}");
     // After the grant is revoked, nobody gets it.
     if let Some(refresh) = refresh {
         let r = s.post_form("/revoke", Some(&client), &[("token", &refresh)]).await;

@@ -72,10 +72,10 @@ pub struct NewProvider {
     /// only with `xms_edov` in any case).
     #[serde(default)]
     pub trust_email: Option<bool>,
-    /// Whether the person's upstream tokens are kept for a resource's own
-    /// client to get by token exchange (default false).
+    /// The protected resources (URIs) whose own clients may get the
+    /// person's upstream token by token exchange (default none).
     #[serde(default)]
-    pub keep_tokens: Option<bool>,
+    pub keep_tokens_for: Vec<String>,
 }
 
 impl std::fmt::Debug for NewProvider {
@@ -179,7 +179,12 @@ pub fn build_provider(new: &NewProvider, now: i64) -> Result<Provider, AdminErro
         clients: new.clients.clone(),
         sign_up: new.sign_up.unwrap_or(true),
         trust_email: new.trust_email.unwrap_or(true),
-        keep_tokens: new.keep_tokens.unwrap_or(false),
+        keep_tokens_for: new
+            .keep_tokens_for
+            .iter()
+            .map(|r| crate::oauth::resource::check_uri(r.trim()).map(|()| r.trim().to_owned()))
+            .collect::<Result<_, _>>()
+            .map_err(AdminError::Invalid)?,
         created_at: now,
     })
 }
@@ -206,7 +211,7 @@ pub fn provider_settings(p: &Provider) -> NewProvider {
         clients: p.clients.clone(),
         sign_up: Some(p.sign_up),
         trust_email: Some(p.trust_email),
-        keep_tokens: Some(p.keep_tokens),
+        keep_tokens_for: p.keep_tokens_for.clone(),
     }
 }
 

@@ -123,10 +123,11 @@ pub struct Provider {
     /// create a person with one, and to offer linking to its owner).
     #[serde(default = "yes")]
     pub trust_email: bool,
-    /// Whether the person's upstream tokens are kept, sealed, for a
-    /// protected resource's own client to get by token exchange.
-    #[serde(default)]
-    pub keep_tokens: bool,
+    /// The protected resources (URIs) whose own confidential clients may
+    /// get the person's upstream access token by token exchange, after a
+    /// sign-in for that resource; empty: none is kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep_tokens_for: Vec<String>,
     /// Epoch seconds.
     pub created_at: i64,
 }
@@ -136,6 +137,11 @@ fn yes() -> bool {
 }
 
 impl Provider {
+    /// Whether the person's upstream token is kept for `resource`.
+    pub fn keeps_tokens_for(&self, resource: Option<&str>) -> bool {
+        resource.is_some_and(|r| self.keep_tokens_for.iter().any(|k| k == r))
+    }
+
     /// Whether `client_id`'s sign-in page offers this provider.
     pub fn offered_to(&self, client_id: &str) -> bool {
         self.clients.is_empty() || self.clients.iter().any(|c| c == client_id)

@@ -92,6 +92,7 @@ async fn begin(
         max_age: oidc.max_age,
         login_hint: oidc.login_hint,
         resource: target.map(|r| r.uri),
+        upstream: None,
         csrf: crypto::digest(&csrf),
         form: tokens::rng(crypto::random_string(16))?,
         exp: now + app.config.login_ttl,

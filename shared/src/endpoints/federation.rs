@@ -106,34 +106,42 @@ async fn signed_in_upstream(
     let tokens = federation::exchange(app, provider, &endpoints, code, &kept.verifier).await.map_err(fail)?;
     let profile =
         federation::profile(app, provider, &endpoints, &tokens, kept.nonce.as_deref()).await.map_err(fail)?;
-    let upstream = keep(app, provider, &tokens)?;
+    let mut pending = pending.clone();
+    pending.upstream = keep(app, provider, &tokens, pending.resource.as_deref())?;
+    let pending = &pending;
     match accounts::resolve(app, provider, &profile).await? {
         Found::Person(user) => {
             let idp = Some(provider.id.clone());
-            let who = SignedIn { user, auth_time: app.now(), amr: vec![Amr::Fed], idp, upstream };
+            let who = SignedIn { user, auth_time: app.now(), amr: vec![Amr::Fed], idp };
             consent(app, req, pending, who).await
         }
         Found::Link(person) => {
-            let mut offer = link::offer(app, provider, &profile, &person, pending);
-            offer.upstream = upstream;
+            let offer = link::offer(app, provider, &profile, &person, pending);
             connect_page(app, req, pending, &offer, None, StatusCode::OK)
         }
         Found::Refused(msg) => Ok(html(StatusCode::FORBIDDEN, page::error(msg))),
     }
 }
 
-/// The person's upstream tokens, sealed, when the provider keeps them.
-fn keep(app: &App, provider: &Provider, tokens: &federation::Tokens) -> Result<Option<String>, OAuthError> {
-    if !provider.keep_tokens {
+/// The person's upstream token, sealed for the code, when the provider
+/// keeps it for the resource this sign-in is for.
+fn keep(
+    app: &App,
+    provider: &Provider,
+    tokens: &federation::Tokens,
+    resource: Option<&str>,
+) -> Result<Option<String>, OAuthError> {
+    if !provider.keeps_tokens_for(resource) {
         return Ok(None);
     }
     let kept = KeptTokens {
         provider: provider.id.clone(),
         access_token: tokens.access_token.clone(),
-        refresh_token: tokens.refresh_token.clone(),
-        expires_at: tokens.expires_in.map(|s| app.now() + s),
+        expires_at: tokens.expires_in.map(|s| app.now().saturating_add(s)),
     };
-    kept::seal(app, &kept).map(Some).ok_or_else(|| OAuthError::server("sealing the upstream tokens"))
+    kept::seal_for_request(app, &kept)
+        .map(Some)
+        .ok_or_else(|| OAuthError::server("sealing the upstream token"))
 }
 
 /// ZeroAuth's own consent (or "continue") page for the client, with the
@@ -218,7 +226,6 @@ pub async fn link(app: &App, req: Request) -> Result<Response, OAuthError> {
                 auth_time: now,
                 amr: vec![Amr::Pwd, Amr::Fed],
                 idp: Some(offer.profile.provider.clone()),
-                upstream: offer.upstream.clone(),
             };
             let mut res = consent(app, &req, &pending, who).await?;
             for c in done.cookies {

@@ -6,6 +6,7 @@
 use crate::app::App;
 use crate::domain::{CodeRecord, Grant, GrantType, User};
 use crate::error::{ErrorCode, OAuthError};
+use crate::federation::kept;
 use crate::http::Params;
 use crate::oauth::{AuthenticatedClient, jwt, pkce, redirect_uri, resource, tokens};
 use crate::secret::{AccessToken, AuthCode, CodeVerifier, RefreshToken};
@@ -81,7 +82,7 @@ pub async fn exchange(
     resource::check_bound(req.resource.as_deref(), record.resource.as_deref())?;
     pkce::verify(record.code_challenge.as_deref(), req.code_verifier.as_ref())?;
 
-    let minted = Minted::new(app, client, &record, now)?;
+    let minted = Minted::new(app, client, &record, req.code.secret(), now)?;
     let (user, outcome) = tokio::join!(
         app.store.get_person(&record.sub, record.username.as_deref()),
         app.store.consume_code(&record.digest, &minted.issuance, now)
@@ -126,7 +127,13 @@ struct Minted {
 }
 
 impl Minted {
-    fn new(app: &App, client: &AuthenticatedClient, code: &CodeRecord, now: i64) -> Result<Self, OAuthError> {
+    fn new(
+        app: &App,
+        client: &AuthenticatedClient,
+        code: &CodeRecord,
+        code_secret: &str,
+        now: i64,
+    ) -> Result<Self, OAuthError> {
         let grant_id = tokens::new_grant_id()?;
         let subject = jwt::Subject {
             grant: Some((&grant_id, code.username.as_deref(), &code.sub)),
@@ -157,7 +164,15 @@ impl Minted {
             auth_time: code.auth_time,
             amr: code.amr.clone(),
             idp: code.idp.clone(),
-            upstream: code.upstream.clone(),
+            // The kept upstream token, from under the code to under the
+            // family's own tokens.
+            upstream: code
+                .upstream
+                .as_deref()
+                .and_then(|sealed| kept::open_under(code_secret, sealed))
+                .and_then(|t| {
+                    kept::for_grant(&t, refresh_token.as_ref().map(|r| r.secret()), access.token.secret())
+                }),
             resource: code.resource.clone(),
             last_rotation: None,
         };

@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::crypto;
 use crate::domain::{Grant, GrantType, LastRotation, User};
 use crate::error::{ErrorCode, OAuthError};
+use crate::federation::kept;
 use crate::http::Params;
 use crate::oauth::{AuthenticatedClient, Scope, jwt, resource, tokens};
 use crate::secret::{AccessToken, RefreshToken};
@@ -102,6 +103,12 @@ pub async fn refresh(
         presented_digest: presented.clone(),
         new_digest: tokens::digest(new_refresh.secret()),
         new_refresh_expires_at: now + refresh_ttl(app, client),
+        // The kept upstream token, sealed afresh under the new pair.
+        upstream: grant
+            .upstream
+            .as_deref()
+            .and_then(|k| kept::open_with_refresh(k, req.refresh_token.secret()))
+            .and_then(|t| kept::for_grant(&t, Some(new_refresh.secret()), access.token.secret())),
         access: access.record,
         last,
     };

@@ -97,7 +97,14 @@ pub async fn exchange(
         ));
     }
     if req.issued_token_type == UPSTREAM_TOKEN_TYPE {
-        return super::upstream_token::hand_out(app, client, req.target.as_deref(), subject).await;
+        return super::upstream_token::hand_out(
+            app,
+            client,
+            &req.subject_token,
+            req.target.as_deref(),
+            subject,
+        )
+        .await;
     }
     let now = app.now();
     // RFC 8693 2.2.2: an invalid subject token is `invalid_grant` — expired,

@@ -22,6 +22,7 @@ use super::Issued;
 pub async fn hand_out(
     app: &App,
     client: &AuthenticatedClient,
+    subject_token: &str,
     target: Option<&str>,
     subject: Option<AccessTokenRecord>,
 ) -> Result<Issued, OAuthError> {
@@ -62,7 +63,7 @@ pub async fn hand_out(
     }
     let kept = grant
         .and_then(|g| g.upstream)
-        .and_then(|sealed| kept::open(app, &sealed))
+        .and_then(|sealed| kept::open_with_access(&sealed, subject_token))
         .ok_or_else(|| OAuthError::invalid_grant("no upstream token was kept for this sign-in"))?;
     if kept.expires_at.is_some_and(|at| at <= now) {
         return Err(OAuthError::invalid_grant(

@@ -7,6 +7,7 @@ use http::StatusCode;
 use crate::app::App;
 use crate::domain::{Client, CodeRecord};
 use crate::error::{ErrorCode, OAuthError};
+use crate::federation::kept;
 use crate::http::{Response, html, redirect, set_cookie, with_query};
 use crate::oauth::tokens;
 use crate::sign_in::interaction::{PendingRequest, form_key};
@@ -87,7 +88,14 @@ pub async fn issue_code(
         auth_time: who.auth_time,
         amr: who.amr.clone(),
         idp: who.idp.clone(),
-        upstream: who.upstream.clone(),
+        // The kept upstream token moves from the request to the code, sealed under the code.
+        upstream: pending
+            .upstream
+            .as_deref()
+            .and_then(|sealed| kept::open_from_request(app, sealed))
+            // Only when this very sign-in went through that provider.
+            .filter(|t| who.idp.as_deref() == Some(t.provider.as_str()))
+            .and_then(|t| kept::seal_under(code.secret(), &t)),
         resource: pending.resource.clone(),
     };
     app.store.put_code(&record).await.map_err(OAuthError::store("storing the code"))?;

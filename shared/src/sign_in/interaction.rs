@@ -49,6 +49,10 @@ pub struct PendingRequest {
     /// The protected resource (RFC 8707) the tokens will be for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The person's upstream token, sealed for the code (`federation::kept`),
+    /// when the provider they just signed in through keeps it for `resource`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
     /// Digest of the CSRF cookie this form is bound to.
     pub csrf: String,
     /// This form's random id: a form that signed someone in is spent.

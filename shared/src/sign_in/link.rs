@@ -33,9 +33,6 @@ pub struct LinkOffer {
     pub sub: String,
     /// Digest of the CSRF cookie the offer is bound to.
     pub csrf: String,
-    /// The upstream tokens, sealed, when the provider keeps them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream: Option<String>,
     /// Epoch seconds after which the offer is refused.
     pub exp: i64,
 }
@@ -59,7 +56,6 @@ pub fn offer(
         provider_name: provider.name.clone(),
         sub: person.sub.clone(),
         csrf: pending.csrf.clone(),
-        upstream: None,
         exp: app.now() + LINK_TTL,
     }
 }

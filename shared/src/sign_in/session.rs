@@ -32,9 +32,6 @@ pub struct Session {
     /// The upstream provider they signed in through, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<String>,
-    /// Their upstream tokens, sealed, when the provider keeps them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream: Option<String>,
 }
 
 impl sealed::Expiring for Session {
@@ -54,14 +51,12 @@ pub struct SignedIn {
     pub amr: Vec<Amr>,
     /// The upstream provider they signed in through, if any (`idp`).
     pub idp: Option<String>,
-    /// Their upstream tokens, sealed, when the provider keeps them.
-    pub upstream: Option<String>,
 }
 
 impl SignedIn {
     /// `user`, signed in with their password at `now`.
     pub fn with_password(user: User, now: i64) -> Self {
-        Self { user, auth_time: now, amr: vec![Amr::Pwd], idp: None, upstream: None }
+        Self { user, auth_time: now, amr: vec![Amr::Pwd], idp: None }
     }
 }
 
@@ -92,7 +87,6 @@ pub async fn signed_in_user(app: &App, req: &Request, now: i64) -> Result<Option
         auth_time: session.auth_time,
         amr: session.amr,
         idp: session.idp,
-        upstream: session.upstream,
     }))
 }
 
@@ -105,7 +99,6 @@ pub fn start_session(app: &App, res: &mut Response, signed_in: &SignedIn, now: i
         auth_time: signed_in.auth_time,
         amr: signed_in.amr.clone(),
         idp: signed_in.idp.clone(),
-        upstream: signed_in.upstream.clone(),
     };
     let value = sealed::seal(&app.config.signing_key, SESSION_PURPOSE, &session);
     let attrs = cookie_attributes(app, app.config.session_ttl, "Lax");
@@ -147,7 +140,6 @@ mod tests {
             auth_time: 0,
             amr: vec![Amr::Pwd],
             idp: None,
-            upstream: None,
         };
         let cases = [
             ("same epoch, active", person(false, 2), true),

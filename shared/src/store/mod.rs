@@ -223,6 +223,9 @@ pub struct Rotation {
     /// What the grant remembers of this rotation (refresh grace on), or
     /// nothing (off): the previous one is dropped either way.
     pub last: Option<LastRotation>,
+    /// The grant's kept upstream token, sealed afresh under the new tokens
+    /// (`federation::kept`), or nothing: the old copies are dropped either way.
+    pub upstream: Option<String>,
 }
 
 /// How many rotated-away refresh tokens a grant remembers for reuse

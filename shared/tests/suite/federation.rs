@@ -30,7 +30,7 @@ fn provider(id: &str) -> Provider {
         clients: vec!["app".into()],
         sign_up: true,
         trust_email: true,
-        keep_tokens: false,
+        keep_tokens_for: vec![],
         created_at: T0,
     }
 }

@@ -60,8 +60,10 @@ impl Method for Password {
         "password"
     }
 
+    /// A typed identifier, unless a "Continue with …" button was pressed
+    /// (the identifier may be filled in by a hint or the browser).
     fn chosen(&self, params: &Params) -> bool {
-        params.get("username").ok().flatten().is_some()
+        params.get("username").ok().flatten().is_some() && params.get("provider").ok().flatten().is_none()
     }
 
     async fn sign_in<'a>(&self, a: &Attempt<'a>) -> Result<Outcome<'a>, OAuthError> {
@@ -213,7 +215,7 @@ fn success<'a>(
             tracing::warn!(error = %e, "could not reset the failed sign-in counter");
         }
     });
-    let who = SignedIn { user, auth_time: a.now, amr: vec![Amr::Pwd], idp: None, upstream: None };
+    let who = SignedIn { user, auth_time: a.now, amr: vec![Amr::Pwd], idp: None };
     Ok(Success { who, cleanup: Some(cleanup), cookies: vec![cookie] })
 }
 

@@ -88,14 +88,22 @@ impl TokenStore for DynamoStore {
         now: i64,
     ) -> StoreResult<RotateOutcome> {
         let last = rotation.last.as_ref().and_then(|l| serde_json::to_string(l).ok());
-        let set =
-            "SET refresh_digest = :new, refresh_expires_at = :rexp, expires_at = :rexp, retired = :retired";
+        let mut set =
+            "SET refresh_digest = :new, refresh_expires_at = :rexp, expires_at = :rexp, retired = :retired"
+                .to_owned();
+        let mut remove = Vec::new();
+        match last {
+            Some(_) => set.push_str(", last_rotation = :last"),
+            None => remove.push("last_rotation"),
+        }
+        match rotation.upstream {
+            Some(_) => set.push_str(", upstream = :up"),
+            None => remove.push("upstream"),
+        }
+        let expression = if remove.is_empty() { set } else { format!("{set} REMOVE {}", remove.join(", ")) };
         let mut rotate = Update::builder()
             .set_key(Some(item::key(item::grant_key(grant_id))))
-            .update_expression(match last {
-                Some(_) => format!("{set}, last_rotation = :last"),
-                None => format!("{set} REMOVE last_rotation"),
-            })
+            .update_expression(expression)
             .condition_expression(
                 "attribute_exists(pk) AND refresh_digest = :presented AND revoked = :false \
                  AND refresh_expires_at > :now AND expires_at > :now",
@@ -112,6 +120,9 @@ impl TokenStore for DynamoStore {
             .expression_attribute_values(":now", n(now));
         if let Some(last) = last {
             rotate = rotate.expression_attribute_values(":last", s(&last));
+        }
+        if let Some(up) = &rotation.upstream {
+            rotate = rotate.expression_attribute_values(":up", s(up));
         }
         for _ in 0..CONFLICT_RETRIES {
             let mut items = vec![self.update(rotate.clone())?];

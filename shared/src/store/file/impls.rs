@@ -171,6 +171,7 @@ impl TokenStore for FileStore {
             grant.retired_digests = rotation.retired.clone();
             grant.refresh_expires_at = rotation.new_refresh_expires_at;
             grant.last_rotation = rotation.last.clone();
+            grant.upstream = rotation.upstream.clone();
             grant.expires_at = grant.expires_at.max(rotation.new_refresh_expires_at);
             put(c, GRANTS, grant_id, Some(grant.expires_at), &grant, Put::Existing)?;
             if let Some(a) = &rotation.access {

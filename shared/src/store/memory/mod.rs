@@ -203,6 +203,7 @@ impl TokenStore for MemoryStore {
             grant.retired_digests = rotation.retired.clone();
             grant.refresh_expires_at = rotation.new_refresh_expires_at;
             grant.last_rotation = rotation.last.clone();
+            grant.upstream = rotation.upstream.clone();
             let extended = grant.expires_at < rotation.new_refresh_expires_at;
             grant.expires_at = grant.expires_at.max(rotation.new_refresh_expires_at);
             if extended {
