@@ -77,7 +77,7 @@ suite!(
     an_upstream_state_is_spent_once_and_only_by_its_browser,
     an_upstream_state_is_spent_exactly_once_under_8_concurrent_attempts,
     an_upstream_identity_is_linked_once_and_found_and_freed_with_its_person,
-    a_credential_is_deleted_alone,
+    a_link_writes_nothing_over_a_change_and_drops_the_credential_it_names,
     a_flow_is_stored_found_replaced_and_deleted,
     an_expired_flow_or_challenge_is_absent_while_still_stored,
     a_new_challenge_replaces_the_old_one,

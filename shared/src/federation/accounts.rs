@@ -127,16 +127,14 @@ async fn create(app: &App, profile: &UpstreamProfile) -> Result<Found, OAuthErro
 }
 
 /// The unverified account holding a verified owner's address becomes the
-/// owner's: its password is removed first (so whoever set it cannot come
-/// back), then the identity is linked while the epoch and the tokens'
-/// revocation time move on (every session and token family ends).
+/// owner's, in one transaction: its password goes, the identity is linked,
+/// and the epoch and the tokens' revocation time move on (every session and
+/// token family ends) — only if nothing changed it since it was read.
 async fn reclaim(app: &App, person: User, profile: &UpstreamProfile) -> Result<User, OAuthError> {
     let now = app.now();
-    let write = |e| OAuthError::store("resetting the unverified account")(e);
-    let password = format!("password:{}", Credential::PASSWORD_ID);
-    app.store.delete_credential(&person.sub, &password).await.map_err(write)?;
     let link = link_of(profile, now);
     let id = link.identifier();
+    let read_epoch = person.epoch;
     let mut owned = person;
     owned.email_verified = true;
     owned.epoch += 1;
@@ -145,9 +143,22 @@ async fn reclaim(app: &App, person: User, profile: &UpstreamProfile) -> Result<U
     if owned.name.is_none() {
         owned.name = profile.name.clone();
     }
-    app.store.link_identifier(&owned, &id).await.map_err(write)?;
+    let password = format!("password:{}", Credential::PASSWORD_ID);
+    let written = app.store.link_identifier(&owned, &id, read_epoch, Some(&password)).await;
+    written.map_err(linking_failed)?;
     tracing::info!(sub = %owned.sub, provider = %profile.provider, "an unverified account was reset for its address's verified owner");
     Ok(owned)
+}
+
+/// A link that did not happen: raced by another change (the page asks to
+/// start again), or the store failed.
+fn linking_failed(e: StoreError) -> OAuthError {
+    match e {
+        StoreError::Conflict(_) => OAuthError::invalid_request(
+            "This account changed a moment ago (another sign-in or change). Start again from the application.",
+        ),
+        e => OAuthError::store("linking the identity")(e),
+    }
 }
 
 /// Links the identity to `person`, who just proved the account.
@@ -158,11 +169,6 @@ pub async fn link(app: &App, person: &User, profile: &UpstreamProfile) -> Result
     if !linked.upstream.iter().any(|l| l.identifier() == id) {
         linked.upstream.push(link);
     }
-    match app.store.link_identifier(&linked, &id).await {
-        Ok(()) => Ok(linked),
-        Err(StoreError::Conflict(_)) => Err(OAuthError::invalid_request(
-            "This identity was just linked to another account. Start again from the application.",
-        )),
-        Err(e) => Err(OAuthError::store("linking the identity")(e)),
-    }
+    app.store.link_identifier(&linked, &id, person.epoch, None).await.map_err(linking_failed)?;
+    Ok(linked)
 }

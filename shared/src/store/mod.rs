@@ -130,13 +130,19 @@ pub trait PeopleStore: Send + Sync {
     /// set by an earlier release): `zeroauth table migrate` claims them.
     async fn claim_identifier(&self, sub: &str, id: &Identifier) -> StoreResult<bool>;
     /// Points `id` at the person and replaces their record (which now lists
-    /// it), at once: linking an upstream identity. `Conflict` if someone else
-    /// has `id`; `NotFound` if there is no such person
-    /// in the current records.
-    async fn link_identifier(&self, person: &User, id: &Identifier) -> StoreResult<()>;
-    /// Removes the person's credential with this key (`password:password`);
-    /// a missing one is not an error.
-    async fn delete_credential(&self, sub: &str, key: &str) -> StoreResult<()>;
+    /// it), and removes their credential `drop` (a `password:password` key)
+    /// if given, all at once: linking an upstream identity. The record is
+    /// replaced only if its stored epoch is still `read_epoch` (no sign-out,
+    /// reset or disabling since it was read). `Conflict` if someone else has
+    /// `id` or the record changed; `NotFound` if there is no such person in
+    /// the current records.
+    async fn link_identifier(
+        &self,
+        person: &User,
+        id: &Identifier,
+        read_epoch: i64,
+        drop: Option<&str>,
+    ) -> StoreResult<()>;
     /// Moves every legacy person to the new records; idempotent and
     /// resumable (a moved person's legacy record is gone). Returns how many
     /// it moved. Stores that never held legacy records move none.

@@ -5,8 +5,7 @@
 use std::sync::Arc;
 
 use zeroauth_shared::domain::{
-    ClaimMapping, Credential, CredentialKind, Identifier, Provider, ProviderKind, UpstreamLink,
-    UpstreamState, User,
+    ClaimMapping, Credential, CredentialKind, Provider, ProviderKind, UpstreamLink, UpstreamState, User,
 };
 use zeroauth_shared::store::{Store, StoreError};
 
@@ -108,18 +107,18 @@ pub async fn an_upstream_identity_is_linked_once_and_found_and_freed_with_its_pe
     assert_eq!(id.key(), "upstream:https://github.com#12345");
     let mut erin = person("erin");
     erin.upstream.push(github("12345"));
-    store.link_identifier(&erin, &id).await.unwrap();
+    store.link_identifier(&erin, &id, 0, None).await.unwrap();
     assert_eq!(store.find_identifier(&id).await.unwrap().as_deref(), Some("sub-erin"));
     assert_eq!(store.get_person("sub-erin", None).await.unwrap(), Some(erin.clone()), "the record lists it");
-    store.link_identifier(&erin, &id).await.unwrap();
+    store.link_identifier(&erin, &id, 0, None).await.unwrap();
     let mut frank = person("frank");
     frank.upstream.push(github("12345"));
-    let taken = store.link_identifier(&frank, &id).await;
+    let taken = store.link_identifier(&frank, &id, 0, None).await;
     assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
     assert_eq!(store.get_person("sub-frank", None).await.unwrap(), Some(person("frank")), "unchanged");
     let nobody = User { sub: "sub-nobody".into(), ..erin.clone() };
     let other = github("999").identifier();
-    assert!(matches!(store.link_identifier(&nobody, &other).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.link_identifier(&nobody, &other, 0, None).await, Err(StoreError::NotFound(_))));
     assert_eq!(store.find_identifier(&other).await.unwrap(), None, "nothing half-written");
     // A new person may arrive with an upstream identity already.
     let mut gail = person("gail");
@@ -133,15 +132,29 @@ pub async fn an_upstream_identity_is_linked_once_and_found_and_freed_with_its_pe
     assert_eq!(store.find_identifier(&id).await.unwrap(), None, "freed with the person");
 }
 
-pub async fn a_credential_is_deleted_alone(store: Arc<dyn Store>) {
+pub async fn a_link_writes_nothing_over_a_change_and_drops_the_credential_it_names(store: Arc<dyn Store>) {
     let pw = Credential::password("sub-hana", "$argon2id$h".into(), T0);
     store.create_person(&person("hana"), std::slice::from_ref(&pw)).await.unwrap();
-    store.delete_credential("sub-hana", &pw.key()).await.unwrap();
-    assert!(store.get_credentials("sub-hana", CredentialKind::Password).await.unwrap().is_empty());
-    store.delete_credential("sub-hana", &pw.key()).await.unwrap();
-    assert!(store.get_person("sub-hana", None).await.unwrap().is_some(), "the person stays");
+    // Someone signed hana out (epoch 0 to 1) after the link read her at 0.
+    let signed_out = User { epoch: 1, ..person("hana") };
+    store.update_person(&signed_out, None).await.unwrap();
+    let mut stale = person("hana");
+    stale.upstream.push(github("555"));
+    let id = github("555").identifier();
+    let lost = store.link_identifier(&stale, &id, 0, Some(&pw.key())).await;
+    assert!(matches!(lost, Err(StoreError::Conflict(_))), "{lost:?}");
+    assert_eq!(store.find_identifier(&id).await.unwrap(), None, "nothing half-written");
+    assert_eq!(store.get_credentials("sub-hana", CredentialKind::Password).await.unwrap().len(), 1);
     assert_eq!(
-        store.find_identifier(&Identifier::Username("hana".into())).await.unwrap().as_deref(),
-        Some("sub-hana")
+        store.get_person("sub-hana", None).await.unwrap(),
+        Some(signed_out.clone()),
+        "the epoch stays"
     );
+    let mut fresh = signed_out;
+    fresh.upstream.push(github("555"));
+    fresh.epoch = 2;
+    store.link_identifier(&fresh, &id, 1, Some(&pw.key())).await.unwrap();
+    assert!(store.get_credentials("sub-hana", CredentialKind::Password).await.unwrap().is_empty());
+    assert_eq!(store.find_identifier(&id).await.unwrap().as_deref(), Some("sub-hana"));
+    assert_eq!(store.get_person("sub-hana", None).await.unwrap(), Some(fresh));
 }

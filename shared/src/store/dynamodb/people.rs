@@ -12,7 +12,9 @@
 //! two people share an address, which their records keep.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem,
+};
 
 use super::item::{self, Builder, Item, Reader};
 use super::person_items::legacy;
@@ -315,18 +317,38 @@ impl PeopleStore for DynamoStore {
         }
     }
 
-    async fn link_identifier(&self, person: &User, id: &Identifier) -> StoreResult<()> {
+    async fn link_identifier(
+        &self,
+        person: &User,
+        id: &Identifier,
+        read_epoch: i64,
+        drop: Option<&str>,
+    ) -> StoreResult<()> {
         let what = format!("person {}", person.sub);
-        let mut writes = vec![(self.put(person.into(), Some(EXISTS))?, what.clone())];
+        // Replaced only as read: no sign-out, reset or disabling since.
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(person.into()))
+            .condition_expression("attribute_exists(pk) AND #epoch = :epoch")
+            .expression_attribute_names("#epoch", "epoch")
+            .expression_attribute_values(":epoch", AttributeValue::N(read_epoch.to_string()))
+            .build()
+            .map_err(build_err)?;
+        let mut writes = vec![(TransactWriteItem::builder().put(put).build(), what.clone())];
         writes.extend(self.claim(&person.sub, id, true)?);
+        if let Some(key) = drop {
+            let key = (item::credentials_pk(&person.sub), key.to_owned());
+            writes.push((self.remove(key, None)?, "credential".into()));
+        }
         match self.transact_labelled(writes, "linking the identity").await {
-            Err(StoreError::Conflict(label)) if label == what => Err(StoreError::NotFound(what)),
+            Err(StoreError::Conflict(label)) if label == what => {
+                match self.get(item::person_key(&person.sub)).await? {
+                    Some(_) => Err(StoreError::Conflict(format!("{what} changed"))),
+                    None => Err(StoreError::NotFound(what)),
+                }
+            }
             other => other,
         }
-    }
-
-    async fn delete_credential(&self, sub: &str, key: &str) -> StoreResult<()> {
-        self.delete((item::credentials_pk(sub), key.to_owned())).await.map(|_| ())
     }
 
     async fn delete_person(&self, person: &User) -> StoreResult<bool> {

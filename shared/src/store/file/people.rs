@@ -193,21 +193,30 @@ impl PeopleStore for FileStore {
         })
     }
 
-    async fn link_identifier(&self, person: &User, id: &Identifier) -> StoreResult<()> {
+    async fn link_identifier(
+        &self,
+        person: &User,
+        id: &Identifier,
+        read_epoch: i64,
+        drop: Option<&str>,
+    ) -> StoreResult<()> {
         atomically(self, person.created_at, |c| {
-            if get::<User>(c, PEOPLE, &person.sub, None)?.is_none() {
-                return Err(StoreError::NotFound(format!("person {}", person.sub)));
+            match get::<User>(c, PEOPLE, &person.sub, None)? {
+                None => return Err(StoreError::NotFound(format!("person {}", person.sub))),
+                Some(stored) if stored.epoch != read_epoch => {
+                    return Err(StoreError::Conflict(format!("person {} changed", person.sub)));
+                }
+                Some(_) => {}
             }
             if !owns(c, id, &person.sub)? {
                 claim(c, id, &person.sub)?;
             }
             put(c, PEOPLE, &person.sub, None, person, Put::Existing)?;
+            if let Some(key) = drop {
+                delete(c, CREDENTIALS, &format!("{}|{key}", person.sub))?;
+            }
             Ok(((), true))
         })
-    }
-
-    async fn delete_credential(&self, sub: &str, key: &str) -> StoreResult<()> {
-        delete(&self.lock(), CREDENTIALS, &format!("{sub}|{key}")).map(|_| ())
     }
 
     async fn delete_person(&self, person: &User) -> StoreResult<bool> {

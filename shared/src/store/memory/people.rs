@@ -119,21 +119,27 @@ impl PeopleStore for MemoryStore {
         Ok(())
     }
 
-    async fn link_identifier(&self, person: &User, id: &Identifier) -> StoreResult<()> {
+    async fn link_identifier(
+        &self,
+        person: &User,
+        id: &Identifier,
+        read_epoch: i64,
+        drop: Option<&str>,
+    ) -> StoreResult<()> {
         let mut p = self.people();
-        if !p.people.contains_key(&person.sub) {
-            return Err(StoreError::NotFound(format!("person {}", person.sub)));
+        match p.people.get(&person.sub) {
+            None => return Err(StoreError::NotFound(format!("person {}", person.sub))),
+            Some(stored) if stored.epoch != read_epoch => {
+                return Err(StoreError::Conflict(format!("person {} changed", person.sub)));
+            }
+            Some(_) => {}
         }
         if p.identifiers.get(&id.key()).is_some_and(|sub| *sub != person.sub) {
             return Err(StoreError::Conflict(id.key()));
         }
         p.identifiers.insert(id.key(), person.sub.clone());
         p.people.insert(person.sub.clone(), person.clone());
-        Ok(())
-    }
-
-    async fn delete_credential(&self, sub: &str, key: &str) -> StoreResult<()> {
-        if let Some(creds) = self.people().credentials.get_mut(sub) {
+        if let (Some(key), Some(creds)) = (drop, p.credentials.get_mut(&person.sub)) {
             creds.remove(key);
         }
         Ok(())
