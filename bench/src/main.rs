@@ -4,10 +4,13 @@
 //!
 //! `zeroauth-bench <dynamodb-local-url> <release-dir> [--quick]`, or
 //! `zeroauth-bench --soak <release-dir> [--quick]` for the sustained-load
-//! runs of `zeroauth serve` alone (no DynamoDB).
+//! runs of `zeroauth serve` alone (no DynamoDB), or
+//! `zeroauth-bench --federation <dynamodb-local-url> [--quick]` for the
+//! sign-in through an upstream provider alone.
 
 mod cold;
 mod ddb;
+mod federation;
 mod fixtures;
 mod flows;
 mod load;
@@ -51,18 +54,24 @@ struct Args {
     ddb: Option<String>,
     release: PathBuf,
     quick: bool,
+    /// Only the federated sign-in (`--federation`; `release` is unused).
+    federation_only: bool,
 }
 
 fn args() -> Args {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 3 {
         eprintln!(
-            "usage: zeroauth-bench <dynamodb-local-url> <release-dir> [--quick]\n       zeroauth-bench --soak <release-dir> [--quick]  (run scripts/bench)"
+            "usage: zeroauth-bench <dynamodb-local-url> <release-dir> [--quick]\n       zeroauth-bench --soak <release-dir> [--quick]\n       zeroauth-bench --federation <dynamodb-local-url> [--quick]  (run scripts/bench)"
         );
         std::process::exit(2);
     }
+    let quick = a.iter().any(|x| x == "--quick");
+    if a[1] == "--federation" {
+        return Args { ddb: Some(a[2].clone()), release: PathBuf::new(), quick, federation_only: true };
+    }
     let ddb = (a[1] != "--soak").then(|| a[1].clone());
-    Args { ddb, release: PathBuf::from(&a[2]), quick: a.iter().any(|x| x == "--quick") }
+    Args { ddb, release: PathBuf::from(&a[2]), quick, federation_only: false }
 }
 
 /// The sustained-load runs alone, with their row of the targets table.
@@ -97,6 +106,12 @@ async fn main() {
         soak_only(&args.release, soak_secs);
         return;
     };
+    if args.federation_only {
+        let mut md = format!("Machine: {} cores, {}.\n", cores(), cpu_model());
+        federation::report(&mut md, &federation::measure(&ddb_url, args.quick).await);
+        print!("{md}");
+        return;
+    }
     let mut md = String::new();
     let n_mem = if args.quick { 2_000 } else { 20_000 };
     let n_ddb = if args.quick { 300 } else { 2_000 };
@@ -195,6 +210,9 @@ async fn main() {
     let flow_app = fixtures::app(Arc::new(flow_store), "https://bench.example");
     let flow_steps = flows::measure(flow_app, &flow_recorder).await;
     flows::report(&mut md, &flow_steps, argon.p50.as_secs_f64() * 1e3 / 0.58);
+
+    // Signing in through an upstream provider, on a table of its own.
+    federation::report(&mut md, &federation::measure(&ddb_url, args.quick).await);
 
     // Cold start.
     let _ = writeln!(
