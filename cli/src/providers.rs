@@ -95,6 +95,9 @@ pub(crate) struct Settings {
     /// oauth2: the field saying the address is verified.
     #[arg(long)]
     email_verified_claim: Option<String>,
+    /// oauth2: the field with the name.
+    #[arg(long)]
+    name_claim: Option<String>,
     /// entra: a tenant (GUID) whose people may sign in (repeatable; none: any).
     #[arg(long = "tenant", value_name = "GUID")]
     tenants: Vec<String>,
@@ -211,6 +214,7 @@ impl Settings {
         set(&mut n.subject_claim, &self.subject_claim);
         set(&mut n.email_claim, &self.email_claim);
         set(&mut n.email_verified_claim, &self.email_verified_claim);
+        set(&mut n.name_claim, &self.name_claim);
         if !self.tenants.is_empty() {
             n.tenants.clone_from(&self.tenants);
         }
@@ -326,12 +330,23 @@ pub(crate) async fn provider(cmd: ProviderCommand, spec: StoreSpec) -> Result<()
             });
         }
         ProviderCommand::Update(a) => {
-            let secret = if a.settings.client_secret_stdin { Some(read_secret()?) } else { None };
+            if a.settings.client_secret_stdin && !a.settings.place.given() {
+                return Err(
+                    "say where the client secret goes: --secrets-file FILE or --secret-prefix PREFIX".into(),
+                );
+            }
+            // The settings are checked (and the provider found) before the secret is written.
+            let mut checked = match store.get_provider(&a.id).await.map_err(|e| explain(&e))? {
+                Some(p) => admin::provider_settings(&p),
+                None => return Err(format!("there is no provider {:?}", a.id)),
+            };
+            a.settings.apply(&mut checked);
+            admin::build_provider(&checked, now()).map_err(explain_admin)?;
+            if a.settings.client_secret_stdin {
+                a.settings.place.write(&a.id, Some(&read_secret()?)).await?;
+            }
             let p =
                 admin::update_provider(store, &a.id, |n| a.settings.apply(n)).await.map_err(explain_admin)?;
-            if let Some(s) = &secret {
-                a.settings.place.write(&p.id, Some(s)).await?;
-            }
             print(a.settings.json, provider_json(&p, &callback), || {
                 format!("Updated provider {}", provider_text(&p))
             });

@@ -56,6 +56,8 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     /// Too many requests from one address in a window (429).
     TooManyRequests,
+    /// An upstream identity provider failed or misbehaved (a page, `502`).
+    UpstreamFailed,
 }
 
 impl ErrorCode {
@@ -83,6 +85,7 @@ impl ErrorCode {
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::TooManyRequests => "too_many_requests",
+            Self::UpstreamFailed => "server_error",
         }
     }
 
@@ -98,6 +101,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::UpstreamFailed => StatusCode::BAD_GATEWAY,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -190,6 +194,14 @@ impl OAuthError {
     /// always, others only when they carry a cause.
     pub fn log(&self) {
         match (&self.cause, self.status().is_server_error()) {
+            // Someone else's server (or whoever sent a junk code): not ours to alarm on.
+            (cause, true) if self.code == ErrorCode::UpstreamFailed => {
+                tracing::warn!(
+                    code = self.code.as_str(),
+                    cause = cause.as_deref(),
+                    "an upstream provider failed"
+                )
+            }
             (cause, true) => {
                 tracing::error!(code = self.code.as_str(), cause = cause.as_deref(), "server error")
             }

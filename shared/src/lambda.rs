@@ -119,17 +119,22 @@ pub async fn init(function: Function) -> Result<App, Error> {
 
 /// The providers' client secrets, each an SSM SecureString
 /// `<ZEROAUTH_PROVIDER_SECRET_PREFIX><id>`, read on first use and kept for
-/// the life of the instance (a rotated secret reaches new instances).
+/// five minutes (a rotated secret reaches warm instances within that).
 struct SsmSecrets {
     client: aws_sdk_ssm::Client,
     prefix: String,
-    kept: Mutex<std::collections::HashMap<String, String>>,
+    kept: Mutex<std::collections::HashMap<String, (std::time::Instant, String)>>,
 }
+
+/// How long an instance keeps a provider's secret.
+const SECRET_KEEP: std::time::Duration = std::time::Duration::from_secs(300);
 
 #[async_trait::async_trait]
 impl crate::federation::Secrets for SsmSecrets {
     async fn provider_secret(&self, id: &str) -> Result<Option<String>, String> {
-        if let Some(s) = self.kept.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
+        if let Some((at, s)) = self.kept.lock().unwrap_or_else(|p| p.into_inner()).get(id)
+            && at.elapsed() < SECRET_KEEP
+        {
             return Ok(Some(s.clone()));
         }
         let name = format!("{}{id}", self.prefix);
@@ -144,7 +149,8 @@ impl crate::federation::Secrets for SsmSecrets {
             }
         };
         if let Some(v) = &value {
-            self.kept.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_owned(), v.clone());
+            let fresh = (std::time::Instant::now(), v.clone());
+            self.kept.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_owned(), fresh);
         }
         Ok(value)
     }

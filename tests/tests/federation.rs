@@ -96,7 +96,7 @@ async fn a_refusal_at_the_provider_reaches_the_client_and_its_errors_get_a_page(
     assert_eq!(p.get("iss"), Some(&s.issuer));
     up.error_next("server_error");
     let r = sign_in(&mut b, &up, &client).await;
-    assert_eq!(r.status, 503, "{r:?}");
+    assert_eq!(r.status, 502, "{r:?}");
     assert!(r.text.contains("Signing in with Upstream did not work"), "{}", r.text);
     assert!(people(&s).await.is_empty());
 }
@@ -122,7 +122,7 @@ async fn an_id_token_that_does_not_verify_signs_nobody_in() {
     for t in refused {
         up.tamper_next(t.clone());
         let r = sign_in(&mut b, &up, &client).await;
-        assert_eq!(r.status, 503, "{t:?}: {r:?}");
+        assert_eq!(r.status, 502, "{t:?}: {r:?}");
         assert!(r.text.contains("did not work"), "{t:?}: {}", r.text);
     }
     assert!(people(&s).await.is_empty(), "nobody was made");
@@ -138,13 +138,13 @@ async fn a_slow_or_huge_provider_is_cut_off() {
     for huge in [true, false] {
         up.huge_next(huge);
         let r = sign_in(&mut b, &up, &client).await;
-        assert_eq!(r.status, 503, "{r:?}");
+        assert_eq!(r.status, 502, "{r:?}");
         assert!(r.text.contains("larger than"), "{}", r.text);
     }
     up.slow_next(std::time::Duration::from_secs(8));
     let started = std::time::Instant::now();
     let r = sign_in(&mut b, &up, &client).await;
-    assert_eq!(r.status, 503, "{r:?}");
+    assert_eq!(r.status, 502, "{r:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(8), "not waited out");
     assert!(people(&s).await.is_empty());
 }
@@ -295,7 +295,7 @@ async fn entra_tokens_name_their_tenant_and_addresses_count_only_with_a_verified
     // A token whose issuer names another tenant than its tid, and a tenant
     // that is not allowed.
     up.tamper_next(Tamper::WrongTenantIssuer);
-    assert_eq!(sign_in(&mut s.browser(), &up, &client).await.status, 503);
+    assert_eq!(sign_in(&mut s.browser(), &up, &client).await.status, 502);
     let mut other = UpstreamUser::new("lee", "lee@fabrikam.example");
     other.tid = upstream::OTHER_TENANT.into();
     up.sign_in_as(other);

@@ -119,8 +119,10 @@ pub fn build_provider(new: &NewProvider, now: i64) -> Result<Provider, AdminErro
         ProviderKind::Oidc => (None, None, "openid email profile"),
         ProviderKind::OAuth2 => (None, None, ""),
     };
+    // The issuer exactly as given (OpenID Connect compares it character for
+    // character: Auth0's ends in `/`).
     let issuer = match new.issuer.as_deref().or(issuer) {
-        Some(i) => https_url("the issuer", i)?,
+        Some(i) => https_url("the issuer", i).map(|_| i.trim().to_owned())?,
         None => return Err(invalid(format!("a {} provider needs its issuer (--issuer)", kind.as_str()))),
     };
     let name = new.name.as_deref().or(name).map(str::trim).filter(|n| !n.is_empty());
@@ -336,6 +338,16 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn an_issuer_is_kept_exactly_as_given() {
+        let n = NewProvider {
+            issuer: Some("https://tenant.auth0.example/".into()),
+            name: Some("A".into()),
+            ..new("oidc")
+        };
+        assert_eq!(build_provider(&n, 0).unwrap().issuer, "https://tenant.auth0.example/");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::app::App;
-use crate::oauth::client_metadata::fetch::{describe, guarded_client, read_limited};
+use crate::oauth::client_metadata::fetch::{describe, guarded_client, is_public, read_limited};
 
 /// The largest answer read from a provider.
 pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
@@ -26,6 +26,16 @@ fn client(app: &App) -> Result<&reqwest::Client, String> {
     }
     let c = guarded_client(&f.test_hosts, f.extra_root_pem.as_deref(), "ZeroAuth", TIMEOUT)?;
     Ok(f.http.get_or_init(|| c))
+}
+
+/// Refuses a URL whose host is an IP address that is not public (names are
+/// checked by the guarded resolver; literals never reach it).
+fn check_host(app: &App, url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| format!("{url:?} is not a URL"))?;
+    let host = parsed.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let Ok(ip) = host.parse::<std::net::IpAddr>() else { return Ok(()) };
+    let named = app.config.federation.test_hosts.contains(&ip.to_string());
+    if is_public(ip) || named { Ok(()) } else { Err(format!("{ip} is not a public address")) }
 }
 
 /// Sends `req` and reads a JSON answer: `Ok` with the status and the body
@@ -57,6 +67,7 @@ pub async fn document(app: &App, url: &str, fresh: bool) -> Result<Arc<Value>, S
             return Ok(doc);
         }
     }
+    check_host(app, url)?;
     let (status, doc) = json(client(app)?.get(url)).await?;
     if status != 200 {
         return Err(format!("it answered {status}, not 200"));
@@ -75,6 +86,7 @@ pub async fn token(
     (client_id, secret): (&str, &str),
     in_body: bool,
 ) -> Result<(u16, Value), String> {
+    check_host(app, url)?;
     let mut pairs = form.to_vec();
     let mut req = client(app)?.post(url);
     if in_body {
@@ -90,6 +102,7 @@ pub async fn token(
 
 /// GETs a user-info answer with the access token.
 pub async fn user_info(app: &App, url: &str, access_token: &str) -> Result<Value, String> {
+    check_host(app, url)?;
     let (status, body) = json(client(app)?.get(url).bearer_auth(access_token)).await?;
     if status != 200 {
         return Err(format!("its user info answered {status}"));

@@ -108,11 +108,11 @@ pub fn check_claims(claims: &Value, expect: &Expect<'_>) -> Result<String, Refus
     }
     let number = |name: &str| claims.get(name).and_then(Value::as_i64);
     let exp = number("exp").ok_or_else(|| no("has no expiry"))?;
-    if exp + LEEWAY <= expect.now {
+    if exp.saturating_add(LEEWAY) <= expect.now {
         return Err(no("has expired"));
     }
     let iat = number("iat").ok_or_else(|| no("has no issue time"))?;
-    if iat > expect.now + LEEWAY || iat < expect.now - MAX_AGE {
+    if iat > expect.now.saturating_add(LEEWAY) || iat < expect.now.saturating_sub(MAX_AGE) {
         return Err(no("was issued at a time that does not fit"));
     }
     match (expect.nonce, text("nonce")) {

@@ -55,6 +55,9 @@ pub struct Endpoints {
     pub jwks: Option<String>,
     /// The issuer ID tokens name (Entra's with `{tenantid}`).
     pub issuer: String,
+    /// Whether the client secret goes in the token request's body
+    /// (`client_secret_post`) rather than HTTP Basic.
+    pub secret_in_body: bool,
 }
 
 /// The provider's endpoints: from discovery for OpenID Connect kinds (its
@@ -81,6 +84,14 @@ pub async fn endpoints(app: &App, p: &Provider) -> Result<Endpoints, Failed> {
             userinfo: field("userinfo_endpoint"),
             jwks: field("jwks_uri"),
             issuer,
+            // Basic (RFC 6749 2.3.1) unless the provider takes only the body.
+            secret_in_body: doc
+                .get("token_endpoint_auth_methods_supported")
+                .and_then(Value::as_array)
+                .is_some_and(|m| {
+                    let has = |n: &str| m.iter().any(|v| v.as_str() == Some(n));
+                    has("client_secret_post") && !has("client_secret_basic")
+                }),
         }
     } else if p.kind == ProviderKind::GitHub {
         Endpoints {
@@ -89,6 +100,8 @@ pub async fn endpoints(app: &App, p: &Provider) -> Result<Endpoints, Failed> {
             userinfo: Some(GITHUB_USER.into()),
             jwks: None,
             issuer: p.issuer.clone(),
+            // GitHub takes the secret in the body.
+            secret_in_body: true,
         }
     } else {
         Endpoints {
@@ -97,6 +110,7 @@ pub async fn endpoints(app: &App, p: &Provider) -> Result<Endpoints, Failed> {
             userinfo: None,
             jwks: None,
             issuer: p.issuer.clone(),
+            secret_in_body: false,
         }
     };
     if let Some(u) = &p.authorization_endpoint {
@@ -147,9 +161,7 @@ pub async fn exchange(
         ("redirect_uri", redirect.as_str()),
         ("code_verifier", verifier),
     ];
-    // GitHub takes the secret in the body; the rest take HTTP Basic.
-    let in_body = p.kind == ProviderKind::GitHub;
-    let (status, body) = http::token(app, &e.token, &form, (&p.client_id, &secret), in_body)
+    let (status, body) = http::token(app, &e.token, &form, (&p.client_id, &secret), e.secret_in_body)
         .await
         .map_err(|e| failed("its token endpoint", e))?;
     // GitHub answers errors with 200 and an `error` field.
@@ -212,8 +224,7 @@ async fn oidc_profile(
     // (the provider rotated).
     for fresh in [false, true] {
         let doc = http::document(app, jwks_url, fresh).await.map_err(|e| failed("its key set", e))?;
-        let keys: JwkSet =
-            serde_json::from_value((*doc).clone()).map_err(|_| Failed("its key set is malformed".into()))?;
+        let keys = key_set(&doc)?;
         verified = id_token::verify(token, &keys, &expect);
         if !matches!(&verified, Err(r) if r.0.contains("does not publish")) {
             break;
@@ -284,6 +295,15 @@ async fn github_profile(
         name: name.map(str::to_owned),
         tenant: None,
     })
+}
+
+/// The keys of a JWKS that ZeroAuth can read: one of a type it does not
+/// know (a new curve, say) is skipped rather than failing the whole set.
+fn key_set(doc: &Value) -> Result<JwkSet, Failed> {
+    let list =
+        doc.get("keys").and_then(Value::as_array).ok_or_else(|| Failed("its key set is malformed".into()))?;
+    let keys = list.iter().filter_map(|k| serde_json::from_value(k.clone()).ok()).collect();
+    Ok(JwkSet { keys })
 }
 
 /// A profile from claims by the provider's mapping (OpenID Connect kinds

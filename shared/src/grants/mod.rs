@@ -109,10 +109,11 @@ impl Issued {
             "created_at": self.created_at,
         });
         // A token that is not ZeroAuth's (a kept upstream token) has no scope here.
-        if self.scope.is_empty() && self.issued_token_type.is_some() {
-            if let Some(o) = body.as_object_mut() {
-                o.remove("scope");
-            }
+        if self.scope.is_empty()
+            && self.issued_token_type.is_some()
+            && let Some(o) = body.as_object_mut()
+        {
+            o.remove("scope");
         }
         if let Some(field) = &dialect.access_token_field {
             body[field.as_str()] = json!(self.access_token.secret());

@@ -32,7 +32,7 @@ pub fn html(status: StatusCode, body: String) -> Response {
         HeaderValue::from_static(
             // No form-action: browsers apply it to the redirect that follows the
             // form post, which would block the 303 to the client's redirect URI.
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src https:; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));

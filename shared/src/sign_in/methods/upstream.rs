@@ -109,7 +109,7 @@ impl Method for Upstream {
 pub fn unreachable(provider: &Provider, e: &federation::Failed) -> OAuthError {
     tracing::warn!(provider = %provider.id, error = %e, "an upstream provider failed");
     OAuthError::new(
-        crate::error::ErrorCode::TemporarilyUnavailable,
+        crate::error::ErrorCode::UpstreamFailed,
         format!("Signing in with {} did not work ({e}). Try again, or sign in another way.", provider.name),
     )
 }
