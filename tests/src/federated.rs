@@ -12,9 +12,18 @@ use crate::{Browser, Reply, Server, TestClient, form_action, hidden_request};
 /// A server that lets people sign up, with one provider `id` of `kind` in
 /// front of the stub.
 pub async fn setup(kind: &str, change: impl FnOnce(&mut NewProvider)) -> (Server, Upstream, TestClient) {
+    setup_with(kind, SignUp::Open, change).await
+}
+
+/// [`setup`] under another sign-up policy.
+pub async fn setup_with(
+    kind: &str,
+    policy: SignUp,
+    change: impl FnOnce(&mut NewProvider),
+) -> (Server, Upstream, TestClient) {
     let up = upstream::start().await;
     let s = Server::federated(&up.ca_pem, &[("up", upstream::CLIENT_SECRET)], |c| {
-        c.self_service.sign_up = SignUp::Open;
+        c.self_service.sign_up = policy;
     })
     .await;
     up.allow_redirect(&s.url("/federation/callback"));

@@ -8,7 +8,7 @@
 
 use zeroauth_e2e::PASSWORD;
 use zeroauth_e2e::federated::{
-    allow, at_provider, authorize_params, hidden, id_claims, people, setup, sign_in, to_provider,
+    allow, at_provider, authorize_params, hidden, id_claims, people, setup, setup_with, sign_in, to_provider,
 };
 use zeroauth_e2e::upstream::{self, Tamper, UpstreamUser};
 use zeroauth_shared::admin::NewResource;
@@ -449,4 +449,33 @@ async fn a_kept_upstream_token_goes_only_to_the_resources_own_client_and_dies_wi
         let gone = exchange(ask(&mcp)).await;
         assert!(gone.status == 400 && gone.json()["error"] == "invalid_grant", "{gone:?}");
     }
+}
+
+#[tokio::test]
+async fn by_invitation_only_the_invited_address_gets_in_through_a_provider() {
+    let policy = zeroauth_shared::sign_in::self_service::SignUp::Invite;
+    let (s, up, client) = setup_with("oidc", policy, |_| {}).await;
+    // An invited person: an unverified address, no password yet.
+    let invited = User {
+        sub: "za_user_invited".into(),
+        username: None,
+        email: Some("ivy@example.com".into()),
+        email_verified: false,
+        name: None,
+        disabled: false,
+        created_at: s.clock_now(),
+        epoch: 0,
+        tokens_revoked_at: 0,
+        upstream: vec![],
+    };
+    s.store.create_person(&invited, &[]).await.expect("the invitation's account");
+    up.sign_in_as(UpstreamUser::new("upstream-ivy", "ivy@example.com"));
+    let page = sign_in(&mut s.browser(), &up, &client).await;
+    assert!(page.text.contains("Allow Test App?"), "{}", page.text);
+    let ivy = s.store.get_person(&invited.sub, None).await.expect("read").expect("ivy");
+    assert!(ivy.email_verified && ivy.upstream.len() == 1, "{ivy:?}");
+    // Anyone else is not let in by the provider.
+    up.sign_in_as(UpstreamUser::new("upstream-stranger", "stranger@example.com"));
+    assert_eq!(sign_in(&mut s.browser(), &up, &client).await.status, 403);
+    assert_eq!(people(&s).await.len(), 1);
 }

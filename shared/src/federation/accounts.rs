@@ -73,7 +73,10 @@ pub async fn resolve(app: &App, provider: &Provider, profile: &UpstreamProfile) 
             if person.email_verified {
                 return Ok(Found::Link(person));
             }
-            if !may_create(app, provider, profile) {
+            // The address's verified owner takes over an unverified account
+            // where they could make one, or where an operator invited it.
+            let invited = app.config.self_service.sign_up == SignUp::Invite && provider.sign_up;
+            if !may_create(app, provider, profile) && !invited {
                 return Ok(Found::Refused(NOT_LINKED));
             }
             return reclaim(app, person, profile).await.map(Found::Person);
