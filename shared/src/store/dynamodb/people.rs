@@ -12,9 +12,7 @@
 //! two people share an address, which their records keep.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem};
 
 use super::item::{self, Builder, Item, Reader};
 use super::person_items::legacy;
@@ -30,7 +28,7 @@ fn failed_at(reasons: &[CancellationReason]) -> Option<usize> {
     reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed"))
 }
 
-fn build_err(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn build_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -325,16 +323,7 @@ impl PeopleStore for DynamoStore {
         drop: Option<&str>,
     ) -> StoreResult<()> {
         let what = format!("person {}", person.sub);
-        // Replaced only as read: no sign-out, reset or disabling since.
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(person.into()))
-            .condition_expression("attribute_exists(pk) AND #epoch = :epoch")
-            .expression_attribute_names("#epoch", "epoch")
-            .expression_attribute_values(":epoch", AttributeValue::N(read_epoch.to_string()))
-            .build()
-            .map_err(build_err)?;
-        let mut writes = vec![(TransactWriteItem::builder().put(put).build(), what.clone())];
+        let mut writes = vec![(self.put_at_epoch(person, read_epoch)?, what.clone())];
         writes.extend(self.claim(&person.sub, id, true)?);
         if let Some(key) = drop {
             let key = (item::credentials_pk(&person.sub), key.to_owned());

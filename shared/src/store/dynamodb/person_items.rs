@@ -2,6 +2,8 @@
 //! credential (`CRED#<sub> / <kind>:<id>`), and a person as an earlier
 //! release kept them (`USER / <username>`, the password on the same item).
 
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+
 use super::item::{self, Builder, Item, Reader, malformed};
 use crate::domain::{Credential, CredentialData, User};
 use crate::store::StoreError;
@@ -89,4 +91,24 @@ pub(super) fn legacy(item: &Item) -> Result<(User, Credential), StoreError> {
     };
     let password = Credential::password(&person.sub, r.s("password_hash")?, person.created_at);
     Ok((person, password))
+}
+
+impl super::DynamoStore {
+    /// A put of `person` that holds only if the stored record's epoch is
+    /// still `read_epoch`: no sign-out, reset or disabling since it was read.
+    pub(super) fn put_at_epoch(
+        &self,
+        person: &User,
+        read_epoch: i64,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(person.into()))
+            .condition_expression("attribute_exists(pk) AND #epoch = :epoch")
+            .expression_attribute_names("#epoch", "epoch")
+            .expression_attribute_values(":epoch", AttributeValue::N(read_epoch.to_string()))
+            .build()
+            .map_err(super::people::build_err)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
 }
