@@ -164,3 +164,21 @@ async fn without_sign_up_only_linked_people_get_in_and_unoffered_providers_are_r
     let r = b.submit(&[("request", &page.request), ("provider", "up")]).await;
     assert_eq!(r.status, 400, "{r:?}");
 }
+
+#[tokio::test]
+async fn a_self_registered_client_is_named_unverified_on_the_consent_page_after_the_provider() {
+    let (s, up, _) = setup("oidc", |_| {}).await;
+    // The MCP-proxy case: a client that registered itself, the person
+    // signed in at the provider already (it asks nothing).
+    let attacker = s.client(|c| c.name = "Totally Legit MCP".into()).await;
+    let mut stored = s.store.get_client(&attacker.id).await.expect("read").expect("the client");
+    stored.source = zeroauth_shared::domain::ClientSource::Registration;
+    s.store.update_client(&stored).await.expect("update");
+    let mut b = s.browser();
+    let page = sign_in(&mut b, &up, &attacker).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.text.contains("Allow Totally Legit MCP?"), "{}", page.text);
+    assert!(page.text.contains("is not verified by this server"), "{}", page.text);
+    assert!(page.text.contains("<strong>app.example</strong>"), "the redirect host is named: {}", page.text);
+    assert!(page.header("location").is_none(), "no code before the person allows");
+}
