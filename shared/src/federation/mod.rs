@@ -199,10 +199,7 @@ pub async fn profile(
         ProviderKind::GitHub => github_profile(app, p, e, &tokens.access_token).await,
         ProviderKind::OAuth2 => {
             let url = e.userinfo.as_deref().ok_or_else(|| Failed("it has no user-info endpoint".into()))?;
-            let info = http::user_info(app, url, &tokens.access_token)
-                .await
-                .map_err(|e| failed("its user info", e))?;
-            mapped(p, &info, &p.issuer)
+            mapped(p, &user_info(app, url, &tokens.access_token).await?, &p.issuer)
         }
     }
 }
@@ -238,8 +235,7 @@ async fn oidc_profile(
     if claims.get("email").is_none()
         && let Some(url) = e.userinfo.as_deref()
     {
-        let info =
-            http::user_info(app, url, &tokens.access_token).await.map_err(|e| failed("its user info", e))?;
+        let info = user_info(app, url, &tokens.access_token).await?;
         if info.get("sub") != claims.get("sub") {
             return Err(Failed("its user info is about someone else than its ID token".into()));
         }
@@ -295,6 +291,11 @@ async fn github_profile(
         name: name.map(str::to_owned),
         tenant: None,
     })
+}
+
+/// The user info, or why there is none.
+async fn user_info(app: &App, url: &str, access_token: &str) -> Result<Value, Failed> {
+    http::user_info(app, url, access_token).await.map_err(|e| failed("its user info", e))
 }
 
 /// The keys of a JWKS that ZeroAuth can read: one of a type it does not

@@ -6,11 +6,9 @@
 //! attempts exactly one gets the item back and another browser gets none.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::item::{self, Builder, Item, Reader, malformed};
-use super::{DynamoStore, backend, n, s};
+use super::{DynamoStore, n, s};
 use crate::domain::{Provider, UpstreamState};
 use crate::store::{FederationStore, StoreError, StoreResult};
 
@@ -79,7 +77,7 @@ impl FederationStore for DynamoStore {
         binding: &str,
         now: i64,
     ) -> StoreResult<Option<UpstreamState>> {
-        let out = self
+        let req = self
             .client
             .delete_item()
             .table_name(&self.table)
@@ -88,24 +86,7 @@ impl FederationStore for DynamoStore {
             .expression_attribute_names("#exp", "expires_at")
             .expression_attribute_names("#binding", "binding")
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":binding", s(binding))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
-        match out {
-            Ok(out) => match out.attributes {
-                Some(old) if !old.is_empty() => UpstreamState::try_from(&old).map(Some),
-                _ => Ok(None),
-            },
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(backend(e)),
-        }
+            .expression_attribute_values(":binding", s(binding));
+        self.delete_if(req).await
     }
 }

@@ -7,6 +7,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use super::item::{self, Builder, Item, Reader, malformed};
@@ -79,6 +80,31 @@ impl TryFrom<&Item> for Challenge {
     }
 }
 
+impl DynamoStore {
+    /// Sends a conditional `DeleteItem` that returns the old item: the
+    /// item it removed, or `None` when the condition failed (or there was none).
+    pub(super) async fn delete_if<T>(&self, req: DeleteItemFluentBuilder) -> StoreResult<Option<T>>
+    where
+        T: for<'a> TryFrom<&'a Item, Error = StoreError>,
+    {
+        match req.return_values(ReturnValue::AllOld).send().await {
+            Ok(out) => match out.attributes {
+                Some(old) if !old.is_empty() => T::try_from(&old).map(Some),
+                _ => Ok(None),
+            },
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
 #[async_trait]
 impl FlowStore for DynamoStore {
     async fn put_flow(&self, flow: &Flow) -> StoreResult<()> {
@@ -130,21 +156,7 @@ impl FlowStore for DynamoStore {
         for (name, value) in values {
             req = req.expression_attribute_values(name, value);
         }
-        match req.send().await {
-            Ok(out) => match out.attributes {
-                Some(old) if !old.is_empty() => Challenge::try_from(&old).map(Some),
-                _ => Ok(None),
-            },
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(backend(e)),
-        }
+        self.delete_if(req).await
     }
 
     async fn delete_challenge(&self, sub: &str, kind: ChallengeKind) -> StoreResult<()> {
