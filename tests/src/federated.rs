@@ -15,15 +15,30 @@ pub async fn setup(kind: &str, change: impl FnOnce(&mut NewProvider)) -> (Server
     setup_with(kind, SignUp::Open, change).await
 }
 
+/// [`setup`] with mail through the test SMTP server.
+pub async fn setup_with_mail(kind: &str) -> (Server, Upstream, TestClient) {
+    start(kind, SignUp::Open, true, |_| {}).await
+}
+
 /// [`setup`] under another sign-up policy.
 pub async fn setup_with(
     kind: &str,
     policy: SignUp,
     change: impl FnOnce(&mut NewProvider),
 ) -> (Server, Upstream, TestClient) {
+    start(kind, policy, false, change).await
+}
+
+async fn start(
+    kind: &str,
+    policy: SignUp,
+    mail: bool,
+    change: impl FnOnce(&mut NewProvider),
+) -> (Server, Upstream, TestClient) {
     let up = upstream::start().await;
-    let s = Server::federated(&up.ca_pem, &[("up", upstream::CLIENT_SECRET)], |c| {
+    let s = Server::federated(&up.ca_pem, &[("up", upstream::CLIENT_SECRET)], mail, |c| {
         c.self_service.sign_up = policy;
+        c.self_service.response_floor_ms = 0;
     })
     .await;
     up.allow_redirect(&s.url("/federation/callback"));

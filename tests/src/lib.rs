@@ -26,6 +26,23 @@ pub mod mailbox;
 pub mod seeds;
 pub mod upstream;
 
+/// The SMTP transport to the test SMTP server `scripts/test` starts
+/// (`scripts/smtp-sink`, at `ZEROAUTH_TEST_SMTP`).
+fn test_mailer() -> (Arc<dyn zeroauth_shared::mail::Mailer>, zeroauth_shared::mail::MailSettings) {
+    let smtp = std::env::var("ZEROAUTH_TEST_SMTP").unwrap_or_else(|_| {
+        panic!(
+            "ZEROAUTH_TEST_SMTP is not set: run the tests with scripts/test, which starts scripts/smtp-sink"
+        )
+    });
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("ZEROAUTH_MAIL", "smtp".to_owned()),
+        ("ZEROAUTH_MAIL_FROM", "ZeroAuth Tests <no-reply@zeroauth.test>".to_owned()),
+        ("ZEROAUTH_SMTP_URL", format!("smtp://{smtp}?tls=none")),
+    ]);
+    zeroauth_mail::from_vars(zeroauth_shared::mail::Transport::Off, &|n| vars.get(n).cloned())
+        .expect("the SMTP transport")
+}
+
 /// A running server.
 pub struct Server {
     /// `http://127.0.0.1:<port>`, also the issuer.
@@ -92,16 +109,7 @@ impl Server {
     /// (`scripts/smtp-sink`, at `ZEROAUTH_TEST_SMTP`); read it back with
     /// [`mailbox`].
     pub async fn dynamodb_with_mail(configure: impl FnOnce(&mut Config)) -> Self {
-        let smtp = std::env::var("ZEROAUTH_TEST_SMTP").unwrap_or_else(|_| {
-            panic!("ZEROAUTH_TEST_SMTP is not set: run the tests with scripts/test, which starts scripts/smtp-sink")
-        });
-        let vars: HashMap<&str, String> = HashMap::from([
-            ("ZEROAUTH_MAIL", "smtp".to_owned()),
-            ("ZEROAUTH_MAIL_FROM", "ZeroAuth Tests <no-reply@zeroauth.test>".to_owned()),
-            ("ZEROAUTH_SMTP_URL", format!("smtp://{smtp}?tls=none")),
-        ]);
-        let mail = zeroauth_mail::from_vars(zeroauth_shared::mail::Transport::Off, &|n| vars.get(n).cloned())
-            .expect("the SMTP transport");
+        let mail = test_mailer();
         Self::start_with(Arc::new(fresh_dynamo_store().await), configure, |app| {
             app.with_mailer(mail.0, mail.1)
         })
@@ -110,10 +118,12 @@ impl Server {
 
     /// A server on a fresh DynamoDB Local table that may reach a loopback
     /// upstream provider whose certificate is `ca_pem`, holding the
-    /// providers' client `secrets` (by provider id).
+    /// providers' client `secrets` (by provider id); with `mail`, mailing
+    /// through the test SMTP server as [`Server::dynamodb_with_mail`] does.
     pub async fn federated(
         ca_pem: &str,
         secrets: &[(&str, &str)],
+        mail: bool,
         configure: impl FnOnce(&mut Config),
     ) -> Self {
         let secrets = zeroauth_shared::federation::StaticSecrets(
@@ -125,8 +135,13 @@ impl Server {
             c.federation.extra_root_pem = Some(ca);
             configure(c);
         };
+        let mailer = mail.then(test_mailer);
         Self::start_with(Arc::new(fresh_dynamo_store().await), configure, |app| {
-            app.with_secrets(Arc::new(secrets))
+            let app = app.with_secrets(Arc::new(secrets));
+            match mailer {
+                Some((m, settings)) => app.with_mailer(m, settings),
+                None => app,
+            }
         })
         .await
     }

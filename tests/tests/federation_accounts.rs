@@ -1,13 +1,16 @@
 //! Who an upstream identity signs in as, end to end on DynamoDB Local
 //! against the upstream stub: GitHub's numeric id and verified address,
 //! Entra's tenants and `xms_edov`, linking an existing account only after
-//! its password, unverified addresses and squatters, invitations, and the
+//! its password or a code mailed to its address (through the test SMTP
+//! server), unverified addresses and squatters, invitations, and the
 //! upstream token kept for a protected resource's own client.
 
 use zeroauth_e2e::PASSWORD;
 use zeroauth_e2e::federated::{
-    allow, at_provider, authorize_params, hidden, id_claims, people, setup, setup_with, sign_in,
+    allow, at_provider, authorize_params, hidden, id_claims, people, setup, setup_with, setup_with_mail,
+    sign_in,
 };
+use zeroauth_e2e::mailbox;
 use zeroauth_e2e::upstream::{self, Tamper, UpstreamUser};
 use zeroauth_shared::admin::NewResource;
 use zeroauth_shared::admin::{self, NewUser};
@@ -323,4 +326,53 @@ async fn by_invitation_only_the_invited_address_gets_in_through_a_provider() {
     up.sign_in_as(UpstreamUser::new("upstream-stranger", "stranger@example.com"));
     assert_eq!(sign_in(&mut s.browser(), &up, &client).await.status, 403);
     assert_eq!(people(&s).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_account_without_a_password_is_proved_by_a_code_mailed_to_its_address() {
+    let (s, up, client) = setup_with_mail("oidc").await;
+    let n =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let address = format!("judy.{n}@example.org");
+    // Judy's account was made through another provider: no password.
+    let judy = User {
+        sub: "za_user_judy".into(),
+        username: None,
+        email: Some(address.clone()),
+        email_verified: true,
+        name: None,
+        disabled: false,
+        created_at: s.clock_now(),
+        epoch: 0,
+        tokens_revoked_at: 0,
+        upstream: vec![],
+    };
+    s.store.create_person(&judy, &[]).await.expect("judy");
+    up.sign_in_as(UpstreamUser::new("upstream-judy", &address));
+    let mut b = s.browser();
+    let page = sign_in(&mut b, &up, &client).await;
+    assert!(page.text.contains("Email a code to"), "{}", page.text);
+    let before = mailbox::count(&address);
+    let form = [("request", hidden(&page.text, "request")), ("offer", hidden(&page.text, "offer"))];
+    let mut asked: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    asked.push(("step", "mail"));
+    let link = s.url("/federation/link");
+    let code_page = b.post(&link, &asked).await;
+    assert!(code_page.status == 200 && code_page.text.contains("Check your email"), "{code_page:?}");
+    let mail = mailbox::wait_for(&address, before).await;
+    let code = mailbox::code(&mail.text).expect("a code in the mail");
+    assert!(!mail.text.contains("/federation/link"), "a code only, no link: {}", mail.text);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let refused = b.post(&link, &[("code", wrong), ("step", "code")]).await;
+    assert!(refused.status == 400 && refused.text.contains("not right"), "{refused:?}");
+    let id = Identifier::Upstream { issuer: up.base.clone(), subject: "upstream-judy".into() };
+    assert_eq!(s.store.find_identifier(&id).await.expect("read"), None, "not linked yet");
+    // Another browser cannot use the code.
+    let elsewhere = s.browser().post(&link, &[("code", &code), ("step", "code")]).await;
+    assert_eq!(elsewhere.status, 400, "{elsewhere:?}");
+    let consent = b.post(&link, &[("code", &code), ("step", "code")]).await;
+    assert!(consent.text.contains("Allow Test App?"), "{consent:?}");
+    assert_eq!(s.store.find_identifier(&id).await.expect("read").as_deref(), Some("za_user_judy"));
+    let code = allow(&mut b, &consent).await;
+    assert_eq!(id_claims(&s, &client, &code).await["sub"], "za_user_judy");
 }

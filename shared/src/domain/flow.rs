@@ -18,11 +18,15 @@ pub enum ChallengeKind {
     Invite,
     /// The person owns the new address they asked to change to.
     EmailChange,
+    /// The person owns the account an upstream identity is to be linked to
+    /// (a code only, typed in the browser that asked).
+    Link,
 }
 
 impl ChallengeKind {
     /// Every kind.
-    pub const ALL: [ChallengeKind; 4] = [Self::Verify, Self::Reset, Self::Invite, Self::EmailChange];
+    pub const ALL: [ChallengeKind; 5] =
+        [Self::Verify, Self::Reset, Self::Invite, Self::EmailChange, Self::Link];
 
     /// The kind's name, as stored.
     pub fn as_str(self) -> &'static str {
@@ -31,6 +35,7 @@ impl ChallengeKind {
             Self::Reset => "reset",
             Self::Invite => "invite",
             Self::EmailChange => "email_change",
+            Self::Link => "link",
         }
     }
 

@@ -8,6 +8,8 @@
 //! own consent page for the client, signed in, so a provider that skips its
 //! consent (a second sign-in at GitHub) cannot hand an unseen client a code.
 
+mod mailed;
+
 use http::StatusCode;
 
 use crate::app::App;
@@ -147,7 +149,7 @@ fn keep(
 /// ZeroAuth's own consent (or "continue") page for the client, with the
 /// person's session started: the sign-in is fresh, so `prompt=login` and
 /// `max_age` are satisfied.
-async fn consent(
+pub(crate) async fn consent(
     app: &App,
     req: &Request,
     pending: &PendingRequest,
@@ -175,10 +177,9 @@ fn connect_page(
     let (_, reset_url) = page::self_service_urls(app, &request);
     let reset_url = reset_url.as_deref();
     let sealed_offer = sealed::seal(&app.config.signing_key, LINK_PURPOSE, &offer);
-    let body = link::connect(
-        app,
-        &ConnectPage { offer: &sealed_offer, about: &offer, request: &request, error, reset_url },
-    );
+    let mail = app.mail_enabled();
+    let page = ConnectPage { offer: &sealed_offer, about: &offer, request: &request, error, reset_url, mail };
+    let body = link::connect(app, &page);
     let mut res = html(status, body);
     if new_csrf {
         interaction::set_csrf_cookie(app, &mut res, &csrf);
@@ -186,21 +187,38 @@ fn connect_page(
     Ok(res)
 }
 
-/// `POST /federation/link`: the account's password proves it, then the
-/// identity is linked and the person goes on to the consent page.
+/// The link offer posted with `pending`: it must verify, be unexpired and
+/// be bound to the same browser.
+pub(crate) fn open_offer(
+    app: &App,
+    sealed: &str,
+    pending: &PendingRequest,
+    now: i64,
+) -> Result<LinkOffer, OAuthError> {
+    sealed::open::<LinkOffer>(&app.config.signing_key, LINK_PURPOSE, sealed, now)
+        .filter(|o| crypto::ct_eq(&o.csrf, &pending.csrf))
+        .ok_or_else(|| OAuthError::invalid_request(EXPIRED))
+}
+
+/// What the pages say when a form is stale or altered.
+const EXPIRED: &str = "This page has expired or was altered. Start again from the application.";
+
+/// `POST /federation/link`: the account's password (or a code mailed to its
+/// address, [`mailed`]) proves it, then the identity is linked and the
+/// person goes on to the consent page.
 pub async fn link(app: &App, req: Request) -> Result<Response, OAuthError> {
     let params = body_params(&req)?;
     let now = app.now();
-    let (_, pending) = interaction::open(app, &req, &params, now)?;
-    let offer = params
-        .get("offer")?
-        .and_then(|o| sealed::open::<LinkOffer>(&app.config.signing_key, LINK_PURPOSE, o, now))
-        .filter(|o| crypto::ct_eq(&o.csrf, &pending.csrf))
-        .ok_or_else(|| {
-            OAuthError::invalid_request(
-                "This page has expired or was altered. Start again from the application.",
-            )
-        })?;
+    // The mailed code's page posts without the request: its flow keeps it.
+    if params.get("request")?.is_none() {
+        return mailed::by_code(app, &req, &params).await;
+    }
+    let (sealed_request, pending) = interaction::open(app, &req, &params, now)?;
+    let sealed_offer = params.get("offer")?.unwrap_or_default();
+    let offer = open_offer(app, sealed_offer, &pending, now)?;
+    if params.get("step")? == Some("mail") {
+        return mailed::send(app, &req, (sealed_request, sealed_offer), &offer).await;
+    }
     if interaction::decision(&params)? == Decision::Deny {
         let e = OAuthError::new(ErrorCode::AccessDenied, "the user declined the request");
         return Ok(redirect_error(app, &pending.redirect_uri, &e, pending.state.as_deref()));
@@ -233,9 +251,7 @@ pub async fn link(app: &App, req: Request) -> Result<Response, OAuthError> {
             }
             Ok(res)
         }
-        Outcome::SignedIn(_) | Outcome::Elsewhere(_) => Err(OAuthError::invalid_request(
-            "This page has expired or was altered. Start again from the application.",
-        )),
+        Outcome::SignedIn(_) | Outcome::Elsewhere(_) => Err(OAuthError::invalid_request(EXPIRED)),
         // The method's message names the address or username; here only the password was typed.
         Outcome::Retry(r) if r.message == BAD_CREDENTIALS => {
             connect_page(app, &req, &pending, &offer, Some(WRONG_PASSWORD), r.status)

@@ -202,8 +202,14 @@ fn request_page(
 
 fn code_page(app: &App, status: StatusCode, f: &Flow, note: Option<Note<'_>>) -> Response {
     let action = endpoint_url(app, "/reset");
-    let page =
-        CodePage { action: &action, title: "Reset your password", email: &f.email, new_password: true, note };
+    let page = CodePage {
+        action: &action,
+        title: "Reset your password",
+        email: &f.email,
+        new_password: true,
+        note,
+        with_link: true,
+    };
     html(status, pages::code(&page))
 }
 

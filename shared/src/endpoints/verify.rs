@@ -149,7 +149,14 @@ fn code_page(app: &App, status: StatusCode, f: &Flow, note: Option<Note<'_>>) ->
         if f.kind == ChallengeKind::EmailChange { "Confirm your new address" } else { "Check your email" };
     html(
         status,
-        pages::code(&CodePage { action: &action, title, email: &f.email, new_password: false, note }),
+        pages::code(&CodePage {
+            action: &action,
+            title,
+            email: &f.email,
+            new_password: false,
+            note,
+            with_link: true,
+        }),
     )
 }
 

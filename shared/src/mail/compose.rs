@@ -84,6 +84,27 @@ pub fn confirm_new_address(
     )
 }
 
+/// The code that proves an account before another way to sign in to it
+/// (an upstream provider) is linked. A code only: it works in the browser
+/// that asked for it.
+pub fn link_account(settings: &MailSettings, to: &str, code: &str, valid_minutes: u32) -> Mail {
+    let product = &settings.product;
+    write(
+        settings,
+        to,
+        Letter {
+            subject: format!("Connect a sign-in to your {product} account"),
+            intro: format!(
+                "Someone is connecting another way to sign in to your {product} account. If it is you, enter this code on the page that asked for it:"
+            ),
+            code: Some(code),
+            link: None,
+            validity: Some(format!("The code works for {}.", minutes(valid_minutes))),
+            not_you: "If it is not you, do not share the code: nothing changes without it.",
+        },
+    )
+}
+
 /// An invitation to create an account.
 pub fn invitation(settings: &MailSettings, to: &str, link: &str, valid_days: u32) -> Mail {
     let product = &settings.product;

@@ -5,6 +5,8 @@
 //! browser's CSRF cookie and short-lived, so the page writes nothing; the
 //! form's password goes through the password method like any sign-in
 //! (throttled the same way), and only a sign-in as that very account links.
+//! Where mail is on, a 6-digit code mailed to the account's address (typed
+//! in this browser) proves it too.
 
 use maud::html;
 use serde::{Deserialize, Serialize};
@@ -72,6 +74,8 @@ pub struct ConnectPage<'a> {
     pub error: Option<&'a str>,
     /// "Forgot your password?", when the deployment can mail a reset.
     pub reset_url: Option<&'a str>,
+    /// Offer a mailed code instead of the password (mail is on).
+    pub mail: bool,
 }
 
 /// The page asking the person to prove the account before the identity is linked.
@@ -95,6 +99,17 @@ pub fn connect(app: &App, p: &ConnectPage<'_>) -> String {
                 div.buttons {
                     button type="submit" name="decision" value="approve" { "Sign in and connect" }
                     button type="submit" name="decision" value="deny" formnovalidate { "Cancel" }
+                }
+            }
+            @if p.mail {
+                form method="post" action=(endpoint_url(app, LINK_PATH)) {
+                    input type="hidden" name="request" value=(p.request);
+                    input type="hidden" name="offer" value=(p.offer);
+                    div.buttons {
+                        button.secondary type="submit" name="step" value="mail" {
+                            "Email a code to " (address) " instead"
+                        }
+                    }
                 }
             }
             @if let Some(u) = p.reset_url { div.links { a href=(u) { "Forgot your password?" } } }

@@ -91,6 +91,7 @@ pub fn page(kind: ChallengeKind) -> &'static str {
         ChallengeKind::Reset => "/reset",
         ChallengeKind::Invite => "/signup",
         ChallengeKind::Verify | ChallengeKind::EmailChange => "/verify",
+        ChallengeKind::Link => "/federation/link",
     }
 }
 
@@ -99,6 +100,8 @@ pub fn ttl(app: &App, kind: ChallengeKind) -> i64 {
     let s = &app.config.self_service;
     match kind {
         ChallengeKind::Verify | ChallengeKind::EmailChange => s.verify_ttl,
+        // No longer than the connect page it came from stays good.
+        ChallengeKind::Link => s.verify_ttl.min(app.config.login_ttl),
         ChallengeKind::Reset => s.reset_ttl,
         ChallengeKind::Invite => s.invite_ttl,
     }

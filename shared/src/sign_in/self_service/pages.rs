@@ -108,6 +108,8 @@ pub struct CodePage<'a> {
     pub new_password: bool,
     /// Above the form.
     pub note: Option<Note<'a>>,
+    /// The mail has a link too (otherwise the code only, for this browser).
+    pub with_link: bool,
 }
 
 /// The "check your mail" page with the code form and a resend button.
@@ -117,9 +119,14 @@ pub fn code(p: &CodePage<'_>) -> String {
         html! {
             h1 { (p.title) }
             (note(p.note.as_ref()))
-            p { "If " strong { (p.email) } " can receive mail from us, we have sent it a 6-digit code and a link. \
-                 Enter the code, or open the link on any device." }
+            @if p.with_link {
+                p { "If " strong { (p.email) } " can receive mail from us, we have sent it a 6-digit code and a link. \
+                     Enter the code, or open the link on any device." }
+            } @else {
+                p { "We have sent a 6-digit code to " strong { (p.email) } ". Enter it here." }
+            }
             form method="post" action=(p.action) {
+
                 label for="code" { "Code" }
                 input.code type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code"
                     pattern="[0-9 -]{6,9}" maxlength="9" required autofocus;
@@ -255,6 +262,7 @@ mod tests {
             email: "<b>x</b>@example.com",
             new_password: false,
             note: Some(Note::Error("<i>")),
+            with_link: true,
         });
         assert!(!page.contains("<b>x</b>") && !page.contains("<i>"));
         assert!(page.contains(r#"autocomplete="one-time-code""#));
