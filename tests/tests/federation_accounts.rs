@@ -5,13 +5,13 @@
 //! server), unverified addresses and squatters, invitations, and the
 //! upstream token kept for a protected resource's own client.
 
-use zeroauth_e2e::PASSWORD;
 use zeroauth_e2e::federated::{
     allow, at_provider, authorize_params, hidden, id_claims, people, setup, setup_with, setup_with_mail,
     sign_in,
 };
 use zeroauth_e2e::mailbox;
 use zeroauth_e2e::upstream::{self, Tamper, UpstreamUser};
+use zeroauth_e2e::{PASSWORD, Reply, Server, TestClient};
 use zeroauth_shared::admin::NewResource;
 use zeroauth_shared::admin::{self, NewUser};
 use zeroauth_shared::domain::{Identifier, User};
@@ -204,38 +204,19 @@ async fn a_kept_upstream_token_goes_only_to_the_resources_own_client_and_dies_wi
     assert_eq!(tokens.status, 200, "{tokens:?}");
     let access = tokens.json()["access_token"].as_str().expect("an access token").to_owned();
     let refresh = tokens.json()["refresh_token"].as_str().map(str::to_owned);
-    let ask = |who: &zeroauth_e2e::TestClient| {
-        let form = vec![
-            ("grant_type".to_owned(), "urn:ietf:params:oauth:grant-type:token-exchange".to_owned()),
-            ("subject_token".to_owned(), access.clone()),
-            ("subject_token_type".to_owned(), "urn:ietf:params:oauth:token-type:access_token".to_owned()),
-            ("requested_token_type".to_owned(), UPSTREAM_TOKEN_TYPE.to_owned()),
-        ];
-        (who.clone(), form)
-    };
-    let exchange = |(who, form): (zeroauth_e2e::TestClient, Vec<(String, String)>)| {
-        let s = &s;
-        async move {
-            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            s.post_form("/token", Some(&who), &pairs).await
-        }
-    };
-    let got = exchange(ask(&mcp)).await;
+    let got = upstream_token(&s, &mcp, &access, &[]).await;
     assert_eq!(got.status, 200, "{got:?}");
     assert_eq!(got.json()["issued_token_type"], UPSTREAM_TOKEN_TYPE);
-    let upstream_token = got.json()["access_token"].as_str().expect("the upstream token").to_owned();
+    assert!(got.json().get("scope").is_none(), "no scope of ZeroAuth's on GitHub's token");
+    let kept = got.json()["access_token"].as_str().expect("the upstream token").to_owned();
     // It is the provider's own token: its user info answers to it.
-    let info =
-        up.client().get(up.url("/userinfo")).bearer_auth(&upstream_token).send().await.expect("answer");
+    let info = up.client().get(up.url("/userinfo")).bearer_auth(&kept).send().await.expect("answer");
     assert_eq!(info.status(), 200, "the provider accepts the token it issued");
     // A `resource` other than the token's is refused.
-    let (who, mut form) = ask(&mcp);
-    form.push(("resource".to_owned(), "https://elsewhere.example/api".to_owned()));
-    let elsewhere = exchange((who, form)).await;
+    let elsewhere = upstream_token(&s, &mcp, &access, &[("resource", "https://elsewhere.example/api")]).await;
     assert!(elsewhere.status == 400 && elsewhere.json()["error"] == "invalid_target", "{elsewhere:?}");
-    assert!(got.json().get("scope").is_none(), "no scope of ZeroAuth's on GitHub's token");
     // The client that got the ZeroAuth token is not the resource's client.
-    let refused = exchange(ask(&client)).await;
+    let refused = upstream_token(&s, &client, &access, &[]).await;
     assert!(refused.status == 400 && refused.json()["error"] == "unauthorized_client", "{refused:?}");
     // After a refresh the new access token opens it, and the old one no longer does.
     let refresh = refresh.expect("a refresh token");
@@ -243,22 +224,12 @@ async fn a_kept_upstream_token_goes_only_to_the_resources_own_client_and_dies_wi
         .post_form("/token", Some(&client), &[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
         .await;
     assert_eq!(renewed.status, 200, "{renewed:?}");
-    let old = exchange(ask(&mcp)).await;
+    let old = upstream_token(&s, &mcp, &access, &[]).await;
     assert!(old.status == 400, "the old access token is dead or opens nothing: {old:?}");
     let access = renewed.json()["access_token"].as_str().expect("a new access token").to_owned();
-    let refresh = renewed.json()["refresh_token"].as_str().map(str::to_owned);
-    let ask = |who: &zeroauth_e2e::TestClient| {
-        let form = vec![
-            ("grant_type".to_owned(), "urn:ietf:params:oauth:grant-type:token-exchange".to_owned()),
-            ("subject_token".to_owned(), access.clone()),
-            ("subject_token_type".to_owned(), "urn:ietf:params:oauth:token-type:access_token".to_owned()),
-            ("requested_token_type".to_owned(), UPSTREAM_TOKEN_TYPE.to_owned()),
-        ];
-        (who.clone(), form)
-    };
-    let again = exchange(ask(&mcp)).await;
+    let again = upstream_token(&s, &mcp, &access, &[]).await;
     assert_eq!(again.status, 200, "{again:?}");
-    assert_eq!(again.json()["access_token"], upstream_token.as_str());
+    assert_eq!(again.json()["access_token"], kept.as_str());
     // Another resource's client, in the same browser session but without a
     // sign-in through the provider for it, gets nothing.
     let notes = s
@@ -282,21 +253,26 @@ async fn a_kept_upstream_token_goes_only_to_the_resources_own_client_and_dies_wi
     let code = allow(&mut b, &page).await;
     let theirs = s.exchange(&client, &code, &[]).await;
     let their_token = theirs.json()["access_token"].as_str().expect("a token").to_owned();
-    let form = [
+    let none = upstream_token(&s, &notes, &their_token, &[]).await;
+    assert!(none.status == 400 && none.json()["error"] == "invalid_grant", "{none:?}");
+    // After the grant is revoked, nobody gets it.
+    let refresh = renewed.json()["refresh_token"].as_str().expect("a new refresh token").to_owned();
+    let r = s.post_form("/revoke", Some(&client), &[("token", &refresh)]).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let gone = upstream_token(&s, &mcp, &access, &[]).await;
+    assert!(gone.status == 400 && gone.json()["error"] == "invalid_grant", "{gone:?}");
+}
+
+/// `who` asks for the upstream token kept with `subject`'s grant.
+async fn upstream_token(s: &Server, who: &TestClient, subject: &str, extra: &[(&str, &str)]) -> Reply {
+    let mut form = vec![
         ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
-        ("subject_token", their_token.as_str()),
+        ("subject_token", subject),
         ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
         ("requested_token_type", UPSTREAM_TOKEN_TYPE),
     ];
-    let none = s.post_form("/token", Some(&notes), &form).await;
-    assert!(none.status == 400 && none.json()["error"] == "invalid_grant", "{none:?}");
-    // After the grant is revoked, nobody gets it.
-    if let Some(refresh) = refresh {
-        let r = s.post_form("/revoke", Some(&client), &[("token", &refresh)]).await;
-        assert_eq!(r.status, 200, "{r:?}");
-        let gone = exchange(ask(&mcp)).await;
-        assert!(gone.status == 400 && gone.json()["error"] == "invalid_grant", "{gone:?}");
-    }
+    form.extend_from_slice(extra);
+    s.post_form("/token", Some(who), &form).await
 }
 
 #[tokio::test]
