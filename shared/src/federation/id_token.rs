@@ -50,6 +50,13 @@ fn no(why: impl Into<String>) -> Refused {
     Refused(why.into())
 }
 
+/// Whether `token` names a key (`kid`) that `keys` lacks: the provider may
+/// have rotated, and a fresh key set may have it.
+pub fn names_unknown_key(token: &str, keys: &JwkSet) -> bool {
+    let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
+    kid.is_some_and(|k| keys.find(&k).is_none())
+}
+
 /// Verifies `token` against `keys` and `expect`; its claims, and the
 /// issuer it was verified against (Entra: the tenant's).
 pub fn verify(token: &str, keys: &JwkSet, expect: &Expect<'_>) -> Result<(Value, String), Refused> {

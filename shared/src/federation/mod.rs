@@ -134,8 +134,6 @@ pub struct Tokens {
     pub access_token: String,
     /// The ID token (OpenID Connect kinds).
     pub id_token: Option<String>,
-    /// The refresh token, if it gave one.
-    pub refresh_token: Option<String>,
     /// The access token's lifetime in seconds, if it said.
     pub expires_in: Option<i64>,
 }
@@ -177,7 +175,6 @@ pub async fn exchange(
     Ok(Tokens {
         access_token,
         id_token: text("id_token"),
-        refresh_token: text("refresh_token"),
         expires_in: body.get("expires_in").and_then(Value::as_i64),
     })
 }
@@ -216,18 +213,13 @@ async fn oidc_profile(
         e.jwks.as_deref().ok_or_else(|| Failed("its discovery document names no key set".into()))?;
     let also: &[&str] = if p.kind == ProviderKind::Google { &["accounts.google.com"] } else { &[] };
     let expect = id_token::Expect { issuer: &e.issuer, also, client_id: &p.client_id, nonce, now: app.now() };
-    let mut verified = Err(id_token::Refused(String::new()));
-    // Once more with the key set fetched afresh when it lacks the token's key
-    // (the provider rotated).
-    for fresh in [false, true] {
-        let doc = http::document(app, jwks_url, fresh).await.map_err(|e| failed("its key set", e))?;
-        let keys = key_set(&doc)?;
-        verified = id_token::verify(token, &keys, &expect);
-        if !matches!(&verified, Err(r) if r.0.contains("does not publish")) {
-            break;
-        }
+    let mut keys =
+        key_set(&*http::document(app, jwks_url, false).await.map_err(|e| failed("its key set", e))?)?;
+    // Fetched afresh once when it lacks the token's key (the provider rotated).
+    if id_token::names_unknown_key(token, &keys) {
+        keys = key_set(&*http::document(app, jwks_url, true).await.map_err(|e| failed("its key set", e))?)?;
     }
-    let (mut claims, issuer) = verified.map_err(|r| Failed(r.to_string()))?;
+    let (mut claims, issuer) = id_token::verify(token, &keys, &expect).map_err(|r| Failed(r.to_string()))?;
     // Google's identities are kept under one spelling of its issuer.
     let issuer = if p.kind == ProviderKind::Google { GOOGLE_ISSUER.to_owned() } else { issuer };
     // The address and whether it is verified come from one source: the ID

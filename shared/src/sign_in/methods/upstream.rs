@@ -105,13 +105,14 @@ impl Method for Upstream {
     }
 }
 
-/// A provider that cannot be reached or misbehaved: a page saying so.
+/// A provider that cannot be reached or misbehaved: a page saying so
+/// (logged, as a warning, where the router answers it).
 pub fn unreachable(provider: &Provider, e: &federation::Failed) -> OAuthError {
-    tracing::warn!(provider = %provider.id, error = %e, "an upstream provider failed");
     OAuthError::new(
         crate::error::ErrorCode::UpstreamFailed,
         format!("Signing in with {} did not work ({e}). Try again, or sign in another way.", provider.name),
     )
+    .with_cause(format!("provider {}: {e}", provider.id))
 }
 
 /// The provider buttons of a sign-in page.
