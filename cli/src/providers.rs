@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Subcommand};
 use serde_json::json;
-use zeroauth_shared::admin::{self, NewProvider};
+use zeroauth_shared::admin::{self, AdminError, NewProvider};
 use zeroauth_shared::domain::Provider;
-use zeroauth_shared::store::Store;
+use zeroauth_shared::store::{Store, StoreError};
 
 use crate::store_arg::StoreSpec;
 use crate::{explain, explain_admin, now, open_store, print};
@@ -303,24 +303,18 @@ pub(crate) async fn provider(cmd: ProviderCommand, spec: StoreSpec) -> Result<()
             a.settings.apply(&mut new);
             // Checked before the secret is read or written: a create that
             // would fail must not replace a live provider's secret.
-            admin::build_provider(&new, now()).map_err(explain_admin)?;
-            if store.get_provider(&a.id).await.map_err(|e| explain(&e))?.is_some() {
-                return Err(format!(
-                    "provider {} already exists; change it with `zeroauth provider update`",
-                    a.id
-                ));
-            }
-            for c in &new.clients {
-                if store.get_client(c).await.map_err(|e| explain(&e))?.is_none() {
-                    return Err(format!("there is no client {c:?}"));
+            let p = admin::new_provider(store, &new, now()).await.map_err(|e| match e {
+                AdminError::Store(StoreError::Conflict(_)) => {
+                    format!("provider {} already exists; change it with `zeroauth provider update`", a.id)
                 }
-            }
+                e => explain_admin(e),
+            })?;
             if !a.settings.client_secret_stdin {
                 return Err("give the client secret on standard input with --client-secret-stdin".into());
             }
             let secret = read_secret()?;
             a.settings.place.write(&a.id, Some(&secret)).await?;
-            let p = admin::create_provider(store, &new, now()).await.map_err(explain_admin)?;
+            store.create_provider(&p).await.map_err(|e| explain(&e))?;
             let place = a.settings.place.describe(&p.id);
             print(a.settings.json, provider_json(&p, &callback), || {
                 format!(
@@ -336,17 +330,13 @@ pub(crate) async fn provider(cmd: ProviderCommand, spec: StoreSpec) -> Result<()
                 );
             }
             // The settings are checked (and the provider found) before the secret is written.
-            let mut checked = match store.get_provider(&a.id).await.map_err(|e| explain(&e))? {
-                Some(p) => admin::provider_settings(&p),
-                None => return Err(format!("there is no provider {:?}", a.id)),
-            };
-            a.settings.apply(&mut checked);
-            admin::build_provider(&checked, now()).map_err(explain_admin)?;
+            let p = admin::changed_provider(store, &a.id, |n| a.settings.apply(n))
+                .await
+                .map_err(explain_admin)?;
             if a.settings.client_secret_stdin {
                 a.settings.place.write(&a.id, Some(&read_secret()?)).await?;
             }
-            let p =
-                admin::update_provider(store, &a.id, |n| a.settings.apply(n)).await.map_err(explain_admin)?;
+            store.update_provider(&p).await.map_err(|e| explain(&e))?;
             print(a.settings.json, provider_json(&p, &callback), || {
                 format!("Updated provider {}", provider_text(&p))
             });

@@ -10,7 +10,10 @@ mod users;
 
 pub use api_keys::{MAX_API_KEY_DAYS, NewApiKey, create_api_key, parse_lifetime};
 pub use import::{LineOutcome, import_line};
-pub use providers::{NewProvider, build_provider, create_provider, provider_settings, update_provider};
+pub use providers::{
+    NewProvider, build_provider, changed_provider, create_provider, new_provider, provider_settings,
+    update_provider,
+};
 pub use resources::{NewResource, create_resource};
 pub use users::{
     ClaimedEmails, NewUser, check_password, claim_emails, create_user, delete_user, existing_user, find_user,

@@ -227,16 +227,28 @@ async fn check_clients(store: &dyn Store, clients: &[String]) -> Result<(), Admi
     Ok(())
 }
 
+/// The new provider `new` describes, checked against the store (its id
+/// free, its clients there) but not stored: the CLI keeps its secret
+/// between the check and the write.
+pub async fn new_provider(store: &dyn Store, new: &NewProvider, now: i64) -> Result<Provider, AdminError> {
+    let p = build_provider(new, now)?;
+    if store.get_provider(&p.id).await?.is_some() {
+        return Err(AdminError::Store(crate::store::StoreError::Conflict(format!("provider {}", p.id))));
+    }
+    check_clients(store, &p.clients).await?;
+    Ok(p)
+}
+
 /// Configures a new provider.
 pub async fn create_provider(store: &dyn Store, new: &NewProvider, now: i64) -> Result<Provider, AdminError> {
-    let p = build_provider(new, now)?;
-    check_clients(store, &p.clients).await?;
+    let p = new_provider(store, new, now).await?;
     store.create_provider(&p).await?;
     Ok(p)
 }
 
-/// Changes a provider: `change` edits its settings, which are checked again.
-pub async fn update_provider(
+/// Provider `id` as `change` edits its settings, checked again but not
+/// stored.
+pub async fn changed_provider(
     store: &dyn Store,
     id: &str,
     change: impl FnOnce(&mut NewProvider),
@@ -247,6 +259,16 @@ pub async fn update_provider(
     settings.id = old.id.clone();
     let p = build_provider(&settings, old.created_at)?;
     check_clients(store, &p.clients).await?;
+    Ok(p)
+}
+
+/// Changes a provider: `change` edits its settings, which are checked again.
+pub async fn update_provider(
+    store: &dyn Store,
+    id: &str,
+    change: impl FnOnce(&mut NewProvider),
+) -> Result<Provider, AdminError> {
+    let p = changed_provider(store, id, change).await?;
     store.update_provider(&p).await?;
     Ok(p)
 }
