@@ -114,16 +114,9 @@ async fn an_unverified_upstream_address_finds_nobody_and_a_squatter_loses_the_ac
     // An unverified account squatting ivan's address, before ivan comes
     // with a verified one: the squatter's password and sessions end.
     let squatter = User {
-        sub: "za_user_squatter".into(),
-        username: None,
-        email: Some("ivan@example.com".into()),
-        email_verified: false,
         name: Some("Not Ivan".into()),
-        disabled: false,
-        created_at: now,
         epoch: 3,
-        tokens_revoked_at: 0,
-        upstream: vec![],
+        ..account(&s, "za_user_squatter", "ivan@example.com", false)
     };
     let pw = zeroauth_shared::domain::Credential::password(&squatter.sub, "$argon2id$v=19$x".into(), now);
     s.store.create_person(&squatter, &[pw]).await.expect("the squatter");
@@ -280,18 +273,7 @@ async fn by_invitation_only_the_invited_address_gets_in_through_a_provider() {
     let policy = zeroauth_shared::sign_in::self_service::SignUp::Invite;
     let (s, up, client) = setup_with("oidc", policy, |_| {}).await;
     // An invited person: an unverified address, no password yet.
-    let invited = User {
-        sub: "za_user_invited".into(),
-        username: None,
-        email: Some("ivy@example.com".into()),
-        email_verified: false,
-        name: None,
-        disabled: false,
-        created_at: s.clock_now(),
-        epoch: 0,
-        tokens_revoked_at: 0,
-        upstream: vec![],
-    };
+    let invited = account(&s, "za_user_invited", "ivy@example.com", false);
     s.store.create_person(&invited, &[]).await.expect("the invitation's account");
     up.sign_in_as(UpstreamUser::new("upstream-ivy", "ivy@example.com"));
     let page = sign_in(&mut s.browser(), &up, &client).await;
@@ -311,18 +293,7 @@ async fn an_account_without_a_password_is_proved_by_a_code_mailed_to_its_address
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let address = format!("judy.{n}@example.org");
     // Judy's account was made through another provider: no password.
-    let judy = User {
-        sub: "za_user_judy".into(),
-        username: None,
-        email: Some(address.clone()),
-        email_verified: true,
-        name: None,
-        disabled: false,
-        created_at: s.clock_now(),
-        epoch: 0,
-        tokens_revoked_at: 0,
-        upstream: vec![],
-    };
+    let judy = account(&s, "za_user_judy", &address, true);
     s.store.create_person(&judy, &[]).await.expect("judy");
     up.sign_in_as(UpstreamUser::new("upstream-judy", &address));
     let mut b = s.browser();
@@ -351,4 +322,20 @@ async fn an_account_without_a_password_is_proved_by_a_code_mailed_to_its_address
     assert_eq!(s.store.find_identifier(&id).await.expect("read").as_deref(), Some("za_user_judy"));
     let code = allow(&mut b, &consent).await;
     assert_eq!(id_claims(&s, &client, &code).await["sub"], "za_user_judy");
+}
+
+/// An account with `email`, verified or not, no password, made now.
+fn account(s: &Server, sub: &str, email: &str, email_verified: bool) -> User {
+    User {
+        sub: sub.into(),
+        username: None,
+        email: Some(email.into()),
+        email_verified,
+        name: None,
+        disabled: false,
+        created_at: s.clock_now(),
+        epoch: 0,
+        tokens_revoked_at: 0,
+        upstream: vec![],
+    }
 }
