@@ -29,6 +29,7 @@ pub mod crypto;
 pub mod domain;
 pub mod endpoints;
 pub mod error;
+pub mod factors;
 pub mod federation;
 pub mod grants;
 pub mod http;

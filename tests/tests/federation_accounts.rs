@@ -337,5 +337,6 @@ fn account(s: &Server, sub: &str, email: &str, email_verified: bool) -> User {
         epoch: 0,
         tokens_revoked_at: 0,
         upstream: vec![],
+        passkey_user: None,
     }
 }

@@ -78,6 +78,7 @@ fn user_of(line: &str, now: i64) -> Result<(User, Credential, Scheme), String> {
         email_verified: true,
         tokens_revoked_at: 0,
         upstream: vec![],
+        passkey_user: None,
     };
     let password = Credential::password(&user.sub, u.password_hash, now);
     Ok((user, password, scheme))

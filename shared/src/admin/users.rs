@@ -79,6 +79,7 @@ pub async fn create_user(store: &dyn Store, new: NewUser, now: i64) -> Result<Us
         email_verified: true,
         tokens_revoked_at: 0,
         upstream: vec![],
+        passkey_user: None,
     };
     store.create_person(&user, &[Credential::password(&user.sub, hash, now)]).await?;
     Ok(user)

@@ -5,6 +5,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use crate::secret::SigningKey;
 
+pub mod factors;
 pub mod federation;
 pub mod self_service;
 
@@ -60,6 +61,8 @@ pub struct Config {
     pub self_service: self_service::SelfService,
     /// Upstream identity providers: how they are reached.
     pub federation: federation::Federation,
+    /// Second factors and passkeys.
+    pub factors: factors::Factors,
 }
 
 /// Whether and from where `https` client ids are fetched as Client ID
@@ -233,6 +236,7 @@ impl Config {
             route_aliases: crate::paths::aliases::RouteAliases::default(),
             self_service: self_service::SelfService::default(),
             federation: federation::Federation { state_ttl: 600, ..Default::default() },
+            factors: factors::Factors::default(),
         }
     }
 
@@ -271,6 +275,7 @@ impl Config {
         c.client_metadata = ClientMetadataDocuments::from_env()?;
         c.self_service = self_service::SelfService::from_env(self_service::SignUp::Off)?;
         c.federation = federation::Federation::from_env()?;
+        c.factors = factors::Factors::from_env()?;
         c.refresh_grace = match std::env::var("ZEROAUTH_REFRESH_GRACE") {
             Err(_) => 0,
             Ok(v) => match v.trim().parse::<i64>() {

@@ -133,6 +133,10 @@ pub struct TokenSettings {
     /// Where `/logout` may send people back to, compared as exact strings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub post_logout_redirect_uris: Vec<String>,
+    /// Whether its people need a second factor; `None` for the deployment's
+    /// policy (`ZEROAUTH_SECOND_FACTOR`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor: Option<super::FactorPolicy>,
 }
 
 impl Client {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 mod client;
+mod factor;
 mod flow;
 mod grant_type;
 mod person;
@@ -12,6 +13,7 @@ mod scope;
 mod token_kind;
 
 pub use client::{AccessTokenFormat, Client, ClientSource, Dialect, TokenSettings};
+pub use factor::{Acr, Ceremony, CeremonyKind, FactorPolicy, PasskeyData, TotpData};
 pub use flow::{Challenge, ChallengeKind, Flow, Proof};
 pub use grant_type::{GrantSpec, GrantType};
 pub use person::{Amr, Credential, CredentialData, CredentialKind, Identifier, UpstreamLink, User};

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::factor::{PasskeyData, TotpData};
+
 /// A person who can sign in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
@@ -43,6 +45,11 @@ pub struct User {
     /// [`Identifier::Upstream`] item).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub upstream: Vec<UpstreamLink>,
+    /// The person's WebAuthn user handle (a UUID), once they enrolled a
+    /// passkey: a discoverable passkey names it, and its
+    /// [`Identifier::Passkey`] item finds the person by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey_user: Option<String>,
 }
 
 /// An upstream identity linked to a person: `(issuer, subject)`, and the
@@ -80,7 +87,12 @@ impl User {
     pub fn identifiers(&self) -> Vec<Identifier> {
         let username = self.username.iter().map(|u| Identifier::Username(u.clone()));
         let email = self.email.as_deref().map(Identifier::email);
-        username.chain(email).chain(self.upstream.iter().map(UpstreamLink::identifier)).collect()
+        let passkey = self.passkey_user.iter().map(|h| Identifier::Passkey(h.clone()));
+        username
+            .chain(email)
+            .chain(self.upstream.iter().map(UpstreamLink::identifier))
+            .chain(passkey)
+            .collect()
     }
 
     /// Whether `address` is this person's address (compared as identifiers:
@@ -118,6 +130,8 @@ pub enum Identifier {
         /// The provider's stable id for the person.
         subject: String,
     },
+    /// A WebAuthn user handle (a UUID, [`User::passkey_user`]).
+    Passkey(String),
 }
 
 impl Identifier {
@@ -129,6 +143,7 @@ impl Identifier {
             Self::Email(e) => format!("email:{e}"),
             // An issuer has no fragment, so `#` cannot be part of it.
             Self::Upstream { issuer, subject } => format!("upstream:{issuer}#{subject}"),
+            Self::Passkey(h) => format!("passkey:{h}"),
         }
     }
 
@@ -142,7 +157,7 @@ impl Identifier {
     pub fn username(&self) -> Option<&str> {
         match self {
             Self::Username(u) => Some(u),
-            Self::Email(_) | Self::Upstream { .. } => None,
+            Self::Email(_) | Self::Upstream { .. } | Self::Passkey(_) => None,
         }
     }
 }
@@ -153,6 +168,12 @@ impl Identifier {
 pub enum CredentialKind {
     /// A password, hashed.
     Password,
+    /// A WebAuthn passkey.
+    Passkey,
+    /// A TOTP authenticator app (RFC 6238).
+    Totp,
+    /// One single-use recovery code.
+    Recovery,
 }
 
 impl CredentialKind {
@@ -160,6 +181,9 @@ impl CredentialKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Password => "password",
+            Self::Passkey => "passkey",
+            Self::Totp => "totp",
+            Self::Recovery => "recovery",
         }
     }
 }
@@ -174,12 +198,21 @@ pub enum CredentialData {
         /// The PHC string.
         hash: String,
     },
+    /// A passkey (its id is a digest of the WebAuthn credential id).
+    Passkey(PasskeyData),
+    /// A TOTP authenticator (its id is `totp`: one per person).
+    Totp(TotpData),
+    /// A recovery code (its id is the code's digest; it holds nothing else).
+    Recovery {},
 }
 
 impl std::fmt::Debug for CredentialData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Password { .. } => f.write_str("Password { hash: [redacted] }"),
+            Self::Passkey(p) => f.debug_tuple("Passkey").field(p).finish(),
+            Self::Totp(t) => f.debug_tuple("Totp").field(t).finish(),
+            Self::Recovery {} => f.write_str("Recovery"),
         }
     }
 }
@@ -216,6 +249,9 @@ impl Credential {
     pub fn kind(&self) -> CredentialKind {
         match self.data {
             CredentialData::Password { .. } => CredentialKind::Password,
+            CredentialData::Passkey(_) => CredentialKind::Passkey,
+            CredentialData::Totp(_) => CredentialKind::Totp,
+            CredentialData::Recovery {} => CredentialKind::Recovery,
         }
     }
 
@@ -223,6 +259,7 @@ impl Credential {
     pub fn password_hash(&self) -> Option<&str> {
         match &self.data {
             CredentialData::Password { hash } => Some(hash),
+            _ => None,
         }
     }
 
@@ -240,6 +277,16 @@ pub enum Amr {
     Pwd,
     /// An upstream identity provider (federation).
     Fed,
+    /// A one-time code: TOTP, a mailed code or a recovery code.
+    Otp,
+    /// A hardware-bound key (a device-bound passkey).
+    Hwk,
+    /// A software-secured key (a synced passkey).
+    Swk,
+    /// A user presence and verification test (a passkey's UV).
+    User,
+    /// More than one factor (a second factor, or a user-verifying passkey).
+    Mfa,
 }
 
 impl Amr {
@@ -248,6 +295,11 @@ impl Amr {
         match self {
             Self::Pwd => "pwd",
             Self::Fed => "fed",
+            Self::Otp => "otp",
+            Self::Hwk => "hwk",
+            Self::Swk => "swk",
+            Self::User => "user",
+            Self::Mfa => "mfa",
         }
     }
 
@@ -256,6 +308,11 @@ impl Amr {
         match value {
             "pwd" => Some(Self::Pwd),
             "fed" => Some(Self::Fed),
+            "otp" => Some(Self::Otp),
+            "hwk" => Some(Self::Hwk),
+            "swk" => Some(Self::Swk),
+            "user" => Some(Self::User),
+            "mfa" => Some(Self::Mfa),
             _ => None,
         }
     }
@@ -292,6 +349,7 @@ mod tests {
             epoch: 0,
             tokens_revoked_at: 0,
             upstream: vec![],
+            passkey_user: None,
         };
         assert_eq!(p.identifiers(), vec![Identifier::Email("a@example.com".into())]);
         assert_eq!(p.display_name(), "a@example.com");

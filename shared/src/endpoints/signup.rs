@@ -249,6 +249,7 @@ async fn create(
         epoch: 0,
         tokens_revoked_at: 0,
         upstream: vec![],
+        passkey_user: None,
     };
     let email_key = Identifier::email(email).key();
     match app.store.create_person(&user, &[Credential::password(&sub, hash, now)]).await {

@@ -117,6 +117,7 @@ async fn create(app: &App, profile: &UpstreamProfile) -> Result<Found, OAuthErro
         epoch: 0,
         tokens_revoked_at: 0,
         upstream: vec![link_of(profile, now)],
+        passkey_user: None,
     };
     match app.store.create_person(&person, &[]).await {
         Ok(()) => Ok(Found::Person(person)),

@@ -47,6 +47,7 @@ mod tests {
             email_verified: true,
             tokens_revoked_at: 0,
             upstream: vec![],
+            passkey_user: None,
         };
         let cases: &[(&str, &str, Value)] = &[
             ("should release only sub for openid", "openid", json!({"sub": "za_user_1"})),

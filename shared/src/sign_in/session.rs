@@ -128,6 +128,7 @@ mod tests {
             email_verified: true,
             tokens_revoked_at: 0,
             upstream: vec![],
+            passkey_user: None,
         }
     }
 

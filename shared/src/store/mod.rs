@@ -15,6 +15,7 @@ use crate::domain::{
 };
 
 pub mod dynamodb;
+mod factors;
 mod federation;
 #[cfg(feature = "file-store")]
 pub mod file;
@@ -22,6 +23,7 @@ mod flows;
 pub mod memory;
 mod verdicts;
 
+pub use factors::FactorStore;
 pub use federation::FederationStore;
 pub use flows::FlowStore;
 pub use verdicts::access_token_is_live;
@@ -352,6 +354,7 @@ pub trait Store:
     + ApiKeyStore
     + FlowStore
     + FederationStore
+    + FactorStore
 {
 }
 impl<
@@ -363,7 +366,8 @@ impl<
         + ResourceStore
         + ApiKeyStore
         + FlowStore
-        + FederationStore,
+        + FederationStore
+        + FactorStore,
 > Store for T
 {
 }

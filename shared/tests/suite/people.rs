@@ -20,6 +20,7 @@ pub fn person(name: &str) -> User {
         email_verified: true,
         tokens_revoked_at: 0,
         upstream: vec![],
+        passkey_user: None,
     }
 }
 

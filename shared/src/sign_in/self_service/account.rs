@@ -296,6 +296,7 @@ pub async fn invite(app: &App, email: &str, name: Option<String>) -> Result<User
                 epoch: 0,
                 tokens_revoked_at: 0,
                 upstream: vec![],
+                passkey_user: None,
             };
             match app.store.create_person(&user, &[]).await {
                 Ok(()) => user,

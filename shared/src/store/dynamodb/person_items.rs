@@ -20,6 +20,7 @@ impl From<&User> for Item {
             .b("email_verified", u.email_verified)
             .n("tokens_revoked_at", u.tokens_revoked_at)
             .opt_s("upstream", upstream_json(u).as_deref())
+            .opt_s("passkey_user", u.passkey_user.as_deref())
             .0
     }
 }
@@ -49,6 +50,7 @@ impl TryFrom<&Item> for User {
                 Some(json) => serde_json::from_str(&json).map_err(|_| malformed("upstream"))?,
                 None => Vec::new(),
             },
+            passkey_user: r.opt_s("passkey_user")?,
         })
     }
 }
@@ -88,6 +90,7 @@ pub(super) fn legacy(item: &Item) -> Result<(User, Credential), StoreError> {
         email_verified: true,
         tokens_revoked_at: 0,
         upstream: vec![],
+        passkey_user: None,
     };
     let password = Credential::password(&person.sub, r.s("password_hash")?, person.created_at);
     Ok((person, password))

@@ -51,6 +51,7 @@ pub(super) fn move_legacy(conn: &Connection) -> StoreResult<()> {
             email_verified: true,
             tokens_revoked_at: 0,
             upstream: vec![],
+            passkey_user: None,
         };
         let password = Credential::password(&person.sub, old.password_hash, old.created_at);
         let username = Identifier::Username(old.username.clone());
