@@ -44,10 +44,10 @@ impl Factors {
             }
         };
         let rp_id = std::env::var("ZEROAUTH_RP_ID").ok().map(|v| v.trim().to_ascii_lowercase());
-        if let Some(id) = &rp_id {
-            if id.is_empty() || id.contains([':', '/', ' ']) || id.parse::<std::net::IpAddr>().is_ok() {
-                return Err(ConfigError(format!("ZEROAUTH_RP_ID must be a domain name, got {id:?}")));
-            }
+        if let Some(id) = &rp_id
+            && (id.is_empty() || id.contains([':', '/', ' ']) || id.parse::<std::net::IpAddr>().is_ok())
+        {
+            return Err(ConfigError(format!("ZEROAUTH_RP_ID must be a domain name, got {id:?}")));
         }
         let origins: Vec<String> = std::env::var("ZEROAUTH_WEBAUTHN_ORIGINS")
             .map(|v| v.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect())
