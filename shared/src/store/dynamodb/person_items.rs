@@ -99,15 +99,20 @@ pub(super) fn legacy(item: &Item) -> Result<(User, Credential), StoreError> {
 impl super::DynamoStore {
     /// A put of `person` that holds only if the stored record's epoch is
     /// still `read_epoch`: no sign-out, reset or disabling since it was read.
+    /// A record without an epoch reads as epoch 0, so it holds at 0.
     pub(super) fn put_at_epoch(
         &self,
         person: &User,
         read_epoch: i64,
     ) -> Result<TransactWriteItem, StoreError> {
+        let condition = match read_epoch {
+            0 => "attribute_exists(pk) AND (#epoch = :epoch OR attribute_not_exists(#epoch))",
+            _ => "attribute_exists(pk) AND #epoch = :epoch",
+        };
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(person.into()))
-            .condition_expression("attribute_exists(pk) AND #epoch = :epoch")
+            .condition_expression(condition)
             .expression_attribute_names("#epoch", "epoch")
             .expression_attribute_values(":epoch", AttributeValue::N(read_epoch.to_string()))
             .build()
