@@ -74,7 +74,7 @@ impl CeremonyKind {
 }
 
 /// A ceremony in progress: a table item under a digest of the random handle
-/// the browser holds, consumed once ([`crate::store::CeremonyStore`]).
+/// the browser holds, consumed once ([`crate::store::FactorStore::take_ceremony`]).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ceremony {
     /// Digest of the browser's handle: the item's key.

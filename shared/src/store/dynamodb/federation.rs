@@ -90,7 +90,3 @@ impl FederationStore for DynamoStore {
         self.delete_if(req).await
     }
 }
-
-/// Second factors: not yet kept by this store.
-#[async_trait::async_trait]
-impl crate::store::FactorStore for DynamoStore {}

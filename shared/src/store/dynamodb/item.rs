@@ -72,6 +72,10 @@ pub fn provider_key(id: &str) -> (String, String) {
 pub fn upstream_state_key(state: &str) -> (String, String) {
     (format!("UPSTREAM#{state}"), "UPSTREAM".into())
 }
+/// Key of a second-factor ceremony in progress, by its handle digest.
+pub fn ceremony_key(handle: &str) -> (String, String) {
+    (format!("CEREMONY#{handle}"), "CEREMONY".into())
+}
 /// Key of a throttling counter.
 pub fn counter_key(key: &str) -> (String, String) {
     (format!("COUNTER#{key}"), "COUNTER".into())

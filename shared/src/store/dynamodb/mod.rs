@@ -20,6 +20,7 @@ use aws_sdk_dynamodb::types::{
 
 use crate::store::{StoreError, StoreResult};
 
+mod factors;
 mod federation;
 mod flows;
 mod impls;

@@ -79,7 +79,12 @@ impl DynamoStore {
     /// The writes that point the identifier `id` at `sub`, labelled with
     /// the identifier for a `Conflict`: it must be free (or, with `own`,
     /// already `sub`'s), and a username must not be a legacy person's.
-    fn claim(&self, sub: &str, id: &Identifier, own: bool) -> StoreResult<Vec<(TransactWriteItem, String)>> {
+    pub(super) fn claim(
+        &self,
+        sub: &str,
+        id: &Identifier,
+        own: bool,
+    ) -> StoreResult<Vec<(TransactWriteItem, String)>> {
         let pointer = Builder::new(item::identifier_key(id)).s("sub", sub).0;
         let put = match own {
             false => self.put(pointer, Some(NOT_EXISTS))?,
@@ -106,7 +111,7 @@ impl DynamoStore {
     }
 
     /// Runs labelled writes; a failed condition is `Conflict` with its label.
-    async fn transact_labelled(
+    pub(super) async fn transact_labelled(
         &self,
         writes: Vec<(TransactWriteItem, String)>,
         what: &str,

@@ -65,7 +65,3 @@ fn conflict_named(e: StoreError, id: &str) -> StoreError {
         other => other,
     }
 }
-
-/// Second factors: not yet kept by this store.
-#[async_trait::async_trait]
-impl crate::store::FactorStore for FileStore {}

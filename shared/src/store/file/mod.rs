@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 
 use super::{StoreError, StoreResult};
 
+mod factors;
 mod federation;
 mod flows;
 mod impls;
@@ -50,8 +51,11 @@ const CHALLENGES: &str = "challenges";
 /// a file of an earlier release.
 const PROVIDERS: &str = "providers";
 const UPSTREAM_STATES: &str = "upstream_states";
+/// Second-factor ceremonies in progress; likewise added to a file of an
+/// earlier release.
+const CEREMONIES: &str = "ceremonies";
 /// Every item table: `id`, `expires_at` (NULL: never), `body` (JSON).
-const TABLES: [&str; 16] = [
+const TABLES: [&str; 17] = [
     CLIENTS,
     USERS,
     CODES,
@@ -68,6 +72,7 @@ const TABLES: [&str; 16] = [
     CHALLENGES,
     PROVIDERS,
     UPSTREAM_STATES,
+    CEREMONIES,
 ];
 /// Expired rows are swept after this many writes, at most this many per table.
 const SWEEP_EVERY: u64 = 256;
@@ -165,7 +170,7 @@ impl FileStore {
         if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY != SWEEP_EVERY - 1 {
             return;
         }
-        for table in [CODES, GRANTS, ACCESS, COUNTERS, FLOWS, CHALLENGES] {
+        for table in [CODES, GRANTS, ACCESS, COUNTERS, FLOWS, CHALLENGES, CEREMONIES] {
             let sql = format!(
                 "DELETE FROM {table} WHERE rowid IN \
                  (SELECT rowid FROM {table} WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT ?2)"

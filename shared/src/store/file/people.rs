@@ -62,7 +62,12 @@ pub(super) fn move_legacy(conn: &Connection) -> StoreResult<()> {
 }
 
 fn credential_id(c: &Credential) -> String {
-    format!("{}|{}", c.sub, c.key())
+    credential_row(&c.sub, &c.key())
+}
+
+/// The row id of the person's credential with `key` (`<kind>:<id>`).
+pub(super) fn credential_row(sub: &str, key: &str) -> String {
+    format!("{sub}|{key}")
 }
 
 /// Writes a new person, the identifiers `ids` pointing at them and their
@@ -81,7 +86,7 @@ fn insert(c: &Connection, person: &User, ids: &[Identifier], credentials: &[Cred
 }
 
 /// Points the free identifier `id` at `sub`; `Conflict` if it is taken.
-fn claim(c: &Connection, id: &Identifier, sub: &str) -> StoreResult<()> {
+pub(super) fn claim(c: &Connection, id: &Identifier, sub: &str) -> StoreResult<()> {
     put(c, IDENTIFIERS, &id.key(), None, &sub, Put::New).map_err(|e| match e {
         StoreError::Conflict(_) => StoreError::Conflict(id.key()),
         other => other,
@@ -89,7 +94,7 @@ fn claim(c: &Connection, id: &Identifier, sub: &str) -> StoreResult<()> {
 }
 
 /// Whether the identifier `id` points at `sub`.
-fn owns(c: &Connection, id: &Identifier, sub: &str) -> StoreResult<bool> {
+pub(super) fn owns(c: &Connection, id: &Identifier, sub: &str) -> StoreResult<bool> {
     Ok(get::<String>(c, IDENTIFIERS, &id.key(), None)?.as_deref() == Some(sub))
 }
 
@@ -214,7 +219,7 @@ impl PeopleStore for FileStore {
             }
             put(c, PEOPLE, &person.sub, None, person, Put::Existing)?;
             if let Some(key) = drop {
-                delete(c, CREDENTIALS, &format!("{}|{key}", person.sub))?;
+                delete(c, CREDENTIALS, &credential_row(&person.sub, key))?;
             }
             Ok(((), true))
         })

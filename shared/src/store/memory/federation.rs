@@ -73,7 +73,3 @@ impl FederationStore for MemoryStore {
         Ok(Some(found))
     }
 }
-
-/// Second factors: not yet kept by this store.
-#[async_trait::async_trait]
-impl crate::store::FactorStore for MemoryStore {}

@@ -3,13 +3,14 @@
 //! What is registered (clients, API keys, resources: `registry.rs`) sits
 //! behind one mutex, [`MemoryStore::lock`], and people (`people.rs`) behind
 //! another. What requests write — codes, grants, access tokens, throttle
-//! counters, self-service flows and challenges (`flows.rs`) — sits in sharded maps
-//! (`shards.rs`) that grow a shard at a time, so no request waits for the
-//! whole map to rehash. Each method locks the shard of the key it is about;
-//! one that writes several items (redeeming a code, rotating a refresh
-//! token) keeps the first item's shard locked until all are written, and
-//! takes locks in one order (codes, grants, access tokens), so it is atomic
-//! as the contract asks and cannot deadlock.
+//! counters, self-service flows and challenges (`flows.rs`), ceremonies
+//! (`factors.rs`) — sits in sharded maps (`shards.rs`) that grow a shard
+//! at a time, so no request waits for the whole map to rehash. Each method
+//! locks the shard of the key it is about; one that writes several items
+//! (redeeming a code, rotating a refresh token) keeps the first item's
+//! shard locked until all are written, and takes locks in one order
+//! (codes, grants, access tokens), so it is atomic as the contract asks and
+//! cannot deadlock.
 //!
 //! Memory stays proportional to live items: each write removes a few expired
 //! items from the shard it writes to and from the next shard of every map in
@@ -27,8 +28,8 @@ use super::{
     redemption_verdict, rotation_verdict,
 };
 use crate::domain::{
-    AccessTokenRecord, ApiKey, Challenge, Client, CodeRecord, Flow, Grant, Provider, Redemption, Resource,
-    UpstreamState,
+    AccessTokenRecord, ApiKey, Ceremony, Challenge, Client, CodeRecord, Flow, Grant, Provider, Redemption,
+    Resource, UpstreamState,
 };
 
 impl Expires for CodeRecord {
@@ -70,6 +71,7 @@ pub struct MemoryStore {
     flows: Sharded<Flow>,
     challenges: Sharded<Challenge>,
     upstream: Sharded<UpstreamState>,
+    ceremonies: Sharded<Ceremony>,
 }
 
 impl MemoryStore {
@@ -94,6 +96,7 @@ impl MemoryStore {
         self.flows.sweep_next(now);
         self.challenges.sweep_next(now);
         self.upstream.sweep_next(now);
+        self.ceremonies.sweep_next(now);
     }
 
     /// Stores an access token; the caller may hold a code or grant shard,
@@ -117,6 +120,7 @@ impl MemoryStore {
             + self.flows.spread().0
             + self.challenges.spread().0
             + self.upstream.spread().0
+            + self.ceremonies.spread().0
     }
 }
 
@@ -262,6 +266,7 @@ impl ThrottleStore for MemoryStore {
 }
 
 mod access;
+mod factors;
 mod federation;
 mod flows;
 mod people;

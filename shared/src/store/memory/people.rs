@@ -14,15 +14,15 @@ use crate::store::{PeopleStore, StoreError, StoreResult};
 #[derive(Default)]
 pub(super) struct People {
     /// `sub` → person.
-    people: BTreeMap<String, User>,
+    pub(super) people: BTreeMap<String, User>,
     /// Identifier key → `sub`.
-    identifiers: BTreeMap<String, String>,
+    pub(super) identifiers: BTreeMap<String, String>,
     /// `sub` → credential key → credential.
-    credentials: BTreeMap<String, BTreeMap<String, Credential>>,
+    pub(super) credentials: BTreeMap<String, BTreeMap<String, Credential>>,
 }
 
 impl MemoryStore {
-    fn people(&self) -> MutexGuard<'_, People> {
+    pub(super) fn people(&self) -> MutexGuard<'_, People> {
         self.people.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
