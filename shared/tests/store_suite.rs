@@ -10,18 +10,22 @@ use zeroauth_shared::domain::{
 use zeroauth_shared::oauth::Scope;
 use zeroauth_shared::store::memory::MemoryStore;
 use zeroauth_shared::store::{
-    ConsumeOutcome, FlowStore, Issuance, PeopleStore, RotateOutcome, Rotation, Store, StoreError, retire,
+    ConsumeOutcome, FactorStore, FlowStore, Issuance, PeopleStore, RotateOutcome, Rotation, Store,
+    StoreError, retire,
 };
 use zeroauth_shared::testing::fresh_dynamo_store;
 
 const T0: i64 = 1_800_000_000;
 
+#[path = "suite/factors.rs"]
+mod factors;
 #[path = "suite/federation.rs"]
 mod federation;
 #[path = "suite/flows.rs"]
 mod flows;
 #[path = "suite/people.rs"]
 mod people;
+use factors::*;
 use federation::*;
 use flows::*;
 use people::*;
@@ -78,6 +82,19 @@ suite!(
     an_upstream_state_is_spent_exactly_once_under_8_concurrent_attempts,
     an_upstream_identity_is_linked_once_and_found_and_freed_with_its_person,
     a_link_writes_nothing_over_a_change_and_drops_the_credential_it_names,
+    a_credential_is_replaced_only_as_it_was_read,
+    of_8_concurrent_replacements_of_one_credential_one_wins,
+    a_recovery_code_is_spent_once,
+    a_recovery_code_is_spent_exactly_once_under_8_concurrent_attempts,
+    factors_change_together_with_the_record,
+    a_factor_change_writes_nothing_over_a_moved_epoch,
+    a_factor_change_for_no_one_is_not_found,
+    a_factor_change_deleting_a_gone_credential_changes_nothing,
+    a_malformed_factor_change_is_refused,
+    a_ceremony_is_taken_once_and_never_once_expired,
+    a_ceremony_is_taken_exactly_once_under_8_concurrent_attempts,
+    a_passkey_user_is_an_identifier_of_the_person,
+    the_first_passkey_points_its_user_handle_at_the_person,
     a_flow_is_stored_found_replaced_and_deleted,
     an_expired_flow_or_challenge_is_absent_while_still_stored,
     a_new_challenge_replaces_the_old_one,
@@ -612,9 +629,9 @@ async fn dynamodb_legacy_people_sharing_an_address_both_move() {
 async fn a_file_of_an_earlier_release_opens_and_moves_people_sharing_an_address() {
     let path = fresh_file_store().path().to_owned();
     {
-        // As the earlier release left it: people in `users`, no flow tables.
+        // As the earlier release left it: people in `users`, no flow or ceremony tables.
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE flows; DROP TABLE challenges;").unwrap();
+        conn.execute_batch("DROP TABLE flows; DROP TABLE challenges; DROP TABLE ceremonies;").unwrap();
         for (name, sub) in LEGACY {
             let body = serde_json::json!({
                 "username": name, "sub": sub, "email": SHARED_ADDRESS, "name": null,
@@ -640,4 +657,13 @@ async fn a_file_of_an_earlier_release_opens_and_moves_people_sharing_an_address(
     };
     store.put_flow(&flow).await.unwrap();
     assert_eq!(store.get_flow("h", T0).await.unwrap(), Some(flow), "the flow tables were added");
+    let ceremony = zeroauth_shared::domain::Ceremony {
+        handle: "c".into(),
+        kind: zeroauth_shared::domain::CeremonyKind::TotpEnrollment,
+        sub: Some("u-oldb".into()),
+        data: "sealed".into(),
+        expires_at: T0 + 60,
+    };
+    store.put_ceremony(&ceremony).await.unwrap();
+    assert_eq!(store.take_ceremony("c", T0).await.unwrap(), Some(ceremony), "and the ceremonies'");
 }
