@@ -170,7 +170,7 @@ impl FileStore {
         if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY != SWEEP_EVERY - 1 {
             return;
         }
-        for table in [CODES, GRANTS, ACCESS, COUNTERS, FLOWS, CHALLENGES, CEREMONIES] {
+        for table in [CODES, GRANTS, ACCESS, COUNTERS, FLOWS, CHALLENGES, UPSTREAM_STATES, CEREMONIES] {
             let sql = format!(
                 "DELETE FROM {table} WHERE rowid IN \
                  (SELECT rowid FROM {table} WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT ?2)"
