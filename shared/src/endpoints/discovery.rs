@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::config::RegistrationPolicy;
-use crate::domain::GrantType;
+use crate::domain::{Acr, GrantType};
 use crate::error::OAuthError;
 use crate::http::{Request, Response, json as json_response};
 use crate::oauth::scope::KNOWN_SCOPES;
@@ -38,6 +38,7 @@ pub async fn metadata(app: &App, _req: Request) -> Result<Response, OAuthError> 
         "claims_supported": claims::SUPPORTED,
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent"],
+        "acr_values_supported": Acr::ALL.map(Acr::as_str),
         "client_id_metadata_document_supported": app.config.client_metadata.enabled,
     });
     if app.config.registration.policy != RegistrationPolicy::Off {

@@ -4,7 +4,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::domain::{AccessTokenRecord, Client, Grant, User};
+use crate::domain::{AccessTokenRecord, Acr, Amr, Client, Grant, User};
 use crate::error::OAuthError;
 use crate::http::{Request, Response, body_params, json as json_response};
 use crate::oauth::client_auth::authenticate;
@@ -58,13 +58,22 @@ async fn may_see(app: &App, client: &Client, at: &AccessTokenRecord) -> Result<b
 }
 
 /// An active access token's metadata, unless its user is disabled or gone.
+/// A person's token says how they signed in, as its grant recorded: the
+/// grant is read beside the person.
 async fn access_token(app: &App, at: AccessTokenRecord) -> Result<Option<Value>, OAuthError> {
     let mut person = None;
+    let mut sign_in = None;
     if let Some(sub) = &at.sub {
-        let found = app.store.get_person(sub, at.username.as_deref()).await;
+        let (found, grant) = tokio::join!(app.store.get_person(sub, at.username.as_deref()), async {
+            match &at.grant_id {
+                Some(id) => app.store.get_grant(id, app.now()).await,
+                None => Ok(None),
+            }
+        });
         let found = found.map_err(OAuthError::store("reading the token's person"))?;
         let Some(user) = found.filter(User::is_active) else { return Ok(None) };
         person = Some(user);
+        sign_in = grant.map_err(OAuthError::store("reading the token's grant"))?;
     }
     let mut body = json!({
         "active": true,
@@ -82,7 +91,21 @@ async fn access_token(app: &App, at: AccessTokenRecord) -> Result<Option<Value>,
     if let Some(u) = person.and_then(|p| p.username) {
         body["username"] = json!(u);
     }
+    if let Some(g) = sign_in {
+        add_sign_in(&mut body, g.auth_time, &g.amr);
+    }
     Ok(Some(body))
+}
+
+/// `auth_time`, `acr` and `amr` of the sign-in behind a grant (none on a
+/// grant of an earlier release, which did not record it).
+fn add_sign_in(body: &mut Value, auth_time: i64, amr: &[Amr]) {
+    if amr.is_empty() {
+        return;
+    }
+    body["auth_time"] = json!(auth_time);
+    body["acr"] = json!(Acr::of(amr).as_str());
+    body["amr"] = json!(Amr::names(amr));
 }
 
 /// A current refresh token's metadata, unless its user is disabled or gone
@@ -94,7 +117,7 @@ async fn refresh_token(app: &App, g: &Grant) -> Result<Option<Value>, OAuthError
     let Some(user) = user.filter(|u| u.is_active() && !u.revoked_grant(g.created_at)) else {
         return Ok(None);
     };
-    Ok(Some(json!({
+    let mut body = json!({
         "active": true,
         "scope": g.scope,
         "client_id": g.client_id,
@@ -105,5 +128,7 @@ async fn refresh_token(app: &App, g: &Grant) -> Result<Option<Value>, OAuthError
         "token_type": "refresh_token",
         "iss": app.config.issuer,
         "aud": g.resource.clone().unwrap_or_else(|| jwt::default_audience(app)),
-    })))
+    });
+    add_sign_in(&mut body, g.auth_time, &g.amr);
+    Ok(Some(body))
 }

@@ -138,6 +138,7 @@ impl Minted {
         let subject = jwt::Subject {
             grant: Some((&grant_id, code.username.as_deref(), &code.sub)),
             resource: code.resource.as_deref(),
+            sign_in: Some((code.auth_time, &code.amr)),
         };
         let access = jwt::mint_access(app, client, subject, &code.scope, now)?;
         let access_expires = now + access.expires_in;

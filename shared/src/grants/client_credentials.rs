@@ -57,7 +57,8 @@ pub async fn issue(
     let allowed = target.as_ref().map_or_else(|| client.scopes.clone(), |r| resource::scopes_for(client, r));
     let scope = Scope::narrow(req.scope.as_deref(), &allowed)?;
     let now = app.now();
-    let subject = jwt::Subject { grant: None, resource: target.as_ref().map(|r| r.uri.as_str()) };
+    let subject =
+        jwt::Subject { grant: None, resource: target.as_ref().map(|r| r.uri.as_str()), sign_in: None };
     let access = jwt::mint_access(app, client, subject, &scope, now)?;
     // A JWT is not stored: the client read is this request's only round trip.
     if let Some(record) = &access.record {

@@ -84,6 +84,7 @@ pub async fn refresh(
     let subject = jwt::Subject {
         grant: Some((&grant.grant_id, grant.username.as_deref(), &grant.sub)),
         resource: grant.resource.as_deref(),
+        sign_in: Some((grant.auth_time, &grant.amr)),
     };
     let access = jwt::mint_access(app, client, subject, &scope, now)?;
     // With the grace window off (the default), nothing is kept or copied.

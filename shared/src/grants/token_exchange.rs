@@ -142,7 +142,7 @@ pub async fn exchange(
     let minted = jwt::mint_access(
         app,
         &as_jwt,
-        jwt::Subject { grant: person, resource: subject.audience.as_deref() },
+        jwt::Subject { grant: person, resource: subject.audience.as_deref(), sign_in: None },
         &scope,
         now,
     )?;

@@ -8,7 +8,8 @@ use crate::domain::User;
 use crate::oauth::scope::Scope;
 
 /// The claims ZeroAuth can release.
-pub const SUPPORTED: &[&str] = &["sub", "name", "preferred_username", "email", "email_verified"];
+pub const SUPPORTED: &[&str] =
+    &["sub", "name", "preferred_username", "email", "email_verified", "auth_time", "acr", "amr", "idp"];
 
 /// The person's claims that `scope` allows, as a JSON object.
 pub fn for_scope(user: &User, scope: &Scope) -> Value {

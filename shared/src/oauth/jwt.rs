@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::domain::{AccessTokenFormat, AccessTokenKind, AccessTokenRecord, Amr, Client, User};
+use crate::domain::{AccessTokenFormat, AccessTokenKind, AccessTokenRecord, Acr, Amr, Client, User};
 use crate::error::OAuthError;
 use crate::keys::{self, Alg};
 use crate::oauth::{Scope, claims, tokens};
@@ -45,6 +45,15 @@ pub struct AccessClaims {
     /// when the family is revoked. Absent for `client_credentials`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub za_grant: Option<String>,
+    /// When the person signed in (absent for `client_credentials`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// How strong that sign-in was ([`Acr`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// How the person signed in (RFC 8176).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// Who an access token is for: the person's grant, or the client itself.
@@ -53,6 +62,8 @@ pub struct Subject<'a> {
     pub grant: Option<(&'a str, Option<&'a str>, &'a str)>,
     /// The protected resource the token is for (RFC 8707), its audience.
     pub resource: Option<&'a str>,
+    /// The person's sign-in behind the grant: `auth_time` and `amr`.
+    pub sign_in: Option<(i64, &'a [Amr])>,
 }
 
 /// An access token made for a client: the token, its lifetime, and the
@@ -111,6 +122,9 @@ pub fn mint_access(
                 exp: now + expires_in,
                 jti: tokens::rng(crate::crypto::random_string(16))?,
                 za_grant: subject.grant.map(|g| g.0.to_owned()),
+                auth_time: subject.sign_in.map(|s| s.0),
+                acr: subject.sign_in.filter(|s| !s.1.is_empty()).map(|s| Acr::of(s.1).as_str().to_owned()),
+                amr: subject.sign_in.map(|s| Amr::names(s.1)).unwrap_or_default(),
             };
             let jwt = app
                 .config
@@ -175,6 +189,7 @@ pub fn id_token(
         }
         if !sign_in.amr.is_empty() {
             b.insert("amr".into(), json!(Amr::names(sign_in.amr)));
+            b.insert("acr".into(), json!(Acr::of(sign_in.amr).as_str()));
         }
         if let Some(idp) = sign_in.idp {
             b.insert("idp".into(), json!(idp));
