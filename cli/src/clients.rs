@@ -168,6 +168,10 @@ pub(crate) struct TokenFlags {
     /// A URI /logout may send people back to (repeatable).
     #[arg(long = "post-logout-redirect-uri")]
     post_logout_redirect_uris: Vec<String>,
+    /// Whether this client's people need a second factor: off, optional,
+    /// required, or deployment (the deployment's ZEROAUTH_SECOND_FACTOR).
+    #[arg(long, value_name = "POLICY")]
+    second_factor: Option<String>,
 }
 
 impl TokenFlags {
@@ -182,6 +186,7 @@ impl TokenFlags {
             access_token_ttl: self.access_token_ttl,
             refresh_token_ttl: self.refresh_token_ttl,
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            second_factor: self.second_factor.clone(),
         }
     }
 }
@@ -206,6 +211,7 @@ fn client_json(c: &Client) -> serde_json::Value {
         "access_token_field": c.dialect.access_token_field,
         "client_id_aliases": c.dialect.client_id_aliases,
         "post_logout_redirect_uris": c.tokens.post_logout_redirect_uris,
+        "second_factor": c.tokens.second_factor.map(|p| p.as_str()),
         "source": c.source.as_str(),
         "expires_at": c.expires_at,
     })

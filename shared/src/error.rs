@@ -32,6 +32,9 @@ pub enum ErrorCode {
     LoginRequired,
     /// OpenID Connect Core 3.1.2.6: `prompt=none` but the client needs consent.
     ConsentRequired,
+    /// OpenID Connect Core 3.1.2.6: `prompt=none` but the person must do
+    /// more (a second factor).
+    InteractionRequired,
     /// RFC 6750 3.1: the access token is missing, expired, revoked or malformed.
     InvalidToken,
     /// RFC 7009 2.2.1: the token type cannot be revoked.
@@ -74,6 +77,7 @@ impl ErrorCode {
             Self::AccessDenied => "access_denied",
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
             Self::InvalidToken => "invalid_token",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::ServerError => "server_error",

@@ -76,6 +76,10 @@ pub struct NewClient {
     /// Where `/logout` may send people back to.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// `off`, `optional` or `required`: whether this client's people need
+    /// a second factor (absent: the deployment's policy).
+    #[serde(default)]
+    pub second_factor: Option<String>,
     /// Also send the code on the redirect under this name (`auth_code`).
     #[serde(default)]
     pub code_param: Option<String>,
@@ -116,6 +120,7 @@ impl NewClient {
             access_token_ttl: self.access_token_ttl,
             refresh_token_ttl: self.refresh_token_ttl,
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            second_factor: self.second_factor.clone(),
         }
     }
 }
@@ -135,6 +140,9 @@ pub struct TokenOptions {
     pub refresh_token_ttl: Option<i64>,
     /// Post-logout redirect URIs (replacing the old ones) when not empty.
     pub post_logout_redirect_uris: Vec<String>,
+    /// `off`, `optional`, `required`, or `deployment` (back to the
+    /// deployment's policy).
+    pub second_factor: Option<String>,
 }
 
 impl TokenOptions {
@@ -193,6 +201,16 @@ impl TokenOptions {
                     .map_err(|e| invalid(e.replace("redirect URI", "post-logout redirect URI")))?;
             }
             base.post_logout_redirect_uris = self.post_logout_redirect_uris.clone();
+        }
+        if let Some(p) = &self.second_factor {
+            base.second_factor = match p.as_str() {
+                "deployment" => None,
+                other => Some(crate::domain::FactorPolicy::parse(other).ok_or_else(|| {
+                    invalid(format!(
+                        "second-factor policy {other:?} is unknown; use off, optional, required or deployment"
+                    ))
+                })?),
+            };
         }
         Ok(base)
     }

@@ -21,12 +21,15 @@ pub enum ChallengeKind {
     /// The person owns the account an upstream identity is to be linked to
     /// (a code only, typed in the browser that asked).
     Link,
+    /// The person owns the address a sign-in code went to: it signs them
+    /// in, or confirms a sign-in as its second step (a code only).
+    SignIn,
 }
 
 impl ChallengeKind {
     /// Every kind.
-    pub const ALL: [ChallengeKind; 5] =
-        [Self::Verify, Self::Reset, Self::Invite, Self::EmailChange, Self::Link];
+    pub const ALL: [ChallengeKind; 6] =
+        [Self::Verify, Self::Reset, Self::Invite, Self::EmailChange, Self::Link, Self::SignIn];
 
     /// The kind's name, as stored.
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl ChallengeKind {
             Self::Invite => "invite",
             Self::EmailChange => "email_change",
             Self::Link => "link",
+            Self::SignIn => "sign_in",
         }
     }
 

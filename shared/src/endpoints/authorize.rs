@@ -17,7 +17,7 @@ use crate::oauth::redirect_uri::{self, Resolved};
 use crate::oauth::{Scope, clients, pkce, resource, tokens};
 use crate::sign_in::finish::{issue_code, redirect_error};
 use crate::sign_in::interaction::{PendingRequest, csrf_secret};
-use crate::sign_in::{page, signed_in_user};
+use crate::sign_in::{page, signed_in_user, step};
 
 /// `GET /authorize`. An `Err` is shown as the HTML error page.
 pub async fn authorize(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -90,6 +90,7 @@ async fn begin(
         nonce: oidc.nonce,
         force_login: prompt.login,
         max_age: oidc.max_age,
+        acr: oidc.acr,
         login_hint: oidc.login_hint,
         resource: target.map(|r| r.uri),
         upstream: None,
@@ -105,7 +106,16 @@ async fn begin(
             ErrorCode::ConsentRequired,
             "prompt=none was asked but this client needs consent",
         )),
-        (Some(who), false, _) => issue_code(app, client, &pending, who).await,
+        // A session strong enough for this request gets its code at once;
+        // one that is not asks only for what is missing.
+        (Some(who), false, none) => match step::due(app, client, &pending, who).await? {
+            None => issue_code(app, client, &pending, who).await,
+            Some(_) if none => Err(step::interaction_required()),
+            Some((need, factors)) => {
+                let s = step::FactorStep::new(who, need, &pending, now)?;
+                step::page::ask(app, new_csrf.then_some(csrf.as_str()), client, &pending, &s, &factors, None)
+            }
+        },
         _ => {
             let who = session.as_ref().map(|s| &s.user);
             page::sign_in_page(app, client, &pending, who, consent, (&csrf, new_csrf), None).await

@@ -10,15 +10,15 @@ use http::StatusCode;
 
 use crate::app::App;
 use crate::domain::Client;
+use crate::endpoints::email_code;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Request, Response, body_params, html};
 use crate::oauth::clients;
-use crate::sign_in::finish::{complete, redirect_error};
+use crate::sign_in::finish::redirect_error;
 use crate::sign_in::interaction::{self, Decision, PendingRequest};
 use crate::sign_in::methods::password::BAD_CREDENTIALS;
 use crate::sign_in::methods::{self, Attempt, Method, Outcome, Retry, Success, upstream};
-use crate::sign_in::self_service::account;
-use crate::sign_in::{endpoint_url, page, signed_in_user};
+use crate::sign_in::{endpoint_url, page, signed_in_user, step};
 
 /// `POST /callback`. An `Err` is shown as the HTML error page.
 pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
@@ -50,13 +50,11 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
         ));
     }
     match outcome? {
-        // A person who has not proved their address verifies it first
-        // (unless the deployment lets them in unverified).
-        Outcome::SignedIn(done) if account::needs_verification(app, &done.who.user) => {
-            account::ask_to_verify(app, &req, &pending, &done.who.user).await
-        }
-        Outcome::SignedIn(done) => complete(app, &client, &pending, done).await,
+        // Verification first when the deployment holds the person back,
+        // then a second factor when one is due, then the code.
+        Outcome::SignedIn(done) => step::proceed(app, &req, &client, &pending, done).await,
         Outcome::Elsewhere(res) => Ok(res),
+        Outcome::Mail(m) => email_code::send(app, &req, sealed, (m.sub, &m.address), None).await,
         Outcome::Retry(r) => retry_page(app, &client, &allowed, &pending, sealed, &r).await,
     }
 }
@@ -109,5 +107,5 @@ async fn retry_page(
         reset_url: reset_url.as_deref(),
         providers: &providers,
     });
-    Ok(html(r.status, body))
+    Ok(page::with_script(html(r.status, body)))
 }

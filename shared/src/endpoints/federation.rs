@@ -251,7 +251,9 @@ pub async fn link(app: &App, req: Request) -> Result<Response, OAuthError> {
             }
             Ok(res)
         }
-        Outcome::SignedIn(_) | Outcome::Elsewhere(_) => Err(OAuthError::invalid_request(EXPIRED)),
+        Outcome::SignedIn(_) | Outcome::Elsewhere(_) | Outcome::Mail(_) => {
+            Err(OAuthError::invalid_request(EXPIRED))
+        }
         // The method's message names the address or username; here only the password was typed.
         Outcome::Retry(r) if r.message == BAD_CREDENTIALS => {
             connect_page(app, &req, &pending, &offer, Some(WRONG_PASSWORD), r.status)

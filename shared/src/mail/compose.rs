@@ -164,6 +164,67 @@ pub fn password_changed(settings: &MailSettings, to: &str) -> Mail {
     )
 }
 
+/// A change to how the person signs in (`what`: "A passkey was added to"),
+/// after which every other session was signed out.
+pub fn factor_changed(settings: &MailSettings, to: &str, what: &str) -> Mail {
+    let product = &settings.product;
+    write(
+        settings,
+        to,
+        Letter {
+            subject: format!("The sign-in settings of your {product} account changed"),
+            intro: format!("{what} your {product} account, and every other session was signed out."),
+            code: None,
+            link: None,
+            validity: None,
+            not_you: "If you did not make this change, reset your password at once from the sign-in page, \
+                      and tell your administrator.",
+        },
+    )
+}
+
+/// A recovery code was used to sign in; `left` remain.
+pub fn recovery_code_used(settings: &MailSettings, to: &str, left: usize) -> Mail {
+    let product = &settings.product;
+    let remaining = match left {
+        0 => "You have no recovery codes left: make new ones on your account's security page.".to_owned(),
+        1 => "You have 1 recovery code left.".to_owned(),
+        n => format!("You have {n} recovery codes left."),
+    };
+    write(
+        settings,
+        to,
+        Letter {
+            subject: format!("A recovery code was used for your {product} account"),
+            intro: format!("A recovery code was just used to sign in to your {product} account. {remaining}"),
+            code: None,
+            link: None,
+            validity: None,
+            not_you: "If it was not you, reset your password at once from the sign-in page, and tell your \
+                      administrator: someone has your password and a recovery code.",
+        },
+    )
+}
+
+/// A code that signs the person in (or confirms a sign-in as its second
+/// step), typed in the browser that asked for it.
+pub fn sign_in_code(settings: &MailSettings, to: &str, code: &str, valid_minutes: u32) -> Mail {
+    let product = &settings.product;
+    write(
+        settings,
+        to,
+        Letter {
+            subject: format!("Your {product} sign-in code"),
+            intro: format!("Enter this code on the {product} page that asked for it to sign in:"),
+            code: Some(code),
+            link: None,
+            validity: Some(format!("The code works for {}.", minutes(valid_minutes))),
+            not_you: "If you did not try to sign in, ignore this email and do not share the code: \
+                      nobody can sign in with this code without your browser.",
+        },
+    )
+}
+
 /// Sent to the old address when an account moves to `new_address`.
 pub fn address_changed(settings: &MailSettings, to_old: &str, new_address: &str) -> Mail {
     let product = &settings.product;

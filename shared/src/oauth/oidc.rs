@@ -1,8 +1,9 @@
 //! The OpenID Connect parameters of an authorization request (Core
-//! 3.1.2.1): `nonce`, `max_age`, `login_hint` and `id_token_hint`, each
-//! checked for shape and size.
+//! 3.1.2.1): `nonce`, `max_age`, `login_hint`, `id_token_hint` and
+//! `acr_values`, each checked for shape and size.
 
 use crate::app::App;
+use crate::domain::Acr;
 use crate::error::OAuthError;
 use crate::http::Params;
 use crate::oauth::jwt;
@@ -23,6 +24,9 @@ pub struct OidcParams {
     pub login_hint: Option<String>,
     /// The `sub` of a valid `id_token_hint`: the person the client expects.
     pub hinted_sub: Option<String>,
+    /// The level `acr_values` asks for ([`Acr::requested`]): values
+    /// ZeroAuth does not know are ignored, as OpenID Connect lets it.
+    pub acr: Option<Acr>,
 }
 
 fn text<'a>(params: &'a Params, name: &str, max: usize) -> Result<Option<&'a str>, OAuthError> {
@@ -57,6 +61,7 @@ impl OidcParams {
                 })?,
             ),
         };
-        Ok(Self { nonce, max_age, login_hint, hinted_sub })
+        let acr = text(params, "acr_values", MAX_HINT_BYTES)?.and_then(Acr::requested);
+        Ok(Self { nonce, max_age, login_hint, hinted_sub, acr })
     }
 }

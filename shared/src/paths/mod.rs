@@ -70,11 +70,19 @@ pub enum Endpoint {
     FederationCallback,
     /// The connect page's target: linking an upstream identity to an account.
     FederationLink,
+    /// The second step of a sign-in: the factor page's forms.
+    SignInFactor,
+    /// A sign-in code mailed to the person: its page.
+    SignInEmail,
+    /// A WebAuthn ceremony's options, for the pages' passkey script.
+    PasskeyOptions,
+    /// A signed-in person's passkeys, authenticator app and recovery codes.
+    AccountSecurity,
 }
 
 impl Endpoint {
     /// Every endpoint, in the order discovery lists them.
-    pub const ALL: [Endpoint; 17] = [
+    pub const ALL: [Endpoint; 21] = [
         Self::Authorize,
         Self::Callback,
         Self::Token,
@@ -92,6 +100,10 @@ impl Endpoint {
         Self::AccountEmail,
         Self::FederationCallback,
         Self::FederationLink,
+        Self::SignInFactor,
+        Self::SignInEmail,
+        Self::PasskeyOptions,
+        Self::AccountSecurity,
     ];
 
     /// The canonical path.
@@ -114,6 +126,10 @@ impl Endpoint {
             Self::AccountEmail => "/account/email",
             Self::FederationCallback => "/federation/callback",
             Self::FederationLink => "/federation/link",
+            Self::SignInFactor => "/login/factor",
+            Self::SignInEmail => "/login/email",
+            Self::PasskeyOptions => "/passkey/options",
+            Self::AccountSecurity => "/account/security",
         }
     }
 
@@ -135,6 +151,10 @@ impl Endpoint {
             Self::AccountEmail => "account-email",
             Self::FederationCallback => "federation-callback",
             Self::FederationLink => "federation-link",
+            Self::SignInFactor => "login-factor",
+            Self::SignInEmail => "login-email",
+            Self::PasskeyOptions => "passkey-options",
+            Self::AccountSecurity => "account-security",
             Self::AuthorizationServerMetadata => "oauth-authorization-server",
             Self::OpenIdConfiguration => "openid-configuration",
         }
@@ -158,13 +178,17 @@ impl Endpoint {
             | Self::Revoke
             | Self::Introspect
             | Self::Register
-            | Self::FederationLink => &[Method::POST],
+            | Self::FederationLink
+            | Self::SignInFactor
+            | Self::SignInEmail
+            | Self::PasskeyOptions => &[Method::POST],
             Self::Userinfo
             | Self::Logout
             | Self::SignUp
             | Self::Verify
             | Self::Reset
-            | Self::AccountEmail => &[Method::GET, Method::POST],
+            | Self::AccountEmail
+            | Self::AccountSecurity => &[Method::GET, Method::POST],
         }
     }
 
@@ -179,7 +203,11 @@ impl Endpoint {
             | Self::Reset
             | Self::AccountEmail
             | Self::FederationCallback
-            | Self::FederationLink => Function::Callback,
+            | Self::FederationLink
+            | Self::SignInFactor
+            | Self::SignInEmail
+            | Self::PasskeyOptions
+            | Self::AccountSecurity => Function::Callback,
             Self::Token | Self::Revoke | Self::Introspect | Self::Register => Function::Token,
             Self::Userinfo | Self::AuthorizationServerMetadata | Self::OpenIdConfiguration | Self::Jwks => {
                 Function::Userinfo

@@ -47,7 +47,10 @@ impl Endpoint {
             | Self::Reset
             | Self::AccountEmail
             | Self::FederationCallback
-            | Self::FederationLink => Speaks::Html,
+            | Self::FederationLink
+            | Self::SignInFactor
+            | Self::SignInEmail
+            | Self::AccountSecurity => Speaks::Html,
             Self::Userinfo => Speaks::Bearer,
             _ => Speaks::Json,
         }
@@ -70,6 +73,10 @@ impl Endpoint {
             Self::AccountEmail => endpoints::email::email(app, req).await,
             Self::FederationCallback => endpoints::federation::callback(app, req).await,
             Self::FederationLink => endpoints::federation::link(app, req).await,
+            Self::SignInFactor => endpoints::factor::factor(app, req).await,
+            Self::SignInEmail => endpoints::email_code::email_code(app, req).await,
+            Self::PasskeyOptions => endpoints::passkey::options(app, req).await,
+            Self::AccountSecurity => endpoints::security::security(app, req).await,
             Self::AuthorizationServerMetadata | Self::OpenIdConfiguration => {
                 endpoints::discovery::metadata(app, req).await
             }

@@ -43,6 +43,10 @@ pub struct PendingRequest {
     /// does not count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<i64>,
+    /// The level of sign-in `acr_values` asked for: a weaker one is stepped
+    /// up before the code is issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<crate::domain::Acr>,
     /// OpenID Connect `login_hint`: the identifier to fill in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_hint: Option<String>,
@@ -127,9 +131,11 @@ pub enum Decision {
 }
 
 /// The posted decision; anything but `approve` or `deny` is a page error.
-/// A "Continue with …" button (`provider`) is an approval.
+/// A "Continue with …" button (`provider`) or one that names a method
+/// (`method`: a passkey, a mailed code) is an approval.
 pub fn decision(params: &Params) -> Result<Decision, OAuthError> {
-    if params.get("provider").ok().flatten().is_some() && params.get("decision").ok().flatten().is_none() {
+    let named = |k| params.get(k).ok().flatten().is_some();
+    if (named("provider") || named("method")) && !named("decision") {
         return Ok(Decision::Approve);
     }
     match params.get("decision") {

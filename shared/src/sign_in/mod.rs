@@ -13,6 +13,7 @@
 //! - [`sealed`]: the signed, expiring values the browser carries, and
 //!   [`hashes`], the password hash schemes.
 
+pub mod ceremony;
 pub mod finish;
 pub mod hashes;
 pub mod interaction;
@@ -22,6 +23,7 @@ pub mod page;
 pub mod sealed;
 pub mod self_service;
 pub mod session;
+pub mod step;
 
 use crate::app::App;
 

@@ -87,7 +87,7 @@ pub async fn sign_in_page(
         reset_url: reset_url.as_deref(),
         providers: &providers,
     });
-    let mut res = crate::http::html(http::StatusCode::OK, body);
+    let mut res = with_script(crate::http::html(http::StatusCode::OK, body));
     if new_csrf {
         super::interaction::set_csrf_cookie(app, &mut res, csrf);
     }
@@ -139,6 +139,26 @@ button.provider{display:flex;width:100%;align-items:center;justify-content:cente
 .notice{background:#e8f1fd;color:#173d7a;padding:.7rem;border-radius:6px}input.code{letter-spacing:.4em;font-size:1.4rem;text-align:center}\
 @media (max-width:30rem){.buttons{flex-direction:column}main{margin:0;border-radius:0;box-shadow:none;min-height:100vh;box-sizing:border-box;padding:1.5rem 1.2rem}}";
 
+/// The passkey script, inline (its hash is in the page's policy,
+/// [`with_script`]).
+pub fn script() -> Markup {
+    html! { script { (maud::PreEscaped(crate::factors::passkey::SCRIPT)) } }
+}
+
+/// An HTML page whose policy lets the passkey script run and ask this
+/// server for options: the script's hash, `connect-src 'self'`, nothing else.
+pub fn with_script(mut res: crate::http::Response) -> crate::http::Response {
+    let policy = format!(
+        "default-src 'none'; script-src {}; connect-src 'self'; style-src 'unsafe-inline'; img-src https:; \
+         frame-ancestors 'none'; base-uri 'none'",
+        crate::factors::passkey::script_hash()
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&policy) {
+        res.headers_mut().insert(http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}
+
 /// A page in the sign-in pages' style.
 pub(crate) fn layout(title: &str, body: Markup) -> String {
     html! {
@@ -187,7 +207,14 @@ pub fn login(p: &LoginPage<'_>) -> String {
                     button type="submit" name="decision" value="approve" { @if p.consent { "Allow" } @else { "Sign in" } }
                     button type="submit" name="decision" value="deny" formnovalidate { "Cancel" }
                 }
+                @if p.signed_in_as.is_none() && offers(p, super::methods::email_code::NAME) {
+                    (super::methods::email_code::button())
+                }
                 @if p.signed_in_as.is_none() { (super::methods::upstream::buttons(p.providers)) }
+            }
+            @if p.signed_in_as.is_none() && offers(p, super::methods::passkey::NAME) {
+                (super::methods::passkey::form(p.action, &format!("{}/passkey/options", p.action.trim_end_matches("/callback")), p.request))
+                (script())
             }
             @if p.signed_in_as.is_none() && (p.sign_up_url.is_some() || p.reset_url.is_some()) {
                 div.links {
@@ -197,6 +224,11 @@ pub fn login(p: &LoginPage<'_>) -> String {
             }
         },
     )
+}
+
+/// Whether the page offers the method named `name`.
+fn offers(p: &LoginPage<'_>, name: &str) -> bool {
+    p.methods.iter().any(|m| m.name() == name)
 }
 
 /// An error page for requests that cannot be sent back to the client.

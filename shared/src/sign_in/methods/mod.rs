@@ -22,6 +22,8 @@ use crate::domain::Client;
 use crate::error::OAuthError;
 use crate::http::{Params, Request};
 
+pub mod email_code;
+pub mod passkey;
 pub mod password;
 pub mod upstream;
 
@@ -73,6 +75,19 @@ pub enum Outcome<'a> {
     /// Not yet: the browser goes elsewhere first (to an upstream provider),
     /// and the sign-in finishes when it comes back.
     Elsewhere(crate::http::Response),
+    /// Not yet: a code is to be mailed, and the sign-in finishes when it is
+    /// typed (`POST /login/email`).
+    Mail(MailCode),
+}
+
+/// A sign-in code to mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailCode {
+    /// The person, when the address is an active person's verified one
+    /// (`None`: the same page, and no mail).
+    pub sub: Option<String>,
+    /// The address typed.
+    pub address: String,
 }
 
 /// What a method's part of the page is given.
@@ -95,12 +110,15 @@ pub trait Method: Send + Sync {
 }
 
 /// Every method ZeroAuth has.
-pub const ALL: &[&dyn Method] = &[&password::Password, &upstream::Upstream];
+pub const ALL: &[&dyn Method] =
+    &[&password::Password, &passkey::Passkey, &email_code::EmailCode, &upstream::Upstream];
 
 /// The methods this deployment and `client` allow, in the order the page
-/// shows them.
-pub fn enabled(_app: &App, _client: &Client) -> Vec<&'static dyn Method> {
-    ALL.to_vec()
+/// shows them: a mailed code only where the deployment turned it on and
+/// can send mail.
+pub fn enabled(app: &App, _client: &Client) -> Vec<&'static dyn Method> {
+    let mail_codes = app.config.factors.email_code_sign_in && app.mail_enabled();
+    ALL.iter().copied().filter(|m| m.name() != email_code::NAME || mail_codes).collect()
 }
 
 /// The method a posted form chose among `methods`, if any (none: the form

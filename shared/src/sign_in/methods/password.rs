@@ -63,7 +63,9 @@ impl Method for Password {
     /// A typed identifier, unless a "Continue with …" button was pressed
     /// (the identifier may be filled in by a hint or the browser).
     fn chosen(&self, params: &Params) -> bool {
-        params.get("username").ok().flatten().is_some() && params.get("provider").ok().flatten().is_none()
+        params.get("username").ok().flatten().is_some()
+            && params.get("provider").ok().flatten().is_none()
+            && params.get("method").ok().flatten().is_none()
     }
 
     async fn sign_in<'a>(&self, a: &Attempt<'a>) -> Result<Outcome<'a>, OAuthError> {
@@ -94,7 +96,7 @@ impl Method for Password {
     fn fields(&self, view: &Fields<'_>) -> Markup {
         html! {
             label for="username" { "Email or username" }
-            input type="text" id="username" name="username" autocomplete="username" required
+            input type="text" id="username" name="username" autocomplete="username webauthn" required
                 value=[view.prefill] autofocus;
             label for="password" { "Password" }
             input type="password" id="password" name="password" autocomplete="current-password" required;

@@ -68,6 +68,7 @@ pub async fn mail_code(app: &App, f: &Flow) -> Result<(), OAuthError> {
         ChallengeKind::EmailChange => compose::confirm_new_address(s, to, code, link, min),
         ChallengeKind::Invite => compose::invitation(s, to, link, (min / (24 * 60)).max(1)),
         ChallengeKind::Link => compose::link_account(s, to, code, min),
+        ChallengeKind::SignIn => compose::sign_in_code(s, to, code, min),
     };
     flow::send(app, mail).await
 }

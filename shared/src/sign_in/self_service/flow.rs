@@ -92,6 +92,7 @@ pub fn page(kind: ChallengeKind) -> &'static str {
         ChallengeKind::Invite => "/signup",
         ChallengeKind::Verify | ChallengeKind::EmailChange => "/verify",
         ChallengeKind::Link => "/federation/link",
+        ChallengeKind::SignIn => "/login/email",
     }
 }
 
@@ -102,6 +103,8 @@ pub fn ttl(app: &App, kind: ChallengeKind) -> i64 {
         ChallengeKind::Verify | ChallengeKind::EmailChange => s.verify_ttl,
         // No longer than the connect page it came from stays good.
         ChallengeKind::Link => s.verify_ttl.min(app.config.login_ttl),
+        // Ten minutes, and never longer than the page it came from.
+        ChallengeKind::SignIn => 600.min(app.config.login_ttl),
         ChallengeKind::Reset => s.reset_ttl,
         ChallengeKind::Invite => s.invite_ttl,
     }
