@@ -17,7 +17,7 @@ use crate::oauth::clients;
 use crate::sign_in::finish::redirect_error;
 use crate::sign_in::interaction::{self, Decision, PendingRequest};
 use crate::sign_in::methods::password::BAD_CREDENTIALS;
-use crate::sign_in::methods::{self, Attempt, Method, Outcome, Retry, Success, upstream};
+use crate::sign_in::methods::{self, Attempt, Method, Outcome, Retry, Success, passkey, upstream};
 use crate::sign_in::{endpoint_url, page, signed_in_user, step};
 
 /// `POST /callback`. An `Err` is shown as the HTML error page.
@@ -52,6 +52,10 @@ pub async fn callback(app: &App, req: Request) -> Result<Response, OAuthError> {
     match outcome? {
         // Verification first when the deployment holds the person back,
         // then a second factor when one is due, then the code.
+        // A passkey's button was not the consent form's "Allow".
+        Outcome::SignedIn(done) if method == Some(passkey::NAME) => {
+            step::consent_then_proceed(app, &req, &client, &pending, done).await
+        }
         Outcome::SignedIn(done) => step::proceed(app, &req, &client, &pending, done).await,
         Outcome::Elsewhere(res) => Ok(res),
         Outcome::Mail(m) => email_code::send(app, &req, sealed, (m.sub, &m.address), None).await,

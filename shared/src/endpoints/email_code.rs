@@ -105,16 +105,17 @@ async fn signed_in(app: &App, req: &Request, current: &Flow, sub: &str) -> Resul
         .ok_or_else(|| OAuthError::invalid_request("The application is no longer registered."))?;
     let person = person.map_err(OAuthError::store("reading the person"))?;
     let person = person.filter(|p| p.is_active()).ok_or_else(|| OAuthError::invalid_request(NO_FLOW))?;
-    let who = match &kept.step {
-        Some(sealed) => {
-            let step = step::open(app, sealed, &pending, now)?;
-            if step.sub != person.sub || step.epoch != person.epoch {
-                return Err(OAuthError::invalid_request(NO_FLOW));
-            }
-            step.passed(person, &[Amr::Otp], now)
-        }
-        None => SignedIn { user: person, auth_time: now, amr: vec![Amr::Otp], idp: None },
+    let Some(sealed) = &kept.step else {
+        // The only factor: the button that asked for it was not "Allow".
+        let who = SignedIn { user: person, auth_time: now, amr: vec![Amr::Otp], idp: None };
+        let done = Success { who, cleanup: None, cookies: Vec::new() };
+        return step::consent_then_proceed(app, req, &client, &pending, done).await;
     };
+    let step = step::open(app, sealed, &pending, now)?;
+    if step.sub != person.sub || step.epoch != person.epoch {
+        return Err(OAuthError::invalid_request(NO_FLOW));
+    }
+    let who = step.passed(person, &[Amr::Otp], now);
     step::proceed(app, req, &client, &pending, Success { who, cleanup: None, cookies: Vec::new() }).await
 }
 

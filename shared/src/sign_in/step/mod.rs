@@ -216,6 +216,32 @@ pub async fn proceed(
     }
 }
 
+/// After a method whose button was not the consent form's "Allow" (a
+/// passkey, a mailed code): the person is signed in, and an untrusted
+/// client's consent page comes next, as after an upstream provider; its
+/// "Allow" goes on through [`proceed`]. A trusted client goes on at once.
+pub async fn consent_then_proceed(
+    app: &App,
+    req: &Request,
+    client: &Client,
+    pending: &PendingRequest,
+    done: Success<'_>,
+) -> Result<Response, OAuthError> {
+    if client.is_trusted() {
+        return proceed(app, req, client, pending, done).await;
+    }
+    let Success { who, cleanup, cookies } = done;
+    if let Some(c) = cleanup {
+        c.await;
+    }
+    let back = serde_json::to_string(pending).map_err(OAuthError::server)?;
+    let mut res = account::resume(app, req, &back, Some(who), None).await?;
+    for c in cookies {
+        crate::http::set_cookie(&mut res, &c);
+    }
+    Ok(res)
+}
+
 /// `prompt=none` cannot show the factor page.
 pub fn interaction_required() -> OAuthError {
     OAuthError::new(ErrorCode::InteractionRequired, "prompt=none was asked but a second factor is needed")
