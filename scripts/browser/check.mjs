@@ -7,7 +7,12 @@
 //     new password, each code exchanged by openid-client;
 //   - sign-in with an upstream provider (federation.mjs): the upstream's
 //     login and consent, ZeroAuth's consent for two clients, connecting an
-//     existing person with her password, a cancel at the upstream.
+//     existing person with her password, a cancel at the upstream;
+//   - passkeys and second factors (factors.mjs): a passkey added on
+//     /account/security through a virtual authenticator, a sign-in with it
+//     alone and as the second step of acr_values=phr, an authenticator app
+//     turned on and used with codes made by otplib, a code refused the second
+//     time.
 // Prints one `browser check: … ok|FAILED` line per check for
 // scripts/browser-check to count.
 //
@@ -15,10 +20,13 @@
 // CONFIG: { base, maildir, shots?, password: { clientId, clientSecret,
 //   redirectUri, username, password }, selfService: { clientId,
 //   clientSecret, redirectUri }, federation: { upstream, provider,
-//   providerName, first, second, carol } (federation.mjs says what each is) }
+//   providerName, first, second, carol } (federation.mjs says what each is),
+//   factors: { clientId, clientSecret, redirectUri, name, passkeyUser,
+//   totpUser } (factors.mjs) }
 import { readFileSync } from 'node:fs'
 import { chromium } from 'playwright-core'
 import { reporter } from '../lib/browser.mjs'
+import { factors } from './factors.mjs'
 import { federation } from './federation.mjs'
 import { selfService } from './self-service.mjs'
 
@@ -67,6 +75,7 @@ try {
   })
   await selfService({ browser, report, base, maildir: config.maildir, shots: config.shots, ...config.selfService })
   await federation({ browser, report, base, shots: config.shots, ...config.federation })
+  await factors({ browser, report, base, shots: config.shots, ...config.factors })
 } finally {
   await browser.close()
 }
