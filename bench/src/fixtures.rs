@@ -231,6 +231,7 @@ impl Fixtures {
             nonce: None,
             force_login: false,
             max_age: None,
+            acr: None,
             login_hint: None,
             csrf: crypto::digest(&csrf),
             form: crypto::random_string(16).expect("randomness"),
