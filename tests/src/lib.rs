@@ -19,6 +19,7 @@ use zeroauth_shared::store::Store;
 use zeroauth_shared::store::memory::MemoryStore;
 use zeroauth_shared::testing::fresh_dynamo_store;
 
+pub mod authenticator;
 pub mod factors;
 pub mod faults;
 pub mod federated;
