@@ -280,6 +280,12 @@ export async function factors({ browser, report, base, shots, clientId, clientSe
       const options = watchOptions(page)
       // From the sign-in page: the previous check left the page at the client.
       await page.goto(a.url.href)
+      // An untrusted client's consent page comes after the passkey.
+      await page.waitForURL((u) => atClient(u) || u.pathname.endsWith('/callback'), { timeout: 15000 }).catch(() => {})
+      if (!atClient(new URL(page.url()))) {
+        const allow = page.locator('button[name=decision][value=approve]')
+        if (await allow.count()) await allow.click()
+      }
       await page.waitForURL((u) => atClient(u), { timeout: 15000 }).catch(async () => {
         throw new Error(`the autofill offer did not sign in; at ${page.url()}: "${await p.shown()}"`)
       })
