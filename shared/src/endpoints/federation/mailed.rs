@@ -15,8 +15,8 @@ use crate::federation::accounts;
 use crate::http::{Params, Request, Response, html, parse_form};
 use crate::sign_in::interaction;
 use crate::sign_in::link::{LINK_PATH, LinkOffer};
-use crate::sign_in::self_service::account;
-use crate::sign_in::self_service::flow::{self, Tried};
+use crate::sign_in::self_service::account::{self, CodePosted};
+use crate::sign_in::self_service::flow;
 use crate::sign_in::self_service::pages::{self, CodePage, Note};
 use crate::sign_in::{SignedIn, endpoint_url};
 
@@ -58,29 +58,10 @@ pub(super) async fn send(
 pub(super) async fn by_code(app: &App, req: &Request, params: &Params) -> Result<Response, OAuthError> {
     let current = flow::current(app, req).await?.filter(|f| f.kind == ChallengeKind::Link);
     let Some(current) = current else { return Err(OAuthError::invalid_request(NO_FLOW)) };
-    if params.get("step")? == Some("resend") {
-        if let Err(limited) = flow::count_mail(app, req, &current.email).await? {
-            return Ok(limited);
-        }
-        flow::reset_tries(app, &current).await?;
-        account::mail_code(app, &current).await?;
-        let sent = Note::Notice("We sent a new code. Earlier codes no longer work.");
-        return Ok(code_page(app, &current, StatusCode::OK, Some(sent)));
-    }
-    let Some(code) = flow::typed_code(params.get("code")?.unwrap_or("")) else {
-        let note = Note::Error("The code is the 6 digits from the mail.");
-        return Ok(code_page(app, &current, StatusCode::BAD_REQUEST, Some(note)));
-    };
-    let challenge = match flow::try_code(app, &current, &code).await? {
-        Tried::Right(c) => c,
-        Tried::Wrong => {
-            let note = Note::Error("That code is not right. Check the newest mail, or send a new code.");
-            return Ok(code_page(app, &current, StatusCode::BAD_REQUEST, Some(note)));
-        }
-        Tried::Burnt => {
-            let note = Note::Error("Too many wrong codes: the code no longer works. Send a new code.");
-            return Ok(code_page(app, &current, StatusCode::BAD_REQUEST, Some(note)));
-        }
+    let challenge = match account::post_code(app, req, params, &current).await? {
+        CodePosted::Spent(c) => c,
+        CodePosted::Again(status, note) => return Ok(code_page(app, &current, status, Some(note))),
+        CodePosted::Limited(page) => return Ok(page),
     };
     let now = app.now();
     let kept: Kept = serde_json::from_str(current.return_to.as_deref().unwrap_or_default())

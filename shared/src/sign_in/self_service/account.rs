@@ -4,11 +4,12 @@
 use http::StatusCode;
 
 use super::flow::{self, Started};
+use super::pages::Note;
 use crate::app::App;
 use crate::crypto;
 use crate::domain::{Challenge, ChallengeKind, Credential, Flow, Identifier, User};
 use crate::error::OAuthError;
-use crate::http::{Request, Response, redirect};
+use crate::http::{Params, Request, Response, redirect};
 use crate::mail::compose;
 use crate::oauth::{clients, tokens};
 use crate::secret::Password;
@@ -247,6 +248,51 @@ pub async fn resume(
         start_session(app, &mut res, who, now);
     }
     Ok(res)
+}
+
+/// What posting a code-only page (a code, or "Send a new code") came to.
+pub enum CodePosted {
+    /// The code was right: its challenge is spent.
+    Spent(Challenge),
+    /// The page again, with this status and note (a new code was sent, or
+    /// the code was malformed, wrong or burnt).
+    Again(StatusCode, Note<'static>),
+    /// The mail limits' 429 page.
+    Limited(Response),
+}
+
+/// Handles a code-only page's post in `current`: "Send a new code" within
+/// the mail limits (the tries start again), or the code typed, tried once
+/// against the flow's challenge ([`flow::try_code`]).
+pub async fn post_code(
+    app: &App,
+    req: &Request,
+    params: &Params,
+    current: &Flow,
+) -> Result<CodePosted, OAuthError> {
+    use CodePosted::{Again, Limited, Spent};
+    if params.get("step")? == Some("resend") {
+        if let Err(limited) = flow::count_mail(app, req, &current.email).await? {
+            return Ok(Limited(limited));
+        }
+        flow::reset_tries(app, current).await?;
+        mail_code(app, current).await?;
+        return Ok(Again(StatusCode::OK, Note::Notice("We sent a new code. Earlier codes no longer work.")));
+    }
+    let Some(code) = flow::typed_code(params.get("code")?.unwrap_or("")) else {
+        return Ok(Again(StatusCode::BAD_REQUEST, Note::Error("The code is the 6 digits from the mail.")));
+    };
+    Ok(match flow::try_code(app, current, &code).await? {
+        flow::Tried::Right(c) => Spent(c),
+        flow::Tried::Wrong => Again(
+            StatusCode::BAD_REQUEST,
+            Note::Error("That code is not right. Check the newest mail, or send a new code."),
+        ),
+        flow::Tried::Burnt => Again(
+            StatusCode::BAD_REQUEST,
+            Note::Error("Too many wrong codes: the code no longer works. Send a new code."),
+        ),
+    })
 }
 
 /// Why an invitation was not sent.
