@@ -98,7 +98,7 @@ pub async fn factor(app: &App, req: Request) -> Result<Response, OAuthError> {
     let checked = match factor {
         "totp" => checks::totp(app, &person, &params, now).await?,
         "recovery" => checks::recovery(app, &person, &params).await?,
-        "passkey" => checks::passkey(app, &req, &person, &params, now).await?,
+        "passkey" => checks::passkey(app, &req, &person, &params).await?,
         "totp_setup" => checks::totp_setup(app, &person, &params, now).await?,
         "passkey_setup" => checks::passkey_setup(app, &req, &person, &params, now).await?,
         _ => return Err(OAuthError::invalid_request("The form was posted without a factor.")),

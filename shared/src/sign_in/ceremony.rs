@@ -77,3 +77,32 @@ pub async fn take(
 pub fn clear_cookie(app: &App) -> String {
     format!("{}=; {}", cookie_name(app, WEBAUTHN_COOKIE), cookie_attributes(app, 0, "Strict"))
 }
+
+/// Checks a passkey's answer to the ceremony `state` against the person's
+/// passkeys `creds` as read now, and writes its new counter and last use
+/// only as read (of two answers racing, one passes): the `amr` it earns, or
+/// `None` when it is refused (the reason is logged, never the key).
+pub async fn verify_passkey(
+    app: &App,
+    state: &str,
+    credential: &str,
+    creds: &[crate::domain::Credential],
+    discoverable: bool,
+) -> Result<Option<Vec<crate::domain::Amr>>, OAuthError> {
+    use crate::factors::passkey;
+    let verified =
+        match passkey::finish_authentication(app, state, credential, creds, discoverable, app.now()) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::info!(reason = %e, discoverable, "a passkey was refused");
+                return Ok(None);
+            }
+        };
+    if let Some(after) = &verified.after {
+        let swapped = app.store.replace_credential(&verified.before, after).await;
+        if !swapped.map_err(OAuthError::store("updating the passkey"))? {
+            return Ok(None);
+        }
+    }
+    Ok(Some(verified.amr))
+}

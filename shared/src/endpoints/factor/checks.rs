@@ -67,27 +67,16 @@ pub(super) async fn passkey(
     req: &Request,
     person: &User,
     params: &Params,
-    now: i64,
 ) -> Result<Checked, OAuthError> {
     let kept = ceremony::take(app, req, CeremonyKind::PasskeyAuthentication, Some(&person.sub)).await?;
     let Some(kept) = kept else { return Ok(Checked::Wrong(PASSKEY_FAILED)) };
     let creds = app.store.get_credentials(&person.sub, CredentialKind::Passkey).await;
     let creds = creds.map_err(OAuthError::store("reading the passkeys"))?;
     let credential = params.get("credential")?.unwrap_or("");
-    let verified = match passkey::finish_authentication(app, &kept.state, credential, &creds, false, now) {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::info!(reason = %e, "a passkey second factor was refused");
-            return Ok(Checked::Wrong(PASSKEY_FAILED));
-        }
+    let Some(amr) = ceremony::verify_passkey(app, &kept.state, credential, &creds, false).await? else {
+        return Ok(Checked::Wrong(PASSKEY_FAILED));
     };
-    if let Some(after) = &verified.after {
-        let swapped = app.store.replace_credential(&verified.before, after).await;
-        if !swapped.map_err(OAuthError::store("updating the passkey"))? {
-            return Ok(Checked::Wrong(PASSKEY_FAILED));
-        }
-    }
-    Ok(Checked::Passed(verified.amr, vec![ceremony::clear_cookie(app)]))
+    Ok(Checked::Passed(amr, vec![ceremony::clear_cookie(app)]))
 }
 
 /// An authenticator app set up in the sign-in: its first code turns it on.

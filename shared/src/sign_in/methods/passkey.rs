@@ -61,23 +61,10 @@ impl Method for Passkey {
         let person = person.map_err(OAuthError::store("reading the person"))?;
         let creds = creds.map_err(OAuthError::store("reading the passkeys"))?;
         let Some(user) = person.filter(|p| p.is_active()) else { return Ok(refused()) };
-        let verified =
-            match passkey::finish_authentication(a.app, &kept.state, credential, &creds, true, a.now) {
-                Ok(v) => v,
-                Err(e) => {
-                    tracing::info!(reason = %e, "a passkey sign-in was refused");
-                    return Ok(refused());
-                }
-            };
-        // The counter and last use are written only as read: of two
-        // answers racing, one signs in.
-        if let Some(after) = &verified.after {
-            let swapped = store.replace_credential(&verified.before, after).await;
-            if !swapped.map_err(OAuthError::store("updating the passkey"))? {
-                return Ok(refused());
-            }
-        }
-        let who = SignedIn { user, auth_time: a.now, amr: verified.amr, idp: None };
+        let Some(amr) = ceremony::verify_passkey(a.app, &kept.state, credential, &creds, true).await? else {
+            return Ok(refused());
+        };
+        let who = SignedIn { user, auth_time: a.now, amr, idp: None };
         Ok(Outcome::SignedIn(Success { who, cleanup: None, cookies: vec![ceremony::clear_cookie(a.app)] }))
     }
 
