@@ -15,10 +15,8 @@ use crate::mail::address;
 use crate::sign_in::interaction::{csrf_matches, csrf_secret, set_csrf_cookie};
 use crate::sign_in::self_service::pages::{self, Note};
 use crate::sign_in::self_service::{account, flow};
+use crate::sign_in::session::RECENT_SIGN_IN;
 use crate::sign_in::{endpoint_url, signed_in_user};
-
-/// How recent a sign-in must be to change the address: 10 minutes.
-const RECENT_SIGN_IN: i64 = 600;
 
 /// `/account/email`. An `Err` is shown as the HTML error page.
 pub async fn email(app: &App, req: Request) -> Result<Response, OAuthError> {

@@ -15,10 +15,8 @@ use crate::factors::passkey;
 use crate::http::{Params, Request, Response, body_params, json as json_response, set_cookie};
 use crate::sign_in::ceremony::{self, Kept};
 use crate::sign_in::interaction::{self, csrf_matches};
+use crate::sign_in::session::RECENT_SIGN_IN;
 use crate::sign_in::{signed_in_user, step};
-
-/// How recent a sign-in must be to add a passkey from the security page.
-pub const RECENT_SIGN_IN: i64 = 600;
 
 /// `POST /passkey/options`. An `Err` is answered as JSON.
 pub async fn options(app: &App, req: Request) -> Result<Response, OAuthError> {

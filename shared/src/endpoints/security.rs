@@ -16,6 +16,7 @@ use crate::factors::passkey;
 use crate::http::{Params, Request, Response, body_params, html, set_cookie};
 use crate::sign_in::interaction::{csrf_matches, csrf_secret, set_csrf_cookie};
 use crate::sign_in::self_service::pages;
+use crate::sign_in::session::RECENT_SIGN_IN;
 use crate::sign_in::session::start_session;
 use crate::sign_in::step::{self, enrol};
 use crate::sign_in::{SignedIn, ceremony, endpoint_url, signed_in_user};
@@ -27,8 +28,6 @@ use page::{Note, View};
 
 /// The page's path.
 pub const SECURITY_PATH: &str = "/account/security";
-/// How recent a sign-in must be to change anything here: 10 minutes.
-const RECENT_SIGN_IN: i64 = 600;
 
 /// `/account/security`. An `Err` is shown as the HTML error page.
 pub async fn security(app: &App, req: Request) -> Result<Response, OAuthError> {

@@ -12,6 +12,9 @@ use crate::http::{Request, Response, cookie, set_cookie};
 
 /// Cookie holding the signed-in session (named through [`cookie_name`]).
 pub const SESSION_COOKIE: &str = "za_session";
+/// How recent a sign-in must be to change how the person signs in (their
+/// address, factors): 10 minutes.
+pub const RECENT_SIGN_IN: i64 = 600;
 /// Signing purpose of the session cookie.
 pub const SESSION_PURPOSE: &str = "session";
 
