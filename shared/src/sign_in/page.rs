@@ -136,7 +136,9 @@ button[value=approve],button.primary{background:#2456c9;color:#fff}button[value=
 a{color:#2456c9}a:focus,button:focus,input:focus{outline:3px solid #1a3f99;outline-offset:2px}.hint{color:#4a5262;font-size:.9rem}\
 .providers{margin-top:1.2rem}.providers .or{text-align:center;color:#4a5262;margin:.4rem 0}\
 button.provider{display:flex;width:100%;align-items:center;justify-content:center;gap:.5rem;margin-top:.6rem;background:#fff;color:#2456c9}\
-.notice{background:#e8f1fd;color:#173d7a;padding:.7rem;border-radius:6px}input.code{letter-spacing:.4em;font-size:1.4rem;text-align:center}\
+.notice{background:#e8f1fd;color:#173d7a;padding:.7rem;border-radius:6px}\
+h2{font-size:1.1rem;margin:1.6rem 0 .5rem}details{margin-top:1.2rem}summary{cursor:pointer}\
+code.secret,ul.codes code{font-size:1.05rem;letter-spacing:.05em}ul.codes code{white-space:nowrap}ul.codes{columns:2 12rem;list-style:none;padding:0}input.code{letter-spacing:.4em;font-size:1.4rem;text-align:center}\
 @media (max-width:30rem){.buttons{flex-direction:column}main{margin:0;border-radius:0;box-shadow:none;min-height:100vh;box-sizing:border-box;padding:1.5rem 1.2rem}}";
 
 /// The passkey script, inline (its hash is in the page's policy,
