@@ -4,7 +4,7 @@
 //! round trips.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -149,5 +149,67 @@ fn capacity(v: &serde_json::Value) -> f64 {
         serde_json::Value::Array(a) => a.iter().map(capacity).sum(),
         serde_json::Value::Object(o) => o.get("CapacityUnits").and_then(|u| u.as_f64()).unwrap_or(0.0),
         _ => 0.0,
+    }
+}
+
+/// The time DynamoDB calls took, overlapping calls counted once.
+pub fn ddb_time(calls: &[Call]) -> Duration {
+    let mut spans: Vec<(Instant, Instant)> = calls.iter().map(|c| (c.start, c.end)).collect();
+    spans.sort();
+    let mut total = Duration::ZERO;
+    let mut open: Option<(Instant, Instant)> = None;
+    for (s, e) in spans {
+        open = match open {
+            Some((os, oe)) if s <= oe => Some((os, oe.max(e))),
+            Some((os, oe)) => {
+                total += oe - os;
+                Some((s, e))
+            }
+            None => Some((s, e)),
+        };
+    }
+    if let Some((os, oe)) = open {
+        total += oe - os;
+    }
+    total
+}
+
+/// The longest chain of calls each made after the one before had answered:
+/// the request's sequential round trips. (Grouping overlapping calls, as
+/// [`waves`] does, counts one long call made beside two sequential
+/// ones — `POST /callback` reads the client beside the provider and the
+/// state's write — as one round trip.)
+pub fn round_trips(calls: &[Call]) -> usize {
+    let mut sorted: Vec<&Call> = calls.iter().collect();
+    sorted.sort_by_key(|c| c.start);
+    let mut depth: Vec<usize> = Vec::with_capacity(sorted.len());
+    for (i, c) in sorted.iter().enumerate() {
+        let before = (0..i).filter(|&j| sorted[j].end <= c.start).map(|j| depth[j]).max().unwrap_or(0);
+        depth.push(before + 1);
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(op: &str, at: Instant, from_ms: u64, to_ms: u64) -> Call {
+        let ms = Duration::from_millis;
+        Call { op: op.into(), start: at + ms(from_ms), end: at + ms(to_ms), units: 1.0 }
+    }
+
+    #[test]
+    fn a_long_call_beside_two_sequential_ones_is_two_round_trips() {
+        let t = Instant::now();
+        // The client read beside the provider's read, then the state's write.
+        let calls = [call("GetItem", t, 0, 10), call("GetItem", t, 1, 3), call("PutItem", t, 4, 6)];
+        assert_eq!(round_trips(&calls), 2);
+        assert_eq!(waves(&calls).len(), 1, "what grouping overlaps would say");
+        assert_eq!(ddb_time(&calls), Duration::from_millis(10));
+        let apart = [call("DeleteItem", t, 0, 2), call("GetItem", t, 3, 4), call("GetItem", t, 5, 7)];
+        assert_eq!(round_trips(&apart), 3);
+        assert_eq!(ddb_time(&apart), Duration::from_millis(5));
+        assert_eq!(round_trips(&[]), 0);
     }
 }

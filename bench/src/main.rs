@@ -13,6 +13,7 @@ mod ddb;
 mod federation;
 mod fixtures;
 mod flows;
+mod jar;
 mod load;
 mod soak;
 mod stats;

@@ -2,11 +2,9 @@
 //! requests through the router with cookies carried by hand, and each
 //! request's recorded DynamoDB calls and calls to the provider.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use zeroauth_e2e::upstream::{self, Upstream};
 use zeroauth_e2e::{form_action, hidden_request};
 use zeroauth_shared::App;
@@ -22,29 +20,7 @@ use super::{FedStep, GITHUB, OIDC};
 use crate::ddb;
 use crate::fixtures::{self, Fixtures};
 use crate::flows::Step;
-
-/// A browser's cookies, by name.
-#[derive(Default)]
-pub(super) struct Jar(BTreeMap<String, String>);
-
-impl Jar {
-    fn header(&self) -> String {
-        self.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
-    }
-
-    fn keep(&mut self, res: &Response) {
-        for v in res.headers().get_all(http::header::SET_COOKIE) {
-            let pair = v.to_str().unwrap_or("").split(';').next().unwrap_or("");
-            if let Some((k, val)) = pair.split_once('=') {
-                if val.trim().is_empty() {
-                    self.0.remove(k.trim());
-                } else {
-                    self.0.insert(k.trim().to_owned(), val.trim().to_owned());
-                }
-            }
-        }
-    }
-}
+use crate::jar::{Jar, enc, get, post};
 
 /// The app under test, the test upstream it signs in through, the
 /// benchmark's clients and the recorder of the app's DynamoDB calls.
@@ -58,27 +34,6 @@ pub(super) struct Bench {
 /// A request recorded: its DynamoDB calls and the provider's endpoints it
 /// called, in order.
 pub(super) type Recorded = (Vec<ddb::Call>, Vec<&'static str>);
-
-/// A browser's request for `path` with `jar`'s cookies: a GET, or a POST
-/// of the form `body`.
-fn request(path: &str, jar: &Jar, form: Option<String>) -> Request {
-    let mut b = http::Request::builder().method(if form.is_some() { "POST" } else { "GET" }).uri(path);
-    if form.is_some() {
-        b = b.header("content-type", "application/x-www-form-urlencoded");
-    }
-    b.header("cookie", jar.header())
-        .header("x-forwarded-for", "198.51.100.7")
-        .body(form.map(Bytes::from).unwrap_or_default())
-        .expect("a request")
-}
-
-pub(super) fn get(path: &str, jar: &Jar) -> Request {
-    request(path, jar, None)
-}
-
-fn post(path: &str, jar: &Jar, body: String) -> Request {
-    request(path, jar, Some(body))
-}
 
 fn location(res: &Response) -> String {
     res.headers()
@@ -95,54 +50,6 @@ fn code_in(url: &str) -> Option<String> {
         .query_pairs()
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
-}
-
-/// Percent-encodes a form value.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// The time DynamoDB calls took, overlapping calls counted once.
-pub(super) fn ddb_time(calls: &[ddb::Call]) -> Duration {
-    let mut spans: Vec<(Instant, Instant)> = calls.iter().map(|c| (c.start, c.end)).collect();
-    spans.sort();
-    let mut total = Duration::ZERO;
-    let mut open: Option<(Instant, Instant)> = None;
-    for (s, e) in spans {
-        open = match open {
-            Some((os, oe)) if s <= oe => Some((os, oe.max(e))),
-            Some((os, oe)) => {
-                total += oe - os;
-                Some((s, e))
-            }
-            None => Some((s, e)),
-        };
-    }
-    if let Some((os, oe)) = open {
-        total += oe - os;
-    }
-    total
-}
-
-/// The longest chain of calls each made after the one before had answered:
-/// the request's sequential round trips. (Grouping overlapping calls, as
-/// [`ddb::waves`] does, counts one long call made beside two sequential
-/// ones — `POST /callback` reads the client beside the provider and the
-/// state's write — as one round trip.)
-fn round_trips(calls: &[ddb::Call]) -> usize {
-    let mut sorted: Vec<&ddb::Call> = calls.iter().collect();
-    sorted.sort_by_key(|c| c.start);
-    let mut depth: Vec<usize> = Vec::with_capacity(sorted.len());
-    for (i, c) in sorted.iter().enumerate() {
-        let before = (0..i).filter(|&j| sorted[j].end <= c.start).map(|j| depth[j]).max().unwrap_or(0);
-        depth.push(before + 1);
-    }
-    depth.into_iter().max().unwrap_or(0)
 }
 
 /// The test upstream's endpoints, as the tables name them, in the order a
@@ -163,7 +70,7 @@ fn step(name: &'static str, res: &Response, (calls, provider): Recorded) -> FedS
         name,
         status: res.status().as_u16(),
         calls: calls.iter().map(|c| c.op.clone()).collect(),
-        round_trips: round_trips(calls),
+        round_trips: ddb::round_trips(calls),
         reads: calls.iter().filter(|c| c.is_read()).map(|c| c.units).sum(),
         writes: calls
             .iter()
@@ -337,29 +244,5 @@ impl Bench {
             enc(&callback)
         );
         code_in(&self.provider_answer(&url).await).expect("a code")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn call(op: &str, at: Instant, from_ms: u64, to_ms: u64) -> ddb::Call {
-        let ms = Duration::from_millis;
-        ddb::Call { op: op.into(), start: at + ms(from_ms), end: at + ms(to_ms), units: 1.0 }
-    }
-
-    #[test]
-    fn a_long_call_beside_two_sequential_ones_is_two_round_trips() {
-        let t = Instant::now();
-        // The client read beside the provider's read, then the state's write.
-        let calls = [call("GetItem", t, 0, 10), call("GetItem", t, 1, 3), call("PutItem", t, 4, 6)];
-        assert_eq!(round_trips(&calls), 2);
-        assert_eq!(ddb::waves(&calls).len(), 1, "what grouping overlaps would say");
-        assert_eq!(ddb_time(&calls), Duration::from_millis(10));
-        let apart = [call("DeleteItem", t, 0, 2), call("GetItem", t, 3, 4), call("GetItem", t, 5, 7)];
-        assert_eq!(round_trips(&apart), 3);
-        assert_eq!(ddb_time(&apart), Duration::from_millis(5));
-        assert_eq!(round_trips(&[]), 0);
     }
 }

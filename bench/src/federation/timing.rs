@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 use zeroauth_shared::App;
 use zeroauth_shared::federation;
 
-use super::flow::{Bench, Jar, ddb_time, get};
+use super::flow::Bench;
 use super::{GITHUB, OIDC, Timed};
+use crate::ddb::ddb_time;
+use crate::jar::{Jar, get};
 
 /// The same app as a new instance of the function would be: its HTTP
 /// client not made yet, no discovery document or key set kept.
